@@ -1,0 +1,220 @@
+"""Load and validate matrix.yaml; every error names the file, the line, the key path and the fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MATRIX_PATH = ROOT / "matrix.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "matrix.schema.json"
+
+
+class MatrixError(Exception):
+    """matrix.yaml is malformed; the message says where and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    django: str
+    released: dt.date
+    end_of_support: dt.date
+    lts: bool
+    python: str
+    pins: dict[str, str]
+
+    @property
+    def env(self) -> str:
+        """The tox env name: "5.2" -> "dj52"."""
+        return "dj" + self.version.replace(".", "")
+
+    @property
+    def requirements(self) -> dict[str, str]:
+        """Every top-level pin of this env, Django included."""
+        return {"django": self.django, **self.pins}
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: str
+    area: str
+    title: str
+    servers: bool
+
+
+@dataclass(frozen=True)
+class Matrix:
+    path: Path
+    releases: tuple[Release, ...]
+    tools_python: str
+    tools_pins: dict[str, str]
+    probes: tuple[Probe, ...]
+
+    def release(self, version: str) -> Release:
+        for release in self.releases:
+            if release.version == version:
+                return release
+        raise KeyError(version)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps `3.10` and `2019-04-01` as text and rejects duplicate keys."""
+
+
+# Unquoted 3.10 would load as the float 3.1, and dates as datetime objects; keep both as text.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise MatrixError(
+                f"{loader.name}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
+                f"(first on line {seen[key]}). Fix: keep one of them."
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
+    """Parse, validate and type matrix.yaml; raise MatrixError naming line, key and fix."""
+    name = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MatrixError(f"{name}: cannot read it ({exc.strerror}). Fix: run from the project root.") from exc
+    try:
+        data = yaml.load(_named(text, name), Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        root = yaml.compose(_named(text, name), Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{name}:{mark.line + 1}" if mark else name
+        raise MatrixError(f"{where}: YAML syntax error: {exc.problem}. Fix: correct the YAML syntax there.") from exc
+    _validate_schema(data, root, name)
+    matrix = _build(path, data)
+    _check_semantics(matrix, root, name)
+    return matrix
+
+
+def _named(text: str, name: str) -> Any:
+    """A stream whose `name` PyYAML puts in marks, so errors name the file."""
+    stream = io.StringIO(text)
+    stream.name = name  # type: ignore[misc]
+    return stream
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _validate_schema(data: Any, root: yaml.Node | None, name: str) -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return
+    error = errors[0]
+    path = list(error.absolute_path)
+    raise MatrixError(f"{name}:{_line(root, path)}: {_key_path(path) or '(top level)'}: {_problem(error)}")
+
+
+def _problem(error: jsonschema.ValidationError) -> str:
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        return f"missing key {missing!r}. Fix: add `{missing}:` here."
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"{error.message}. Fix: remove the key or correct its spelling (allowed: {allowed})."
+    hint = error.schema.get("description")
+    fix = f" Fix: write {hint}." if hint else ""
+    return f"{error.message}.{fix}"
+
+
+def _key_path(path: list[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line(root: yaml.Node | None, path: list[Any]) -> int:
+    """The 1-based line of the deepest node on `path` that exists."""
+    node = root
+    line = 1
+    for part in path:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _build(path: Path, data: dict[str, Any]) -> Matrix:
+    shared = data["pins"]
+    releases = tuple(
+        Release(
+            version=r["version"],
+            django=r["django"],
+            released=dt.date.fromisoformat(r["released"]),
+            end_of_support=dt.date.fromisoformat(r["end_of_support"]),
+            lts=r["lts"],
+            python=r["python"],
+            pins={**shared, **r["pins"]},
+        )
+        for r in data["releases"]
+    )
+    probes = tuple(Probe(**p) for p in data["probes"])
+    return Matrix(path, releases, data["tools"]["python"], dict(data["tools"]["pins"]), probes)
+
+
+def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
+    def fail(path: list[Any], message: str) -> MatrixError:
+        return MatrixError(f"{name}:{_line(root, path)}: {_key_path(path)}: {message}")
+
+    seen: dict[str, int] = {}
+    for index, release in enumerate(matrix.releases):
+        if release.version in seen:
+            raise fail(["releases", index, "version"], f"duplicate version {release.version!r} (also releases[{seen[release.version]}]). Fix: list each Django release once.")
+        seen[release.version] = index
+        if not release.django.startswith(release.version + "."):
+            raise fail(
+                ["releases", index, "django"],
+                f"Django {release.django} is not a {release.version} release. Fix: pin a {release.version}.N release or correct `version`.",
+            )
+        if release.end_of_support <= release.released:
+            raise fail(["releases", index, "end_of_support"], "ends before the release date. Fix: swap or correct the dates.")
+    versions = [tuple(int(p) for p in r.version.split(".")) for r in matrix.releases]
+    if versions != sorted(versions):
+        raise fail(["releases"], "releases are not in ascending version order. Fix: sort them oldest first.")
+    ids: set[str] = set()
+    for index, probe in enumerate(matrix.probes):
+        if probe.id in ids:
+            raise fail(["probes", index, "id"], f"duplicate probe id {probe.id!r}. Fix: give each probe one entry.")
+        ids.add(probe.id)

@@ -1,0 +1,61 @@
+"""Turn raw observations (logs, exceptions) into evidence that compares across machines and runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import site
+import sys
+import sysconfig
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+MAX_EXCERPT = 2000
+
+# A Python exception line as tracebacks and loggers print it: "ValueError: Django can only ...".
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt|Operation))(?:: (.*))?$")
+_PID = re.compile(r"(process|pid|PID)( ?\[?)\d+")
+_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+
+
+def _prefixes() -> list[tuple[str, str]]:
+    """Machine-specific path prefixes, longest first, and what to write instead."""
+    pairs = [(p, "<site-packages>") for p in {*site.getsitepackages(), sysconfig.get_paths()["purelib"]}]
+    pairs += [(sysconfig.get_paths()["stdlib"], "<stdlib>"), (str(ROOT), "<project>"), (sys.prefix, "<env>")]
+    pairs.append((os.path.expanduser("~"), "~"))
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+
+_PREFIXES = _prefixes()
+
+
+def scrub(text: str) -> str:
+    """Remove what differs between machines and runs: paths, PIDs and ports."""
+    for prefix, replacement in _PREFIXES:
+        text = text.replace(prefix, replacement)
+    text = _PID.sub(lambda m: f"{m.group(1)}{m.group(2)}<pid>", text)
+    return _PORT.sub(lambda m: f"{m.group(1)}:<port>", text)
+
+
+def last_exception(log: str) -> str | None:
+    """The last "Type: message" line of a log excerpt, e.g. the one a server prints after a traceback."""
+    found = None
+    for line in log.splitlines():
+        stripped = line.strip()
+        match = _EXCEPTION_LINE.match(stripped)
+        if match:
+            found = stripped
+        elif "Exception inside application: " in stripped:
+            found = stripped.split("Exception inside application: ", 1)[1]
+    return scrub(found) if found else None
+
+
+def excerpt(log: str, limit: int = MAX_EXCERPT) -> str:
+    """The tail of a log, scrubbed and bounded."""
+    text = scrub(log.strip())
+    return text if len(text) <= limit else "…" + text[-limit:]
+
+
+def describe(exc: BaseException) -> str:
+    """ "Type: message" of an exception, scrubbed, as evidence."""
+    return scrub(f"{type(exc).__name__}: {exc}".strip())

@@ -1,0 +1,183 @@
+"""pytest plugin: every probe test leaves one result row, and each env one JSON results file.
+
+Load it with `-p tests.harness.recorder` (tox.ini does). A probe test takes the `probe` fixture
+and calls `probe.record(verdict)`. A test that fails before recording becomes `not-run` with the
+reason, never `absent`. The file is rewritten atomically after every probe, so an env killed
+half-way still leaves the rows it completed (with `"complete": false`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+import json
+import os
+import platform
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.harness.evidence import describe, scrub
+from tests.harness.states import State, Verdict
+
+SCHEMA_VERSION = 1
+# The packages whose exact versions decide a result; each is recorded with every results file.
+PACKAGES = ("django", "asgiref", "uvicorn", "websockets", "daphne", "twisted", "httpx", "pytest", "pytest-django")
+
+
+@dataclass
+class ProbeRun:
+    """What a probe test holds: its id, its server (if any), and the verdict it reaches."""
+
+    id: str
+    server: str | None
+    verdict: Verdict | None = None
+
+    def record(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def write_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON to a temp file beside `path`, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class Recorder:
+    def __init__(self, path: Path, env: str) -> None:
+        self.path = path
+        self.env = env
+        self.started = dt.datetime.now(dt.timezone.utc)
+        self.clock = time.monotonic()
+        self.versions = versions()
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        self.write(complete=False)
+
+    def write(self, complete: bool) -> None:
+        django = self.versions.get("django") or ""
+        write_atomically(
+            self.path,
+            {
+                "schema": SCHEMA_VERSION,
+                "env": self.env,
+                "release": ".".join(django.split(".")[:2]),
+                "versions": self.versions,
+                "started": self.started.isoformat(timespec="seconds"),
+                "duration": round(time.monotonic() - self.clock, 3),
+                "complete": complete,
+                "probes": self.rows,
+            },
+        )
+
+
+_RECORDER = pytest.StashKey[Recorder]()
+_RUN = pytest.StashKey[ProbeRun]()
+
+
+def probe_id(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("probe")
+    return str(marker.args[0]) if marker else None
+
+
+def server_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("asgi_server") if callspec else None
+
+
+@pytest.fixture
+def probe(request: pytest.FixtureRequest) -> ProbeRun:
+    """The run of the probe this test decides (from its `@pytest.mark.probe(id)` marker)."""
+    item = request.node
+    identifier = probe_id(item)
+    if identifier is None:
+        raise pytest.UsageError(f"{item.nodeid} uses the `probe` fixture but has no @pytest.mark.probe(id) marker")
+    run = ProbeRun(identifier, server_of(item))
+    item.stash[_RUN] = run
+    return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = os.environ.get("PROBE_RESULTS")
+    if path:
+        config.stash[_RECORDER] = Recorder(Path(path), os.environ.get("PROBE_ENV", "local"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    identifier = probe_id(item)
+    if identifier is None or not (report.when == "call" or (report.when == "setup" and report.failed)):
+        return
+    run = item.stash.get(_RUN, None)
+    if run is not None and run.verdict is not None and not report.failed:
+        verdict = run.verdict
+    elif report.failed:
+        reason = describe(call.excinfo.value) if call.excinfo else "the probe failed"
+        verdict = Verdict(State.NOT_RUN, f"the probe crashed in {report.when}: {reason}", {"where": _crash_site(call)})
+    else:
+        verdict = Verdict(State.NOT_RUN, "the probe ended without recording a verdict")
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid}: probe {identifier!r} ended without calling probe.record(...)"
+    recorder = item.config.stash.get(_RECORDER, None)
+    if recorder is not None:
+        recorder.add(_row(item, identifier, verdict, report.duration, recorder.env))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    recorder = session.config.stash.get(_RECORDER, None)
+    if recorder is not None:
+        recorder.write(complete=True)
+
+
+def _row(item: pytest.Item, identifier: str, verdict: Verdict, duration: float, env: str) -> dict[str, Any]:
+    server = server_of(item)
+    function = getattr(item, "function", None)
+    source = inspect.getsource(function) if function else item.nodeid
+    selector = item.name.split("[")[0] + (f" and {server}" if server else "")
+    return {
+        "id": identifier,
+        "server": server,
+        "state": verdict.state.value,
+        "reason": verdict.reason,
+        "facts": verdict.facts,
+        "measurements": verdict.measurements,
+        "duration": round(duration, 3),
+        "source_hash": hashlib.sha256(source.encode()).hexdigest()[:12],
+        "reproduce": f'tox -e {env} -- -k "{selector}"',
+    }
+
+
+def _crash_site(call: pytest.CallInfo[None]) -> str | None:
+    if not call.excinfo or not call.excinfo.traceback:
+        return None
+    entry = call.excinfo.traceback[-1]
+    return scrub(f"{entry.path}:{entry.lineno + 1}")

@@ -1,0 +1,127 @@
+"""Run a real ASGI server (uvicorn or daphne) as a subprocess on 127.0.0.1, and always stop it.
+
+The server binds port 0 and the harness reads the real port from its log, so there is no window
+in which another process could take a port we chose. Readiness is polled, never slept for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.harness.evidence import ROOT, excerpt
+
+HOST = "127.0.0.1"
+READY_PATH = "/__harness__/ready"
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+
+COMMANDS = {
+    "uvicorn": ["-m", "uvicorn", "--host", HOST, "--port", "0", "--lifespan", "auto"],
+    "daphne": ["-m", "daphne", "-b", HOST, "-p", "0"],
+}
+# What each server logs once it listens; port 0 makes both print the real port.
+LISTENING = {
+    "uvicorn": re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)"),
+    "daphne": re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)"),
+}
+
+
+class ServerStartError(RuntimeError):
+    """The server exited or did not answer in time; the message carries its log tail."""
+
+
+@dataclass
+class Server:
+    name: str
+    app: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    port: int = 0
+    ready: dict[str, object] = field(default_factory=dict)
+    startup_seconds: float = 0.0
+
+    def url(self, path: str, scheme: str = "http") -> str:
+        return f"{scheme}://{HOST}:{self.port}{path}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_mark(self) -> int:
+        """A position in the log; `log_since(mark)` returns what the server wrote after it."""
+        return self.log_path.stat().st_size
+
+    def log_since(self, mark: int, settle: float = 0.05) -> str:
+        # The server may log an exception just after the client saw the response.
+        time.sleep(settle)
+        with self.log_path.open("rb") as handle:
+            handle.seek(mark)
+            return handle.read().decode("utf-8", errors="replace")
+
+    def __repr__(self) -> str:
+        return f"<Server {self.name} {self.app} listening at {self.url('/')}>"
+
+
+@contextlib.contextmanager
+def run_server(name: str, log_dir: Path, app: str = "project.asgi:application", env: dict[str, str] | None = None, timeout: float = START_TIMEOUT) -> Iterator[Server]:
+    """Start `name` serving `app`, wait until it answers, yield it, and stop it whatever happens."""
+    log_path = log_dir / f"{name}-{app.replace(':', '-')}.log"
+    command = [sys.executable, *COMMANDS[name], app]
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            start_new_session=True,  # its own process group, so teardown reaches its children too
+        )
+    server = Server(name, app, process, log_path)
+    try:
+        _wait_until_ready(server, started, timeout)
+        server.startup_seconds = time.monotonic() - started
+        yield server
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it lingers."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
+    deadline = started + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise ServerStartError(f"{server.name} exited with code {server.process.returncode} before listening. Log tail:\n{excerpt(server.log())}")
+        if not server.port:
+            match = LISTENING[server.name].search(server.log())
+            server.port = int(match.group(1)) if match else 0
+        if server.port:
+            with contextlib.suppress(httpx.HTTPError):
+                response = httpx.get(server.url(READY_PATH), timeout=1.0)
+                if response.status_code == 200:
+                    server.ready = response.json()
+                    return
+        time.sleep(0.02)
+    raise ServerStartError(f"{server.name} did not answer {READY_PATH} within {timeout:.0f} s. Log tail:\n{excerpt(server.log())}")
