@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.harness.evidence import last_exception
-from tests.harness.rules import HttpObservation
+from tests.harness.rules.http import HttpObservation
 from tests.harness.servers import Server, run_server
 
 SERVERS = ("uvicorn", "daphne")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import rules
+from tests.harness.rules import http as rules
 from tests.harness.evidence import last_exception
 from tests.probes.conftest import get
 

@@ -9,7 +9,7 @@ import pytest
 from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import connect
 
-from tests.harness import rules
+from tests.harness.rules import http as rules
 from tests.harness.evidence import last_exception
 
 

@@ -1,6 +1,6 @@
-"""Verdict rules: pure functions from what a probe observed to a state with evidence.
+"""Verdict rules for what a server and a client observed over HTTP, WebSocket and lifespan.
 
-No rule looks at a version number. Each is unit-tested in every direction in tests/unit/harness/test_rules.py.
+No rule looks at a version number. Each is unit-tested in every direction in tests/unit/harness/rules/test_http.py.
 """
 
 from __future__ import annotations
