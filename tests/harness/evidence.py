@@ -18,12 +18,16 @@ _PID = re.compile(r"(process|pid|PID)( ?\[?)\d+")
 _PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 
 
-def _prefixes() -> list[tuple[str, str]]:
-    """Machine-specific path prefixes, longest first, and what to write instead."""
+def _prefixes() -> list[tuple[re.Pattern[str], str]]:
+    """Machine-specific path prefixes, longest first, and what to write instead.
+
+    A prefix only matches where a path starts, so the home "/root" is not replaced inside "/tmp/pytest-of-root".
+    """
     pairs = [(p, "<site-packages>") for p in {*site.getsitepackages(), sysconfig.get_paths()["purelib"]}]
     pairs += [(sysconfig.get_paths()["stdlib"], "<stdlib>"), (str(ROOT), "<project>"), (sys.prefix, "<env>")]
     pairs.append((os.path.expanduser("~"), "~"))
-    return sorted(pairs, key=lambda pair: -len(pair[0]))
+    pairs.sort(key=lambda pair: -len(pair[0]))
+    return [(re.compile(rf"(?<![\w.~/-]){re.escape(prefix)}(?![\w.-])"), replacement) for prefix, replacement in pairs]
 
 
 _PREFIXES = _prefixes()
@@ -32,7 +36,7 @@ _PREFIXES = _prefixes()
 def scrub(text: str) -> str:
     """Remove what differs between machines and runs: paths, PIDs and ports."""
     for prefix, replacement in _PREFIXES:
-        text = text.replace(prefix, replacement)
+        text = prefix.sub(replacement, text)
     text = _PID.sub(lambda m: f"{m.group(1)}{m.group(2)}<pid>", text)
     return _PORT.sub(lambda m: f"{m.group(1)}:<port>", text)
 

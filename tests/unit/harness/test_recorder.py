@@ -1,0 +1,107 @@
+"""The recorder plugin: every probe leaves exactly one row; a crash is not-run, never absent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.harness.evidence import ROOT
+from tests.harness.recorder import write_atomically
+
+PROBES = """
+import pytest
+from tests.harness.states import State, Verdict
+
+@pytest.fixture(params=["uvicorn", "daphne"])
+def asgi_server(request):
+    return request.param
+
+@pytest.fixture
+def broken_server():
+    raise RuntimeError("uvicorn exited with code 1 before listening")
+
+@pytest.mark.probe("views.recorded")
+def test_recorded(asgi_server, probe):
+    probe.record(Verdict(State.THREADED, "hopped", {"hops": 2}, {"loop_thread": 1}))
+
+@pytest.mark.probe("views.crashes")
+def test_crashes(probe):
+    raise KeyError("no such view")
+
+@pytest.mark.probe("views.silent")
+def test_silent(probe):
+    pass
+
+@pytest.mark.probe("views.setup-fails")
+def test_setup_fails(broken_server, probe):
+    probe.record(Verdict(State.NATIVE, "unreachable"))
+
+def test_not_a_probe():
+    pass
+"""
+
+
+@pytest.fixture
+def run(pytester, monkeypatch):
+    results = pytester.path / "results" / "dj99.json"
+    monkeypatch.setenv("PROBE_RESULTS", str(results))
+    monkeypatch.setenv("PROBE_ENV", "dj99")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_probes=PROBES)
+    outcome = pytester.runpytest_subprocess("-p", "tests.harness.recorder", "-p", "no:cacheprovider", "--strict-markers", "-o", "markers=probe(id)")
+    data = json.loads(results.read_text())
+    return outcome, data, {(row["id"], row["server"]): row for row in data["probes"]}
+
+
+def test_file_describes_the_env(run):
+    _, data, _ = run
+    assert data["schema"] == 1
+    assert data["env"] == "dj99"
+    assert data["complete"] is True
+    assert set(data["versions"]) >= {"python", "django", "asgiref", "uvicorn", "daphne", "websockets", "pytest"}
+
+
+def test_recorded_verdict_is_kept_per_server(run):
+    _, _, rows = run
+    for server in ("uvicorn", "daphne"):
+        row = rows[("views.recorded", server)]
+        assert (row["state"], row["reason"], row["facts"], row["measurements"]) == ("threaded", "hopped", {"hops": 2}, {"loop_thread": 1})
+        assert row["reproduce"] == f'tox -e dj99 -- -k "test_recorded and {server}"'
+        assert len(row["source_hash"]) == 12
+
+
+def test_crash_is_not_run_with_reason(run):
+    outcome, _, rows = run
+    row = rows[("views.crashes", None)]
+    assert row["state"] == "not-run"
+    assert row["reason"] == "the probe crashed in call: KeyError: 'no such view'"
+    line = PROBES.lstrip().splitlines().index('    raise KeyError("no such view")') + 1
+    assert row["facts"]["where"].endswith(f"test_probes.py:{line}")
+
+
+def test_probe_without_verdict_fails_and_is_not_run(run):
+    outcome, _, rows = run
+    assert rows[("views.silent", None)]["state"] == "not-run"
+    outcome.assert_outcomes(passed=3, failed=2, errors=1)
+
+
+def test_setup_failure_is_not_run(run):
+    _, _, rows = run
+    row = rows[("views.setup-fails", None)]
+    assert row["state"] == "not-run"
+    assert "RuntimeError: uvicorn exited with code 1 before listening" in row["reason"]
+
+
+def test_non_probe_tests_leave_no_row(run):
+    _, data, _ = run
+    assert len(data["probes"]) == 5
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / "dj99.json"
+    write_atomically(path, {"ok": 1})
+    with pytest.raises(TypeError):
+        write_atomically(path, {"bad": object()})
+    assert json.loads(path.read_text()) == {"ok": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["dj99.json"]

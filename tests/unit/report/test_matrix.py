@@ -1,0 +1,96 @@
+"""matrix.yaml loading: the real file loads; each kind of bad file names the file, line, key and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from report.matrix import MATRIX_PATH, MatrixError, load_matrix
+
+
+def test_real_matrix_loads():
+    matrix = load_matrix()
+    assert [r.version for r in matrix.releases][0] == "2.2"
+    assert matrix.release("6.1").env == "dj61"
+    assert matrix.release("3.0").requirements["django"] == "3.0.14"
+    # A shared pin reaches every release unless overridden.
+    assert all(r.pins["daphne"] for r in matrix.releases)
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> str:
+    text = MATRIX_PATH.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in matrix.yaml"
+    path = tmp_path / "matrix.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(MatrixError) as caught:
+        load_matrix(path)
+    return str(caught.value)
+
+
+def _line_of(needle: str) -> int:
+    for number, line in enumerate(MATRIX_PATH.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def test_yaml_syntax_error_names_line(tmp_path):
+    message = _broken(tmp_path, "    django: 3.0.14", "    django: [3.0.14")
+    assert "matrix.yaml:" in message
+    assert "YAML syntax error" in message
+    assert "Fix:" in message
+
+
+def test_wrong_type_names_key_path_and_line(tmp_path):
+    message = _broken(tmp_path, "    lts: false\n    python: \"3.9\"\n    pins: *py39\n  - version: \"3.1\"", "    lts: maybe\n    python: \"3.9\"\n    pins: *py39\n  - version: \"3.1\"")
+    assert f"matrix.yaml:{_line_of('django: 3.0.14') + 3}: releases[1].lts:" in message
+    assert "'maybe' is not of type 'boolean'" in message
+    assert "Fix: write true or false" in message
+
+
+def test_missing_key_says_which_to_add(tmp_path):
+    message = _broken(tmp_path, "    django: 6.1.3\n", "")
+    assert "releases[11]: missing key 'django'. Fix: add `django:` here." in message
+
+
+def test_unknown_key_lists_allowed_keys(tmp_path):
+    message = _broken(tmp_path, "    lts: true\n    python: \"3.9\"", "    lts: true\n    pyhton: \"3.9\"\n    python: \"3.9\"")
+    assert "releases[0]:" in message
+    assert "'pyhton' was unexpected" in message
+    assert "allowed: django, end_of_support, lts, pins, python, released, version" in message
+
+
+def test_unknown_django_version(tmp_path):
+    message = _broken(tmp_path, "django: 4.0.10", "django: 4.3.1")
+    assert f"matrix.yaml:{_line_of('django: 4.0.10')}: releases[4].django: Django 4.3.1 is not a 4.0 release." in message
+
+
+def test_duplicate_version(tmp_path):
+    message = _broken(tmp_path, 'version: "3.1"', 'version: "3.0"')
+    assert "releases[2].version: duplicate version '3.0'" in message
+
+
+def test_duplicate_key_names_both_lines(tmp_path):
+    message = _broken(tmp_path, "    django: 2.2.28\n", "    django: 2.2.28\n    django: 2.2.27\n")
+    line = _line_of("django: 2.2.28")
+    assert f"matrix.yaml:{line + 1}: duplicate key 'django' (first on line {line})" in message
+
+
+def test_bad_date(tmp_path):
+    message = _broken(tmp_path, "released: 2019-12-02", "released: 2019-12")
+    assert "releases[1].released:" in message
+    assert "Fix: write a date as YYYY-MM-DD" in message
+
+
+def test_unquoted_version_is_read_as_text(tmp_path):
+    # 3.10 unquoted would be the float 3.1 in plain YAML; the loader keeps it as "3.10".
+    text = MATRIX_PATH.read_text(encoding="utf-8").replace('python: "3.10"', "python: 3.10")
+    path = tmp_path / "matrix.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_matrix(path).release("3.2").python == "3.10"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(MatrixError, match="cannot read it"):
+        load_matrix(tmp_path / "nope.yaml")

@@ -1,0 +1,96 @@
+"""matrix.yaml, tox.ini, requirements/ and the probe suite agree; a mismatch names the env and key."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from report.matrix import ROOT, load_matrix
+
+MATRIX = load_matrix()
+RELEASES = {release.env: release for release in MATRIX.releases}
+
+
+def _expand(text: str) -> list[str]:
+    """tox's generative names: "dj{22,30}" -> ["dj22", "dj30"]."""
+    parts = re.split(r"\{([^}]*)\}", text)
+    choices = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(parts)]
+    return ["".join(combo).strip() for combo in itertools.product(*choices)]
+
+
+def _tox() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ROOT / "tox.ini", encoding="utf-8")
+    return parser
+
+
+def _factor_map(value: str) -> dict[str, str]:
+    """A tox factor-conditional value ("dj{22,30}: python3.9" lines) as {env: value}."""
+    mapping: dict[str, str] = {}
+    for line in value.strip().splitlines():
+        factors, _, setting = line.partition(":")
+        for env in _expand(factors.strip()):
+            assert env not in mapping, f"tox.ini [testenv] names {env} twice"
+            mapping[env] = setting.strip()
+    return mapping
+
+
+def test_env_list_has_every_release():
+    envs = {env for line in _tox()["tox"]["env_list"].split() for env in _expand(line)}
+    missing = set(RELEASES) - envs
+    extra = {e for e in envs if e.startswith("dj")} - set(RELEASES)
+    assert not missing, f"tox.ini [tox] env_list lacks {sorted(missing)} that matrix.yaml lists"
+    assert not extra, f"tox.ini [tox] env_list has {sorted(extra)} that matrix.yaml does not list"
+
+
+@pytest.mark.parametrize("env", sorted(RELEASES))
+def test_base_python_matches_matrix(env):
+    base_python = _factor_map(_tox()["testenv"]["base_python"])
+    expected = f"python{RELEASES[env].python}"
+    assert base_python.get(env) == expected, f"tox.ini [testenv] base_python for {env} is {base_python.get(env)!r}; matrix.yaml says {expected!r}"
+
+
+@pytest.mark.parametrize("env", sorted(RELEASES))
+def test_lock_file_has_every_pin(env):
+    assert _tox()["testenv"]["deps"].strip() == "-r requirements/{env_name}.txt"
+    lock = (ROOT / "requirements" / f"{env}.txt").read_text(encoding="utf-8")
+    assert f"for Python {RELEASES[env].python};" in lock, f"requirements/{env}.txt was compiled for another Python; run `tox -e compile`"
+    for name, version in RELEASES[env].requirements.items():
+        assert re.search(rf"^{re.escape(name)}==({re.escape(version)})\b", lock, re.M | re.I), (
+            f"requirements/{env}.txt does not pin {name}=={version} as matrix.yaml says; run `tox -e compile`"
+        )
+
+
+def test_tools_lock_file_has_every_pin():
+    lock = (ROOT / "requirements" / "tools.txt").read_text(encoding="utf-8")
+    for name, version in MATRIX.tools_pins.items():
+        assert re.search(rf"^{re.escape(name)}=={re.escape(version)}\b", lock, re.M | re.I), f"requirements/tools.txt lacks {name}=={version}; run `tox -e compile`"
+
+
+def _probe_ids_in_suite() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in sorted((ROOT / "tests" / "probes").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.mark.probe":
+                identifier = node.args[0].value  # type: ignore[attr-defined]
+                assert identifier not in found, f"probe {identifier!r} is decided by two tests: {found[identifier]} and {path.name}"
+                found[identifier] = path.name
+    return found
+
+
+def test_every_probe_is_declared_and_run():
+    in_suite = set(_probe_ids_in_suite())
+    declared = {probe.id for probe in MATRIX.probes}
+    assert not in_suite - declared, f"tests/probes mark {sorted(in_suite - declared)} but matrix.yaml `probes:` lacks them"
+    assert not declared - in_suite, f"matrix.yaml `probes:` lists {sorted(declared - in_suite)} but no test in tests/probes decides them"
+
+
+def test_python_version_file_lists_every_matrix_python():
+    listed = Path(ROOT / ".python-version").read_text(encoding="utf-8").split()
+    needed = {r.python for r in MATRIX.releases} | {MATRIX.tools_python}
+    assert needed <= set(listed), f".python-version lacks {sorted(needed - set(listed))}: pyenv would not expose those interpreters to tox"
