@@ -94,3 +94,11 @@ def test_python_version_file_lists_every_matrix_python():
     listed = Path(ROOT / ".python-version").read_text(encoding="utf-8").split()
     needed = {r.python for r in MATRIX.releases} | {MATRIX.tools_python}
     assert needed <= set(listed), f".python-version lacks {sorted(needed - set(listed))}: pyenv would not expose those interpreters to tox"
+
+
+def test_ci_runs_exactly_the_readme_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    readme_commands = [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.startswith("tox")]
+    ci_commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if line.startswith("tox")]
+    assert ci_commands == readme_commands, f".ci/run runs {ci_commands} but README.md gives {readme_commands}"
