@@ -71,7 +71,11 @@ class _Loader(yaml.SafeLoader):
 
 # Unquoted 3.10 would load as the float 3.1, and dates as datetime objects; keep both as text.
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -201,7 +205,10 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
     seen: dict[str, int] = {}
     for index, release in enumerate(matrix.releases):
         if release.version in seen:
-            raise fail(["releases", index, "version"], f"duplicate version {release.version!r} (also releases[{seen[release.version]}]). Fix: list each Django release once.")
+            raise fail(
+                ["releases", index, "version"],
+                f"duplicate version {release.version!r} (also releases[{seen[release.version]}]). Fix: list each Django release once.",
+            )
         seen[release.version] = index
         if not release.django.startswith(release.version + "."):
             raise fail(
@@ -209,7 +216,9 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
                 f"Django {release.django} is not a {release.version} release. Fix: pin a {release.version}.N release or correct `version`.",
             )
         if release.end_of_support <= release.released:
-            raise fail(["releases", index, "end_of_support"], "ends before the release date. Fix: swap or correct the dates.")
+            raise fail(
+                ["releases", index, "end_of_support"], "ends before the release date. Fix: swap or correct the dates."
+            )
     versions = [tuple(int(p) for p in r.version.split(".")) for r in matrix.releases]
     if versions != sorted(versions):
         raise fail(["releases"], "releases are not in ascending version order. Fix: sort them oldest first.")

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 MAX_EXCERPT = 2000
 
 # A Python exception line as tracebacks and loggers print it: "ValueError: Django can only ...".
-_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt|Operation))(?:: (.*))?$")
+_EXCEPTION_LINE = re.compile(
+    r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt|Operation))(?:: (.*))?$"
+)
 _PID = re.compile(r"(process|pid|PID)( ?\[?)\d+")
 _PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 

@@ -73,7 +73,13 @@ class Server:
 
 
 @contextlib.contextmanager
-def run_server(name: str, log_dir: Path, app: str = "project.asgi:application", env: dict[str, str] | None = None, timeout: float = START_TIMEOUT) -> Iterator[Server]:
+def run_server(
+    name: str,
+    log_dir: Path,
+    app: str = "project.asgi:application",
+    env: dict[str, str] | None = None,
+    timeout: float = START_TIMEOUT,
+) -> Iterator[Server]:
     """Start `name` serving `app`, wait until it answers, yield it, and stop it whatever happens."""
     log_path = log_dir / f"{name}-{app.replace(':', '-')}.log"
     command = [sys.executable, *COMMANDS[name], app]
@@ -113,7 +119,9 @@ def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
     deadline = started + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise ServerStartError(f"{server.name} exited with code {server.process.returncode} before listening. Log tail:\n{excerpt(server.log())}")
+            raise ServerStartError(
+                f"{server.name} exited with code {server.process.returncode} before listening. Log tail:\n{excerpt(server.log())}"
+            )
         if not server.port:
             match = LISTENING[server.name].search(server.log())
             server.port = int(match.group(1)) if match else 0
@@ -124,4 +132,6 @@ def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
                     server.ready = response.json()
                     return
         time.sleep(0.02)
-    raise ServerStartError(f"{server.name} did not answer {READY_PATH} within {timeout:.0f} s. Log tail:\n{excerpt(server.log())}")
+    raise ServerStartError(
+        f"{server.name} did not answer {READY_PATH} within {timeout:.0f} s. Log tail:\n{excerpt(server.log())}"
+    )

@@ -52,14 +52,18 @@ def test_env_list_has_every_release():
 def test_base_python_matches_matrix(env):
     base_python = _factor_map(_tox()["testenv"]["base_python"])
     expected = f"python{RELEASES[env].python}"
-    assert base_python.get(env) == expected, f"tox.ini [testenv] base_python for {env} is {base_python.get(env)!r}; matrix.yaml says {expected!r}"
+    assert base_python.get(env) == expected, (
+        f"tox.ini [testenv] base_python for {env} is {base_python.get(env)!r}; matrix.yaml says {expected!r}"
+    )
 
 
 @pytest.mark.parametrize("env", sorted(RELEASES))
 def test_lock_file_has_every_pin(env):
     assert _tox()["testenv"]["deps"].strip() == "-r requirements/{env_name}.txt"
     lock = (ROOT / "requirements" / f"{env}.txt").read_text(encoding="utf-8")
-    assert f"for Python {RELEASES[env].python};" in lock, f"requirements/{env}.txt was compiled for another Python; run `tox -e compile`"
+    assert f"for Python {RELEASES[env].python};" in lock, (
+        f"requirements/{env}.txt was compiled for another Python; run `tox -e compile`"
+    )
     for name, version in RELEASES[env].requirements.items():
         assert re.search(rf"^{re.escape(name)}==({re.escape(version)})\b", lock, re.M | re.I), (
             f"requirements/{env}.txt does not pin {name}=={version} as matrix.yaml says; run `tox -e compile`"
@@ -69,7 +73,9 @@ def test_lock_file_has_every_pin(env):
 def test_tools_lock_file_has_every_pin():
     lock = (ROOT / "requirements" / "tools.txt").read_text(encoding="utf-8")
     for name, version in MATRIX.tools_pins.items():
-        assert re.search(rf"^{re.escape(name)}=={re.escape(version)}\b", lock, re.M | re.I), f"requirements/tools.txt lacks {name}=={version}; run `tox -e compile`"
+        assert re.search(rf"^{re.escape(name)}=={re.escape(version)}\b", lock, re.M | re.I), (
+            f"requirements/tools.txt lacks {name}=={version}; run `tox -e compile`"
+        )
 
 
 def _probe_ids_in_suite() -> dict[str, str]:
@@ -78,7 +84,9 @@ def _probe_ids_in_suite() -> dict[str, str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.mark.probe":
                 identifier = node.args[0].value  # type: ignore[attr-defined]
-                assert identifier not in found, f"probe {identifier!r} is decided by two tests: {found[identifier]} and {path.name}"
+                assert identifier not in found, (
+                    f"probe {identifier!r} is decided by two tests: {found[identifier]} and {path.name}"
+                )
                 found[identifier] = path.name
     return found
 
@@ -86,19 +94,31 @@ def _probe_ids_in_suite() -> dict[str, str]:
 def test_every_probe_is_declared_and_run():
     in_suite = set(_probe_ids_in_suite())
     declared = {probe.id for probe in MATRIX.probes}
-    assert not in_suite - declared, f"tests/probes mark {sorted(in_suite - declared)} but matrix.yaml `probes:` lacks them"
-    assert not declared - in_suite, f"matrix.yaml `probes:` lists {sorted(declared - in_suite)} but no test in tests/probes decides them"
+    assert not in_suite - declared, (
+        f"tests/probes mark {sorted(in_suite - declared)} but matrix.yaml `probes:` lacks them"
+    )
+    assert not declared - in_suite, (
+        f"matrix.yaml `probes:` lists {sorted(declared - in_suite)} but no test in tests/probes decides them"
+    )
 
 
 def test_python_version_file_lists_every_matrix_python():
     listed = Path(ROOT / ".python-version").read_text(encoding="utf-8").split()
     needed = {r.python for r in MATRIX.releases} | {MATRIX.tools_python}
-    assert needed <= set(listed), f".python-version lacks {sorted(needed - set(listed))}: pyenv would not expose those interpreters to tox"
+    assert needed <= set(listed), (
+        f".python-version lacks {sorted(needed - set(listed))}: pyenv would not expose those interpreters to tox"
+    )
 
 
 def test_ci_runs_exactly_the_readme_commands():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
-    readme_commands = [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.startswith("tox")]
-    ci_commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if line.startswith("tox")]
+    readme_commands = [
+        line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.startswith("tox")
+    ]
+    ci_commands = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.startswith("tox")
+    ]
     assert ci_commands == readme_commands, f".ci/run runs {ci_commands} but README.md gives {readme_commands}"

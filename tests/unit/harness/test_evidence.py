@@ -10,7 +10,10 @@ from tests.harness.evidence import ROOT, describe, excerpt, last_exception, scru
 
 def test_scrub_removes_machine_paths_pids_and_ports():
     text = f'File "{ROOT}/project/asgi.py", line 3; {sys.prefix}/bin/python; {os.path.expanduser("~")}/x\nStarted server process [4242] on 127.0.0.1:51234'
-    assert scrub(text) == 'File "<project>/project/asgi.py", line 3; <env>/bin/python; ~/x\nStarted server process [<pid>] on 127.0.0.1:<port>'
+    assert (
+        scrub(text)
+        == 'File "<project>/project/asgi.py", line 3; <env>/bin/python; ~/x\nStarted server process [<pid>] on 127.0.0.1:<port>'
+    )
 
 
 def test_scrub_only_replaces_whole_path_prefixes():
@@ -24,7 +27,10 @@ def test_last_exception_takes_the_final_exception_line():
 
 
 def test_last_exception_reads_dotted_types_and_daphne_lines():
-    assert last_exception("django.core.exceptions.SynchronousOnlyOperation: You cannot call this") == "django.core.exceptions.SynchronousOnlyOperation: You cannot call this"
+    assert (
+        last_exception("django.core.exceptions.SynchronousOnlyOperation: You cannot call this")
+        == "django.core.exceptions.SynchronousOnlyOperation: You cannot call this"
+    )
     assert last_exception("2026 ERROR Exception inside application: boom") == "boom"
 
 

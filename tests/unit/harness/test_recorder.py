@@ -49,7 +49,9 @@ def run(pytester, monkeypatch):
     monkeypatch.setenv("PROBE_ENV", "dj99")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makepyfile(test_probes=PROBES)
-    outcome = pytester.runpytest_subprocess("-p", "tests.harness.recorder", "-p", "no:cacheprovider", "--strict-markers", "-o", "markers=probe(id)")
+    outcome = pytester.runpytest_subprocess(
+        "-p", "tests.harness.recorder", "-p", "no:cacheprovider", "--strict-markers", "-o", "markers=probe(id)"
+    )
     data = json.loads(results.read_text())
     return outcome, data, {(row["id"], row["server"]): row for row in data["probes"]}
 
@@ -66,7 +68,12 @@ def test_recorded_verdict_is_kept_per_server(run):
     _, _, rows = run
     for server in ("uvicorn", "daphne"):
         row = rows[("views.recorded", server)]
-        assert (row["state"], row["reason"], row["facts"], row["measurements"]) == ("threaded", "hopped", {"hops": 2}, {"loop_thread": 1})
+        assert (row["state"], row["reason"], row["facts"], row["measurements"]) == (
+            "threaded",
+            "hopped",
+            {"hops": 2},
+            {"loop_thread": 1},
+        )
         assert row["reproduce"] == f'tox -e dj99 -- -k "test_recorded and {server}"'
         assert len(row["source_hash"]) == 12
 

@@ -39,7 +39,10 @@ def test_server_is_ready_then_stopped(tmp_path):
 
 
 def test_server_that_cannot_import_its_app_fails_with_its_log(tmp_path):
-    with pytest.raises(ServerStartError) as caught, run_server("uvicorn", tmp_path, app="tests.unit.harness.no_such_module:app"):
+    with (
+        pytest.raises(ServerStartError) as caught,
+        run_server("uvicorn", tmp_path, app="tests.unit.harness.no_such_module:app"),
+    ):
         pass
     message = str(caught.value)
     assert "uvicorn exited with code 3 before listening" in message
@@ -48,5 +51,8 @@ def test_server_that_cannot_import_its_app_fails_with_its_log(tmp_path):
 
 def test_server_that_never_answers_times_out(tmp_path):
     # An app that is not ASGI at all: uvicorn starts, but the readiness request never gets a 200.
-    with pytest.raises(ServerStartError, match=r"did not answer /__harness__/ready within 2 s"), run_server("uvicorn", tmp_path, app="tests.unit.harness.asgi_app:__doc__", timeout=2):
+    with (
+        pytest.raises(ServerStartError, match=r"did not answer /__harness__/ready within 2 s"),
+        run_server("uvicorn", tmp_path, app="tests.unit.harness.asgi_app:__doc__", timeout=2),
+    ):
         pass

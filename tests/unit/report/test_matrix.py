@@ -43,7 +43,11 @@ def test_yaml_syntax_error_names_line(tmp_path):
 
 
 def test_wrong_type_names_key_path_and_line(tmp_path):
-    message = _broken(tmp_path, "    lts: false\n    python: \"3.9\"\n    pins: *py39\n  - version: \"3.1\"", "    lts: maybe\n    python: \"3.9\"\n    pins: *py39\n  - version: \"3.1\"")
+    message = _broken(
+        tmp_path,
+        '    lts: false\n    python: "3.9"\n    pins: *py39\n  - version: "3.1"',
+        '    lts: maybe\n    python: "3.9"\n    pins: *py39\n  - version: "3.1"',
+    )
     assert f"matrix.yaml:{_line_of('django: 3.0.14') + 3}: releases[1].lts:" in message
     assert "'maybe' is not of type 'boolean'" in message
     assert "Fix: write true or false" in message
@@ -55,7 +59,9 @@ def test_missing_key_says_which_to_add(tmp_path):
 
 
 def test_unknown_key_lists_allowed_keys(tmp_path):
-    message = _broken(tmp_path, "    lts: true\n    python: \"3.9\"", "    lts: true\n    pyhton: \"3.9\"\n    python: \"3.9\"")
+    message = _broken(
+        tmp_path, '    lts: true\n    python: "3.9"', '    lts: true\n    pyhton: "3.9"\n    python: "3.9"'
+    )
     assert "releases[0]:" in message
     assert "'pyhton' was unexpected" in message
     assert "allowed: django, end_of_support, lts, pins, python, released, version" in message
@@ -63,7 +69,9 @@ def test_unknown_key_lists_allowed_keys(tmp_path):
 
 def test_unknown_django_version(tmp_path):
     message = _broken(tmp_path, "django: 4.0.10", "django: 4.3.1")
-    assert f"matrix.yaml:{_line_of('django: 4.0.10')}: releases[4].django: Django 4.3.1 is not a 4.0 release." in message
+    assert (
+        f"matrix.yaml:{_line_of('django: 4.0.10')}: releases[4].django: Django 4.3.1 is not a 4.0 release." in message
+    )
 
 
 def test_duplicate_version(tmp_path):
