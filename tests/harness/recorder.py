@@ -14,6 +14,7 @@ import inspect
 import json
 import os
 import platform
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
@@ -125,6 +126,9 @@ def probe(request: pytest.FixtureRequest) -> ProbeRun:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # tox ends an interrupted env with SIGTERM; Python would die at once and leave the servers (in their own
+    # process groups) running. As KeyboardInterrupt it unwinds like Ctrl-C: fixtures stop servers, rows are kept.
+    signal.signal(signal.SIGTERM, _interrupt)
     path = os.environ.get("PROBE_RESULTS")
     if path:
         config.stash[_RECORDER] = Recorder(Path(path), os.environ.get("PROBE_ENV", "local"))
@@ -152,10 +156,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         recorder.add(_row(item, identifier, verdict, report.duration, recorder.env))
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = session.config.stash.get(_RECORDER, None)
     if recorder is not None:
-        recorder.write(complete=True)
+        recorder.write(complete=exitstatus != pytest.ExitCode.INTERRUPTED)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _row(item: pytest.Item, identifier: str, verdict: Verdict, duration: float, env: str) -> dict[str, Any]:
