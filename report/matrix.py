@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_PATH = ROOT / "matrix.yaml"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "matrix.schema.json"
+# The servers tests/probes/conftest.py runs every `servers: true` probe under (a test keeps them equal).
+SERVERS = ("uvicorn", "daphne")
 
 
 class MatrixError(Exception):
@@ -51,12 +54,49 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class ProbeRef:
+    """One deciding probe of a roadmap item: a probe id, optionally narrowed to one server."""
+
+    probe: str
+    server: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ProbeRef:
+        probe, _, server = text.partition("@")
+        return cls(probe, server or None)
+
+    def __str__(self) -> str:
+        return f"{self.probe}@{self.server}" if self.server else self.probe
+
+
+@dataclass(frozen=True)
+class Documented:
+    """Where Django's release notes announce an item: the release and a link to the section."""
+
+    release: str
+    url: str
+
+
+@dataclass(frozen=True)
+class RoadmapItem:
+    id: str
+    title: str
+    planned_by: str
+    source: str
+    planned_for: str | None
+    shipped_means: str
+    probes: tuple[ProbeRef, ...]
+    documented_in: Documented | None
+
+
+@dataclass(frozen=True)
 class Matrix:
     path: Path
     releases: tuple[Release, ...]
     tools_python: str
     tools_pins: dict[str, str]
     probes: tuple[Probe, ...]
+    roadmap: tuple[RoadmapItem, ...] = ()
 
     def release(self, version: str) -> Release:
         for release in self.releases:
@@ -195,7 +235,20 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
         for r in data["releases"]
     )
     probes = tuple(Probe(**p) for p in data["probes"])
-    return Matrix(path, releases, data["tools"]["python"], dict(data["tools"]["pins"]), probes)
+    roadmap = tuple(
+        RoadmapItem(
+            id=item["id"],
+            title=item["title"],
+            planned_by=item["planned_by"],
+            source=item["source"],
+            planned_for=item["planned_for"],
+            shipped_means=item["shipped_means"],
+            probes=tuple(ProbeRef.parse(ref) for ref in item["probes"]),
+            documented_in=Documented(**item["documented_in"]) if item["documented_in"] else None,
+        )
+        for item in data.get("roadmap", [])
+    )
+    return Matrix(path, releases, data["tools"]["python"], dict(data["tools"]["pins"]), probes, roadmap)
 
 
 def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
@@ -227,3 +280,39 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
         if probe.id in ids:
             raise fail(["probes", index, "id"], f"duplicate probe id {probe.id!r}. Fix: give each probe one entry.")
         ids.add(probe.id)
+    _check_roadmap(matrix, fail)
+
+
+def _check_roadmap(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]) -> None:
+    """Each item is unique, names known probes (and servers they run under) and real releases."""
+    probes = {probe.id: probe for probe in matrix.probes}
+    versions = [release.version for release in matrix.releases]
+    seen: set[str] = set()
+    for index, item in enumerate(matrix.roadmap):
+        where = ["roadmap", index]
+        if item.id in seen:
+            raise fail([*where, "id"], f"duplicate roadmap item {item.id!r}. Fix: give each item one entry.")
+        seen.add(item.id)
+        for ref_index, ref in enumerate(item.probes):
+            probe = probes.get(ref.probe)
+            if probe is None:
+                raise fail(
+                    [*where, "probes", ref_index],
+                    f"roadmap item {item.id!r} names unknown probe {ref.probe!r}. Fix: use an id listed under `probes:` or add the probe there first.",
+                )
+            if ref.server is not None and (not probe.servers or ref.server not in SERVERS):
+                runs_under = ", ".join(SERVERS) if probe.servers else "no server (`servers: false`)"
+                raise fail(
+                    [*where, "probes", ref_index],
+                    f"roadmap item {item.id!r} narrows probe {ref.probe!r} to server {ref.server!r}, but it runs under {runs_under}. Fix: write `{ref.probe}` or a server it runs under.",
+                )
+        if item.planned_for is not None and item.planned_for not in versions:
+            raise fail(
+                [*where, "planned_for"],
+                f"roadmap item {item.id!r} is planned for {item.planned_for!r}, which is not a release under `releases:`. Fix: use one of {', '.join(versions)}, or null when no plan names a release.",
+            )
+        if item.documented_in is not None and item.documented_in.release not in versions:
+            raise fail(
+                [*where, "documented_in", "release"],
+                f"roadmap item {item.id!r} is documented in {item.documented_in.release!r}, which is not a release under `releases:`. Fix: use one of {', '.join(versions)}.",
+            )
