@@ -17,3 +17,10 @@ class Book(models.Model):
 
 class Tag(models.Model):
     name = models.CharField(max_length=50, unique=True)
+
+
+class Chapter(models.Model):
+    """A nullable reverse foreign key: only those give related managers remove() and clear()."""
+
+    title = models.CharField(max_length=200)
+    book = models.ForeignKey(Book, null=True, on_delete=models.SET_NULL, related_name="chapters")

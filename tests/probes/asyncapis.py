@@ -1,0 +1,72 @@
+"""Call a set of named async APIs in one event loop and observe each: found or not, what it raised, where it worked.
+
+A probe lists `Api(name, owner, use)` entries; `observe` looks each dotted name up on its owner and, when found, awaits
+`use(found)` while tests/probes/work.py notes the threads of the work. The rule in tests/harness/rules/apis.py turns the
+observation into a verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tests.harness.evidence import describe
+from tests.harness.rules.apis import ApiCall, ApiObservation
+from tests.probes.work import WORK
+
+
+@dataclass(frozen=True)
+class Api:
+    """`name` (dotted, e.g. "AsyncPaginator.acount") looked up on `owner`; `use` awaits a real call of what was found."""
+
+    name: str
+    owner: Any
+    use: Callable[[Any], Awaitable[Any]]
+
+
+def lookup(owner: Any, dotted: str) -> Any | None:
+    for part in dotted.split("."):
+        owner = getattr(owner, part, None)
+        if owner is None:
+            return None
+    return owner
+
+
+def observe(apis: Sequence[Api], context: Mapping[str, Any] | None = None) -> ApiObservation:
+    """Call every found API in order inside a fresh event loop (asyncio.run), noting the loop's thread."""
+
+    async def call_all() -> ApiObservation:
+        calls = [await _call(api) for api in apis]
+        return ApiObservation(threading.get_ident(), tuple(calls), dict(context or {}))
+
+    return asyncio.run(call_all())
+
+
+def run(coroutine: Callable[[], Awaitable[Any]]) -> tuple[Any, int]:
+    """Await `coroutine()` in a fresh event loop; its result and the loop's thread."""
+
+    async def main() -> tuple[Any, int]:
+        return await coroutine(), threading.get_ident()
+
+    return asyncio.run(main())
+
+
+async def _call(api: Api) -> ApiCall:
+    found = lookup(api.owner, api.name)
+    if found is None:
+        return ApiCall(api.name, found=False)
+    mark = WORK.mark()
+    try:
+        await api.use(found)
+    except Exception as exc:  # what a found API raises is the observation (broken), not a probe crash
+        return ApiCall(api.name, True, describe(exc), WORK.since(mark))
+    return ApiCall(api.name, True, None, WORK.since(mark))
+
+
+def expect(condition: bool, message: str) -> None:
+    """A semantic check inside `use`: an API that ran but did the wrong thing is reported as failing."""
+    if not condition:
+        raise AssertionError(message)

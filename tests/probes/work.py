@@ -1,0 +1,80 @@
+"""Note which thread did a probe's real work: SQL statements, cache lock holds, template lookups, sent mail.
+
+Probes compare these thread idents with the event loop's thread (tests/harness/rules/apis.py decides).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+from django.core.mail.backends import locmem
+from django.db.backends.utils import CursorWrapper
+
+
+class WorkLog:
+    """Thread idents of pieces of work, in the order they happened, from any thread."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []  # list.append is atomic, so worker threads may note concurrently
+
+    def note(self, ident: int | None = None) -> None:
+        self.threads.append(threading.get_ident() if ident is None else ident)
+
+    def mark(self) -> int:
+        return len(self.threads)
+
+    def since(self, mark: int) -> tuple[int, ...]:
+        return tuple(self.threads[mark:])
+
+
+WORK = WorkLog()
+
+
+def note_work() -> str:
+    """A template variable or form hook that notes its thread; returns text so templates can render it."""
+    WORK.note()
+    return "noted"
+
+
+@contextmanager
+def sql_work() -> Iterator[None]:
+    """Note the thread of every SQL statement, whichever thread's connection runs it.
+
+    django.db.connections is per thread, so `connection.execute_wrapper()` on the probe's connection would miss the
+    queries that sync_to_async runs in a worker thread on that thread's own connection. Every cursor of every backend
+    goes through CursorWrapper._execute_with_wrappers (Django 2.0+), so patching the class sees them all.
+    """
+    original = CursorWrapper._execute_with_wrappers
+
+    def noting(self: CursorWrapper, *args: Any, **kwargs: Any) -> Any:
+        WORK.note()
+        return original(self, *args, **kwargs)
+
+    with mock.patch.object(CursorWrapper, "_execute_with_wrappers", noting):
+        yield
+
+
+class NotingLock:
+    """Wraps a lock and notes the thread of each holder: LocMemCache does all its work under `with self._lock`."""
+
+    def __init__(self, lock: Any) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> Any:
+        WORK.note()
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        return self._lock.__exit__(*exc_info)
+
+
+class NotingEmailBackend(locmem.EmailBackend):
+    """The locmem backend (mail.outbox), noting the thread that sends."""
+
+    def send_messages(self, messages: Any) -> int:
+        WORK.note()
+        return super().send_messages(messages)
