@@ -139,7 +139,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
     """Parse, validate and type matrix.yaml; raise MatrixError naming line, key and fix."""
-    name = _display(path)
+    name = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -164,7 +164,7 @@ def _named(text: str, name: str) -> Any:
     return stream
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(ROOT))
     except ValueError:
@@ -179,7 +179,7 @@ def _validate_schema(data: Any, root: yaml.Node | None, name: str) -> None:
         return
     error = errors[0]
     path = list(error.absolute_path)
-    raise MatrixError(f"{name}:{_line(root, path)}: {_key_path(path) or '(top level)'}: {_problem(error)}")
+    raise MatrixError(f"{name}:{_line(root, path)}: {key_path(path) or '(top level)'}: {_problem(error)}")
 
 
 def _problem(error: jsonschema.ValidationError) -> str:
@@ -194,7 +194,7 @@ def _problem(error: jsonschema.ValidationError) -> str:
     return f"{error.message}.{fix}"
 
 
-def _key_path(path: list[Any]) -> str:
+def key_path(path: list[Any]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -253,7 +253,7 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
 
 def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
     def fail(path: list[Any], message: str) -> MatrixError:
-        return MatrixError(f"{name}:{_line(root, path)}: {_key_path(path)}: {message}")
+        return MatrixError(f"{name}:{_line(root, path)}: {key_path(path)}: {message}")
 
     seen: dict[str, int] = {}
     for index, release in enumerate(matrix.releases):

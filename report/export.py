@@ -1,0 +1,112 @@
+"""The merged report as plain data: report/results.json, and the data the HTML page's script reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+from dataclasses import asdict
+from typing import Any
+
+from report.results import EnvRun, Merged
+from report.roadmap import Roadmap, Score
+
+SCHEMA_VERSION = 1
+
+
+def host() -> dict[str, Any]:
+    """Where the report was built: OS, architecture and CPU count, never a hostname."""
+    try:
+        system = platform.freedesktop_os_release().get("PRETTY_NAME", platform.system())
+    except OSError:
+        system = platform.system()
+    return {"os": system, "arch": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}
+
+
+def supported(run: EnvRun, as_of: dt.date) -> bool:
+    return run.release.released <= as_of <= run.release.end_of_support
+
+
+def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dict[str, Any]) -> dict[str, Any]:
+    as_of = merged.run_date
+    started = [run.started for run in merged.runs if run.started]
+    return {
+        "schema": SCHEMA_VERSION,
+        "generated": generated.isoformat(timespec="seconds"),
+        "run": {
+            "first_started": min(started).isoformat() if started else None,
+            "last_started": max(started).isoformat() if started else None,
+            "as_of": as_of.isoformat(),
+            "host": where,
+        },
+        "releases": [_release(run, as_of) for run in merged.runs],
+        "probes": [asdict(probe) for probe in merged.matrix.probes],
+        "cells": [
+            {**asdict(cell), "subject": cell.subject, "anchor": cell.anchor}
+            for (_, _, _), cell in sorted(merged.cells.items(), key=lambda kv: _order(merged, kv[0]))
+        ],
+        "roadmap": [
+            {
+                "id": result.item.id,
+                "title": result.item.title,
+                "planned_by": result.item.planned_by,
+                "source": result.item.source,
+                "planned_for": result.item.planned_for,
+                "shipped_means": result.item.shipped_means,
+                "probes": [str(ref) for ref in result.item.probes],
+                "documented_in": asdict(result.item.documented_in) if result.item.documented_in else None,
+                "states": result.states,
+                "first_shipped": result.first_shipped,
+                "first_native": result.first_native,
+                "shipped_delay": _delay(result.shipped_delay),
+                "native_delay": _delay(result.native_delay),
+                "docs_note": result.docs_note,
+            }
+            for result in roadmap.items
+        ],
+        "scores": [_score(score) for score in roadmap.scores],
+        "regressions": {
+            "roadmap": [asdict(r) for r in roadmap.item_regressions],
+            "probes": [asdict(r) for r in roadmap.probe_regressions],
+        },
+        "warnings": list(merged.warnings),
+    }
+
+
+def _release(run: EnvRun, as_of: dt.date) -> dict[str, Any]:
+    release = run.release
+    return {
+        "version": release.version,
+        "env": release.env,
+        "django": release.django,
+        "released": release.released.isoformat(),
+        "end_of_support": release.end_of_support.isoformat(),
+        "lts": release.lts,
+        "supported": supported(run, as_of),
+        "python": release.python,
+        "status": run.status,
+        "problem": run.problem,
+        "versions": run.versions,
+        "started": run.started.isoformat() if run.started else None,
+        "duration": run.duration,
+    }
+
+
+def _order(merged: Merged, key: tuple[str, str, str | None]) -> tuple[int, int]:
+    versions = [release.version for release in merged.matrix.releases]
+    rows = [(probe.id, server) for probe, server in merged.rows()]
+    return versions.index(key[0]), rows.index((key[1], key[2]))
+
+
+def _delay(delay: Any) -> dict[str, Any] | None:
+    return None if delay is None else {**asdict(delay), "text": str(delay)}
+
+
+def _score(score: Score) -> dict[str, Any]:
+    return {
+        "release": score.release,
+        "counts": score.counts,
+        "total": score.total,
+        "native": round(score.share("native"), 4),
+        "working": round(score.share("native", "threaded", "blocking"), 4),
+    }

@@ -1,0 +1,55 @@
+"""The self-contained HTML page: Jinja2 with autoescape, inline CSS and JS, nothing fetched from a network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from report.legend import MEANINGS, SYMBOLS
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def render(data: dict[str, Any]) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # everything from results (reasons, exception text) must stay text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    areas_of = {probe["id"]: probe["area"] for probe in data["probes"]}
+    return environment.get_template("report.html.j2").render(
+        data=data,
+        symbols=SYMBOLS,
+        meanings=MEANINGS,
+        areas=sorted(set(areas_of.values())),
+        item_areas={
+            item["id"]: sorted({areas_of[ref.split("@")[0]] for ref in item["probes"]}) for item in data["roadmap"]
+        },
+        probe_rows=_probe_rows(data, areas_of),
+        packages=sorted({name for release in data["releases"] for name in release["versions"]}),
+    )
+
+
+def _probe_rows(data: dict[str, Any], areas_of: dict[str, str]) -> list[dict[str, Any]]:
+    titles = {probe["id"]: probe["title"] for probe in data["probes"]}
+    rows: dict[str, dict[str, Any]] = {}
+    for cell in data["cells"]:
+        row = rows.setdefault(
+            cell["subject"],
+            {
+                "probe": cell["probe"],
+                "server": cell["server"],
+                "title": titles[cell["probe"]],
+                "area": areas_of[cell["probe"]],
+                "cells": [],
+            },
+        )
+        row["cells"].append(cell)
+    order = [release["version"] for release in data["releases"]]
+    for row in rows.values():
+        row["cells"].sort(key=lambda cell: order.index(cell["release"]))
+    return list(rows.values())

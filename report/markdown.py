@@ -1,0 +1,160 @@
+"""The Markdown report GitHub renders: roadmap table, per-probe table, scores, regressions, legend, versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from report.legend import MEANINGS, label
+
+
+def render(data: dict[str, Any]) -> str:
+    releases = data["releases"]
+    lines = [
+        "# Django async: roadmap vs reality",
+        "",
+        f"Generated {data['generated']} from the runs started {data['run']['first_started']} to "
+        f"{data['run']['last_started']} on {_host(data['run']['host'])}. "
+        "Open `report.html` (next to this file) for the evidence behind every cell, filters, the async-score "
+        "chart and the upgrade view. Rules: [README-rules.md](README-rules.md).",
+        "",
+        "## Roadmap items",
+        "",
+        _table(
+            ["Item", "Planned", "Documented", "First shipped", "First native", "Delay (shipped)", "Delay (native)"]
+            + [_header(r) for r in releases],
+            [
+                [
+                    f"**{_cell_text(item['title'])}** (`{item['id']}`)",
+                    f"{item['planned_for'] or '—'} ([{_cell_text(item['planned_by'])}]({item['source']}))",
+                    _documented(item),
+                    _first(item, item["first_shipped"]),
+                    item["first_native"] or "never",
+                    _delay(item["shipped_delay"]),
+                    _delay(item["native_delay"]),
+                ]
+                + [label(item["states"][r["version"]]) for r in releases]
+                for item in data["roadmap"]
+            ],
+        ),
+        "",
+        *_disagreements(data),
+        "## Async score per release",
+        "",
+        "Share of roadmap items that are native, and that work at all (native, threaded or blocking).",
+        "",
+        _table(
+            ["", *[_header(r) for r in releases]],
+            [
+                ["native", *[f"{s['native']:.0%}" for s in data["scores"]]],
+                ["works", *[f"{s['working']:.0%}" for s in data["scores"]]],
+            ],
+        ),
+        "",
+        "## Version regressions",
+        "",
+        *_regressions(data),
+        "",
+        "## Every probe",
+        "",
+        _table(["Probe", "Server", *[_header(r) for r in releases]], _probe_rows(data)),
+        "",
+        "## Legend",
+        "",
+        _table(["Cell", "Meaning"], [[label(state), meaning] for state, meaning in MEANINGS.items()]),
+        "",
+        "Columns are never merged: two releases with the same results are still two columns. "
+        "A header reads `version (release date, LTS, supported|EOL as of the run)`.",
+        "",
+        "## Versions of each env",
+        "",
+        _versions(data),
+        "",
+    ]
+    if data["warnings"]:
+        lines += ["## Warnings", "", *[f"- {_cell_text(w)}" for w in data["warnings"]], ""]
+    return "\n".join(lines)
+
+
+def _host(host: dict[str, Any]) -> str:
+    return f"{host['os']}, {host['arch']}, {host['cpus']} CPUs"
+
+
+def _header(release: dict[str, Any]) -> str:
+    marks = [release["released"]]
+    if release["lts"]:
+        marks.append("LTS")
+    marks.append("supported" if release["supported"] else "EOL")
+    return f"{release['version']} ({', '.join(marks)})"
+
+
+def _documented(item: dict[str, Any]) -> str:
+    documented = item["documented_in"]
+    return f"[{documented['release']}]({documented['url']})" if documented else "not in release notes"
+
+
+def _first(item: dict[str, Any], release: str | None) -> str:
+    return f"{release} ({item['states'][release]})" if release else "never"
+
+
+def _delay(delay: dict[str, Any] | None) -> str:
+    return delay["text"] if delay else "no plan"
+
+
+def _disagreements(data: dict[str, Any]) -> list[str]:
+    notes = [f"- `{item['id']}`: {_cell_text(item['docs_note'])}" for item in data["roadmap"] if item["docs_note"]]
+    return ["Where the measurement and the release notes disagree:", "", *notes, ""] if notes else []
+
+
+def _regressions(data: dict[str, Any]) -> list[str]:
+    found = data["regressions"]["roadmap"] + data["regressions"]["probes"]
+    if not found:
+        return ["None: no item or probe got less async from one release to a later one."]
+    return [
+        f"- `{r['subject']}`: {label(r['before'])} in {r['before_release']} → {label(r['after'])} in {r['after_release']}"
+        for r in found
+    ]
+
+
+def _probe_rows(data: dict[str, Any]) -> list[list[str]]:
+    versions = [r["version"] for r in data["releases"]]
+    by_key = {(c["release"], c["subject"]): c for c in data["cells"]}
+    subjects = list(dict.fromkeys(c["subject"] for c in data["cells"]))
+    titles = {p["id"]: p["title"] for p in data["probes"]}
+    rows = []
+    for subject in subjects:
+        first = by_key[(versions[0], subject)]
+        rows.append(
+            [
+                f"`{first['probe']}`: {_cell_text(titles[first['probe']])}",
+                first["server"] or "—",
+                *[label(by_key[(v, subject)]["state"]) for v in versions],
+            ]
+        )
+    return rows
+
+
+def _versions(data: dict[str, Any]) -> str:
+    packages = sorted({name for r in data["releases"] for name in r["versions"]})
+    rows = []
+    for release in data["releases"]:
+        status = release["status"] if not release["problem"] else f"{release['status']}: {release['problem']}"
+        rows.append(
+            [
+                f"{release['version']} (`{release['env']}`)",
+                _cell_text(status),
+                *[release["versions"].get(name) or "—" for name in packages],
+            ]
+        )
+    return _table(["Release", "Run", *packages], rows)
+
+
+def _cell_text(text: str) -> str:
+    """Text that cannot break a table row or turn into markup."""
+    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(escaped.split())
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
