@@ -9,4 +9,11 @@ from project.probes import views
 urlpatterns = [
     path("sync/", views.sync_view),
     path("async/", views.async_view),
+    path("sleep/async/", views.async_sleep_view),
+    path("sleep/sync/", views.sync_sleep_view),
+    path("class/async/", views.AsyncClassView.as_view()),
+    path("stream/async/", views.async_stream_view),
+    path("disconnect/", views.disconnect_view),
+    path("disconnect/state/", views.disconnect_state),
+    *(path(f"decorated/{name}/", view) for name, view in views.DECORATED_VIEWS.items()),
 ]

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
+import time
 
-from django.http import JsonResponse
+from django.contrib.auth.decorators import login_required, user_passes_test
+from django.http import JsonResponse, StreamingHttpResponse
+from django.views import View
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import etag, require_GET, require_safe
+from django.views.decorators.vary import vary_on_cookie, vary_on_headers
+
+# What the disconnect view went through, by the token its caller chose. It lives in the server
+# process, so a second request (`disconnect_state`) is how a probe reads it.
+DISCONNECT_STATES: dict[str, str] = {}
 
 
 def _where(request) -> dict[str, object]:
@@ -13,9 +28,76 @@ def _where(request) -> dict[str, object]:
     return {"loop_thread": scope.get("probe.loop_thread"), "view_thread": threading.get_ident()}
 
 
+def _seconds(request) -> float:
+    return float(request.GET.get("seconds", "0"))
+
+
 def sync_view(request):
     return JsonResponse(_where(request))
 
 
 async def async_view(request):
     return JsonResponse(_where(request))
+
+
+async def async_sleep_view(request):
+    await asyncio.sleep(_seconds(request))
+    return JsonResponse(_where(request))
+
+
+def sync_sleep_view(request):
+    time.sleep(_seconds(request))
+    return JsonResponse(_where(request))
+
+
+class AsyncClassView(View):
+    async def get(self, request):
+        return JsonResponse(_where(request))
+
+
+async def async_stream_view(request):
+    """Three JSON lines, produced by an async generator with a pause between them."""
+    loop_thread = _where(request)["loop_thread"]
+
+    async def lines():
+        for index in range(3):
+            if index:
+                await asyncio.sleep(0.05)
+            yield json.dumps({"loop_thread": loop_thread, "chunk_thread": threading.get_ident()}) + "\n"
+
+    return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+
+
+async def disconnect_view(request):
+    """Sleep; record whether the sleep finished or was cancelled under the caller's token."""
+    token = request.GET["token"]
+    DISCONNECT_STATES[token] = "started"
+    try:
+        await asyncio.sleep(_seconds(request))
+    except asyncio.CancelledError:
+        DISCONNECT_STATES[token] = "cancelled"
+        raise
+    DISCONNECT_STATES[token] = "finished"
+    return JsonResponse(_where(request))
+
+
+def disconnect_state(request):
+    return JsonResponse({"state": DISCONNECT_STATES.get(request.GET["token"])})
+
+
+# One async view per decorator, each wrapped the way a project would write it. The probe
+# (tests/probes/test_views.py) knows what each should do to the response.
+DECORATED_VIEWS = {
+    "csrf_exempt": csrf_exempt(async_view),
+    "never_cache": never_cache(async_view),
+    "cache_control": cache_control(max_age=60)(async_view),
+    "require_GET": require_GET(async_view),
+    "require_safe": require_safe(async_view),
+    "vary_on_headers": vary_on_headers("Accept-Language")(async_view),
+    "vary_on_cookie": vary_on_cookie(async_view),
+    "etag": etag(lambda request: "probe")(async_view),
+    "xframe_options_sameorigin": xframe_options_sameorigin(async_view),
+    "sensitive_variables": sensitive_variables("secret")(async_view),
+    "login_required": login_required(async_view),
+    "user_passes_test": user_passes_test(lambda user: True)(async_view),
+}

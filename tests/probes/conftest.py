@@ -1,4 +1,4 @@
-"""Fixtures only the probes use: one real server per kind, started once per env and reused."""
+"""Fixtures only the probes use: real servers, each started once per env and server kind, and reused."""
 
 from __future__ import annotations
 
@@ -21,13 +21,34 @@ def asgi_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         yield server
 
 
-def get(server: Server, path: str, timeout: float = 10.0) -> HttpObservation:
-    """GET `path` and collect what the client and the server's log saw."""
+def _server_with(settings: str):
+    """A session fixture: a server of `asgi_server`'s kind whose Django runs project/<settings>.py.
+
+    Depending on `asgi_server` keeps its parameter the one that says which server a result is for
+    (tests/harness/recorder.py::server_of), and makes pytest start this server once per kind.
+    """
+
+    @pytest.fixture(scope="session")
+    def fixture(asgi_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+        env = {"DJANGO_SETTINGS_MODULE": f"project.{settings}"}
+        with run_server(asgi_server.name, tmp_path_factory.mktemp(settings), env=env) as server:
+            yield server
+
+    return fixture
+
+
+async_middleware_server = _server_with("settings_async_middleware")
+sync_middleware_server = _server_with("settings_sync_middleware")
+default_stack_server = _server_with("settings_default_stack")
+
+
+def get(server: Server, path: str, timeout: float = 10.0, method: str = "GET") -> HttpObservation:
+    """Send one request (GET unless told) to `path` and collect what the client and the server's log saw."""
     mark = server.log_mark()
-    status, body, client_error = None, None, None
+    status, body, headers, client_error = None, None, {}, None
     try:
-        response = httpx.get(server.url(path), timeout=timeout)
-        status = response.status_code
+        response = httpx.request(method, server.url(path), timeout=timeout)
+        status, headers = response.status_code, dict(response.headers)
         if response.headers.get("content-type", "").startswith("application/json"):
             body = response.json()
     except httpx.HTTPError as exc:
@@ -38,4 +59,5 @@ def get(server: Server, path: str, timeout: float = 10.0) -> HttpObservation:
         body=body,
         server_exception=last_exception(server.log_since(mark)),
         client_error=client_error,
+        headers=headers,
     )

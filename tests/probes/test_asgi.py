@@ -5,11 +5,15 @@ https://docs.djangoproject.com/en/stable/releases/3.0/#asgi-support
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from tests.harness.evidence import describe, last_exception
 from tests.harness.rules import http as rules
-from tests.harness.evidence import last_exception
 from tests.probes.conftest import get
+
+LIFESPAN_TIMEOUT = 5.0
 
 
 @pytest.mark.probe("asgi.entrypoint")
@@ -21,4 +25,28 @@ def test_entrypoint(asgi_server, probe):
 def test_lifespan(asgi_server, probe):
     # The server ran lifespan startup (or not) before it listened; its log from the start says which.
     log = asgi_server.log()
-    probe.record(rules.lifespan(asgi_server.name, log, last_exception(log)))
+    probe.record(rules.lifespan(asgi_server.name, log, last_exception(log), app_lifespan_error()))
+
+
+def app_lifespan_error() -> str | None:
+    """What project.asgi's application raises, in this process, when handed a lifespan scope.
+
+    uvicorn (`--lifespan auto`) hides this exception behind "appears unsupported", and daphne never
+    sends the scope, so the app is asked directly. None when it completes startup and shutdown.
+    """
+    from project.asgi import application  # builds Django's handler: only once a probe needs it
+
+    events = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive():
+        return next(events)
+
+    async def send(message):
+        pass
+
+    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+    try:
+        asyncio.run(asyncio.wait_for(application(scope, receive, send), LIFESPAN_TIMEOUT))
+    except (ValueError, ImportError, NotImplementedError) as exc:  # how an app refuses a scope type
+        return describe(exc)
+    return None

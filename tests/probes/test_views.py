@@ -1,16 +1,113 @@
-"""Async views (Django 3.1): do they run on the event loop?
+"""Async views (Django 3.1): do they run on the event loop, and do they overlap?
 
 https://docs.djangoproject.com/en/stable/releases/3.1/#asynchronous-views-and-middleware-support
+https://docs.djangoproject.com/en/stable/releases/4.1/#asynchronous-handlers-for-class-based-views
+https://docs.djangoproject.com/en/stable/releases/5.0/#decorators
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import httpx
 import pytest
 
+from tests.harness.evidence import last_exception
 from tests.harness.rules import http as rules
+from tests.harness.rules.timing import ConcurrencyObservation, async_concurrency, sync_concurrency
+from tests.harness.servers import Server
 from tests.probes.conftest import get
+
+SAMPLES = 3
+# Async: 20 requests sleeping 0.2 s take 0.2 s when they overlap, 4 s one at a time.
+ASYNC_REQUESTS, ASYNC_SLEEP = 20, 0.2
+# Sync: fewer and shorter, since a serialized run costs N*T per sample (1 s here).
+SYNC_REQUESTS, SYNC_SLEEP = 10, 0.1
+
+# What each decorator in project/probes/views.py::DECORATED_VIEWS should do to an async view's
+# response: (method, status, (header, a fragment its value must contain) or None).
+DECORATOR_EFFECTS = {
+    "csrf_exempt": ("POST", 200, None),  # without the exemption CsrfViewMiddleware answers 403
+    "never_cache": ("GET", 200, ("cache-control", "no-cache")),
+    "cache_control": ("GET", 200, ("cache-control", "max-age=60")),
+    "require_GET": ("GET", 200, None),
+    "require_safe": ("GET", 200, None),
+    "vary_on_headers": ("GET", 200, ("vary", "Accept-Language")),
+    "vary_on_cookie": ("GET", 200, ("vary", "Cookie")),
+    "etag": ("GET", 200, ("etag", "probe")),
+    "xframe_options_sameorigin": ("GET", 200, ("x-frame-options", "SAMEORIGIN")),
+    "sensitive_variables": ("GET", 200, None),
+    "login_required": ("GET", 302, ("location", "/accounts/login/")),  # anonymous: redirected
+    "user_passes_test": ("GET", 200, None),  # login_required's wrapper, with a test that passes
+}
 
 
 @pytest.mark.probe("views.async-function")
 def test_async_function(asgi_server, probe):
     probe.record(rules.loop_thread(get(asgi_server, "/async/")))
+
+
+@pytest.mark.probe("views.async-class-based")
+def test_async_class_based(asgi_server, probe):
+    probe.record(rules.loop_thread(get(asgi_server, "/class/async/")))
+
+
+@pytest.mark.probe("views.async-concurrency")
+def test_async_concurrency(asgi_server, probe):
+    probe.record(async_concurrency(measure_concurrency(asgi_server, "/sleep/async/", ASYNC_REQUESTS, ASYNC_SLEEP)))
+
+
+@pytest.mark.probe("views.sync-under-asgi")
+def test_sync_under_asgi(asgi_server, probe):
+    probe.record(sync_concurrency(measure_concurrency(asgi_server, "/sleep/sync/", SYNC_REQUESTS, SYNC_SLEEP)))
+
+
+@pytest.mark.probe("views.async-decorators")
+def test_async_decorators(default_stack_server, probe):
+    calls = []
+    for name, (method, status, header) in DECORATOR_EFFECTS.items():
+        obs = get(default_stack_server, f"/decorated/{name}/", method=method)
+        body = obs.body or {}
+        calls.append(
+            rules.DecoratedCall(
+                name=name,
+                expected_status=status,
+                status=obs.status,
+                expected_header=header,
+                header_value=obs.headers.get(header[0]) if header else None,
+                on_loop=body["view_thread"] == body["loop_thread"] if body else None,
+                server_exception=obs.server_exception or obs.client_error,
+            )
+        )
+    probe.record(rules.decorators(get(default_stack_server, "/async/"), calls))
+
+
+def measure_concurrency(server: Server, path: str, requests: int, sleep: float) -> ConcurrencyObservation:
+    """SAMPLES bursts of `requests` simultaneous GETs to a view that sleeps `sleep` seconds."""
+    get(server, path)  # warm-up: first-request imports and thread start-up are not what is measured
+    mark = server.log_mark()
+    walls, responses = [], []
+    for _ in range(SAMPLES):
+        wall, burst = asyncio.run(_burst(server.url(f"{path}?seconds={sleep}"), requests))
+        walls.append(wall)
+        responses += burst
+    bodies = [response.json() for response in responses if response.status_code == 200]
+    exception = last_exception(server.log_since(mark)) or "no exception in the server log"
+    return ConcurrencyObservation(
+        entrypoint_error=server.ready.get("entrypoint_error"),  # type: ignore[arg-type]
+        requests=requests,
+        sleep=sleep,
+        walls=walls,
+        loop_threads=[body["loop_thread"] for body in bodies],
+        view_threads=[body["view_thread"] for body in bodies],
+        failures=[f"HTTP {response.status_code}: {exception}" for response in responses if response.status_code != 200],
+    )
+
+
+async def _burst(url: str, requests: int) -> tuple[float, list[httpx.Response]]:
+    limits = httpx.Limits(max_connections=requests)
+    async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
+        started = time.monotonic()
+        responses = await asyncio.gather(*(client.get(url) for _ in range(requests)))
+        return time.monotonic() - started, list(responses)

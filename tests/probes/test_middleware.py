@@ -1,0 +1,39 @@
+"""Async middleware (Django 3.1): which thread does each layer run on, and how often does Django hop?
+
+Each probe's server runs its own MIDDLEWARE (project/settings_*.py) made of the tracers in
+project/probes/middleware.py, which report every step and hop in a response header.
+https://docs.djangoproject.com/en/stable/topics/http/middleware/#asynchronous-support
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from project.probes.middleware import TRACE_HEADER
+from tests.harness.rules import http as rules
+from tests.harness.servers import Server
+from tests.harness.states import Verdict
+from tests.probes.conftest import get
+
+
+def traced(server: Server, sync_layers: tuple[str, ...] = ()) -> Verdict:
+    obs = get(server, "/async/")
+    header = obs.headers.get(TRACE_HEADER.lower())
+    return rules.middleware_trace(obs, json.loads(header) if header else None, sync_layers)
+
+
+@pytest.mark.probe("middleware.async-native")
+def test_async_native(async_middleware_server, probe):
+    probe.record(traced(async_middleware_server))
+
+
+@pytest.mark.probe("middleware.sync-in-chain")
+def test_sync_in_chain(sync_middleware_server, probe):
+    probe.record(traced(sync_middleware_server, sync_layers=("sync-only",)))
+
+
+@pytest.mark.probe("middleware.default-stack")
+def test_default_stack(default_stack_server, probe):
+    probe.record(traced(default_stack_server))
