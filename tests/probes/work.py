@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.mail.backends import locmem
 from django.db.backends.utils import CursorWrapper
 
@@ -78,3 +79,11 @@ class NotingEmailBackend(locmem.EmailBackend):
     def send_messages(self, messages: Any) -> int:
         WORK.note()
         return super().send_messages(messages)
+
+
+class NotingPasswordHasher(MD5PasswordHasher):
+    """A fast hasher (hashing cost is not what the probes measure) that notes the thread checking a password."""
+
+    def verify(self, password: str, encoded: str) -> bool:
+        WORK.note()
+        return super().verify(password, encoded)

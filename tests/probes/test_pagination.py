@@ -1,0 +1,45 @@
+"""Async pagination (AsyncPaginator, AsyncPage): native or threaded by the thread that ran the SQL.
+
+https://docs.djangoproject.com/en/stable/ref/paginator/#asyncpaginator-class
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django.core.paginator
+import pytest
+
+from project.probes.models import Author
+from tests.harness.rules import apis as rules
+from tests.probes.asyncapis import Api, expect, observe
+from tests.probes.work import sql_work
+
+pytestmark = pytest.mark.usefixtures("transactional_db")
+
+
+def fresh_paginator() -> Any:  # AsyncPaginator does not exist on every release
+    """A new paginator each time: AsyncPaginator caches its count, which would hide later queries."""
+    return django.core.paginator.AsyncPaginator(Author.objects.order_by("pk"), 2)
+
+
+@pytest.mark.probe("pagination.async")
+def test_async_paginator(probe):
+    Author.objects.bulk_create([Author(name=f"author {n}") for n in range(3)])
+
+    async def acount(method) -> None:
+        expect(await method(fresh_paginator()) == 3, "acount() did not count the 3 rows")
+
+    async def aget_object_list(method) -> None:
+        page = await fresh_paginator().apage(2)
+        expect(len(await method(page)) == 1, "the second page did not hold the 1 remaining row")
+
+    apis = [
+        Api("AsyncPaginator.acount", django.core.paginator, acount),
+        Api("AsyncPaginator.anum_pages", django.core.paginator, lambda anum_pages: anum_pages(fresh_paginator())),
+        Api("AsyncPaginator.apage", django.core.paginator, lambda apage: apage(fresh_paginator(), 1)),
+        Api("AsyncPaginator.aget_page", django.core.paginator, lambda aget_page: aget_page(fresh_paginator(), 9)),
+        Api("AsyncPage.aget_object_list", django.core.paginator, aget_object_list),
+    ]
+    with sql_work():
+        probe.record(rules.async_apis(observe(apis)))
