@@ -1,0 +1,116 @@
+"""The HTML page as a person sees it, in headless Chromium: no console errors, evidence opens, filters hide
+rows, injected markup stays text; it also saves a screenshot (REPORT_SCREENSHOT=path keeps it there)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(built_report, tmp_path):
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` (Debian) "
+            "or point CHROMIUM at a Chromium binary"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is missing: install requirements/tools.txt (`tox -e selftest` does)")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            args=ARGS,
+            headless=True,
+            viewport={"width": 1400, "height": 900},
+        )
+        try:
+            page = context.new_page()
+            page.errors = []  # type: ignore[attr-defined]
+            page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+            page.on("pageerror", lambda e: page.errors.append(str(e)))
+            page.goto((built_report / "report.html").as_uri())
+            yield page
+        finally:
+            context.close()
+
+
+def test_page_loads_without_console_errors(page):
+    page.wait_for_selector("#score-chart polyline")
+    assert page.errors == []
+    assert page.locator("#roadmap-table tbody tr").count() > 0
+
+
+def test_cell_opens_its_evidence_with_reproduce_command(page):
+    page.click('[id="5.2/asgi.entrypoint@uvicorn"] a')
+    panel = page.locator("#evidence")
+    assert panel.is_visible()
+    assert "asgi.entrypoint@uvicorn on Django 5.2" in page.inner_text("#evidence-title")
+    assert 'tox -e dj52 -- -k "test_x and uvicorn"' in panel.inner_text()
+    assert page.evaluate("location.hash") == "#5.2/asgi.entrypoint@uvicorn"
+
+
+def test_permalink_opens_the_cell(page, built_report):
+    page.goto((built_report / "report.html").as_uri() + "#3.0/asgi.entrypoint@daphne")
+    assert page.locator("#evidence").is_visible()
+    assert "not-run" in page.inner_text("#evidence-body")
+
+
+def test_roadmap_cell_lists_its_deciding_cells(page):
+    page.click('[id="6.1/async-request-stack"] a')
+    body = page.inner_text("#evidence-body")
+    assert "asgi.entrypoint@uvicorn" in body and "asgi.entrypoint@daphne" in body
+
+
+def test_filters_hide_rows(page):
+    rows = page.locator("#probe-table tbody tr")
+    total = rows.count()
+    page.select_option("#filter-state", "native")
+    visible = page.locator("#probe-table tbody tr:not(.hidden)").count()
+    assert 0 < visible < total
+    page.select_option("#filter-state", "")
+    page.select_option("#filter-area", "websocket")
+    assert page.locator("#probe-table tbody tr:not(.hidden)").count() < total
+    assert all(
+        "websocket" in row.get_attribute("data-area")
+        for row in page.locator("#probe-table tbody tr:not(.hidden)").all()
+    )
+
+
+def test_injected_markup_stays_text(page):
+    page.click('[id="5.2/asgi.entrypoint@uvicorn"] a')
+    assert "<script>window.injected = true</script>" in page.inner_text("#evidence-body")
+    assert page.evaluate("window.injected") is None
+    assert page.locator("#evidence img").count() == 0
+
+
+def test_upgrade_view_shows_only_changes(page):
+    page.select_option("#upgrade-from", "5.2")
+    page.select_option("#upgrade-to", "6.1")
+    text = page.inner_text("#upgrade-table tbody")
+    assert "roadmap: async-request-stack" in text and "asgi.entrypoint@uvicorn" in text
+    page.select_option("#upgrade-to", "5.2")
+    assert "No difference" in page.inner_text("#upgrade-table tbody")
+
+
+def test_screenshot(page, tmp_path):
+    target = Path(os.environ.get("REPORT_SCREENSHOT", tmp_path / "report.png"))
+    page.screenshot(path=str(target), full_page=False)
+    assert target.stat().st_size > 10_000
+    assert page.errors == []

@@ -1,0 +1,174 @@
+"""The combination rule in every direction, delay arithmetic, version regressions, and roadmap validation errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from report.matrix import MATRIX_PATH, SERVERS, MatrixError, load_matrix
+from report.roadmap import Delay, combine, delay, months_between, regressions
+
+
+@pytest.mark.parametrize(
+    ("states", "combined"),
+    [
+        ([], "not-run"),
+        (["native", "not-run"], "not-run"),
+        (["broken", "not-run"], "not-run"),
+        (["native", "broken"], "broken"),
+        (["absent", "broken"], "broken"),
+        (["undecided", "broken"], "broken"),
+        (["native", "undecided"], "undecided"),
+        (["absent", "undecided"], "undecided"),
+        (["absent", "absent"], "absent"),
+        (["native", "absent"], "partial"),
+        (["threaded", "absent"], "partial"),
+        (["blocking", "absent"], "partial"),
+        (["native", "blocking", "threaded"], "blocking"),
+        (["native", "threaded"], "threaded"),
+        (["threaded", "threaded"], "threaded"),
+        (["native", "native"], "native"),
+        (["native"], "native"),
+    ],
+)
+def test_combine(states, combined):
+    assert combine(states) == combined
+
+
+def test_combine_ignores_order():
+    assert combine(["absent", "native"]) == combine(["native", "absent"]) == "partial"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        ("2018-06-04", "2018-06-30", 0),
+        ("2019-04-01", "2020-08-04", 16),
+        ("2019-04-01", "2020-07-31", 15),  # a day short of 16 months
+        ("2019-12-02", "2019-04-01", -8),
+        ("2020-01-31", "2020-02-29", 0),
+    ],
+)
+def test_months_between(start, end, months):
+    assert months_between(dt.date.fromisoformat(start), dt.date.fromisoformat(end)) == months
+
+
+RELEASES = load_matrix().releases
+
+
+def test_delay_counts_releases_and_months():
+    late = delay(RELEASES, "2.2", "3.1", dt.date(2026, 1, 1))
+    assert (late.releases, late.months, late.open) == (2, 16, False)
+    assert str(late) == "+2 releases, +16 months"
+
+
+def test_delay_on_time_and_early():
+    assert str(delay(RELEASES, "3.0", "3.0", dt.date(2026, 1, 1))) == "on time"
+    early = delay(RELEASES, "3.1", "3.0", dt.date(2026, 1, 1))
+    assert (early.releases, early.months) == (-1, -8)
+
+
+def test_delay_not_shipped_counts_to_newest_release_and_run_date():
+    open_delay = delay(RELEASES, "3.0", None, dt.date(2026, 12, 2))
+    assert open_delay == Delay(releases=10, months=84, open=True)
+    assert str(open_delay) == "not yet: +10 releases, +84 months so far"
+
+
+def test_regression_flags_a_drop():
+    found = regressions("x", [("4.2", "native"), ("5.0", "threaded")])
+    assert [(r.before_release, r.before, r.after_release, r.after) for r in found] == [
+        ("4.2", "native", "5.0", "threaded")
+    ]
+
+
+def test_regression_not_flagged_for_progress_or_equal_rank():
+    assert regressions("x", [("2.2", "absent"), ("3.0", "broken"), ("3.1", "threaded"), ("3.2", "native")]) == []
+    assert regressions("x", [("3.0", "broken"), ("3.1", "absent")]) == []
+
+
+def test_regression_sees_through_not_run_and_undecided():
+    series = [("4.1", "native"), ("4.2", "not-run"), ("5.0", "undecided"), ("5.1", "absent")]
+    found = regressions("x", series)
+    assert [(r.before_release, r.after_release) for r in found] == [("4.1", "5.1")]
+
+
+def test_regression_not_flagged_when_only_not_run_follows():
+    assert regressions("x", [("4.1", "native"), ("4.2", "not-run")]) == []
+
+
+def test_every_release_drop_in_a_series_is_flagged():
+    found = regressions("x", [("3.0", "native"), ("3.1", "threaded"), ("3.2", "blocking"), ("4.0", "absent")])
+    assert len(found) == 3
+
+
+def test_servers_match_the_probe_suite():
+    conftest = (MATRIX_PATH.parent / "tests" / "probes" / "conftest.py").read_text(encoding="utf-8")
+    assert "SERVERS = " + repr(SERVERS).replace("'", '"') in conftest
+
+
+ITEM = """  - id: async-request-stack
+    title: fully asynchronous request handling stack"""
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> str:
+    text = MATRIX_PATH.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in matrix.yaml"
+    path = tmp_path / "matrix.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(MatrixError) as caught:
+        load_matrix(path)
+    return str(caught.value)
+
+
+def test_real_roadmap_loads_and_names_known_probes():
+    matrix = load_matrix()
+    known = {probe.id for probe in matrix.probes}
+    assert matrix.roadmap
+    assert all(ref.probe in known for item in matrix.roadmap for ref in item.probes)
+
+
+def test_unknown_probe_names_the_item(tmp_path):
+    message = _broken(tmp_path, "    probes: [asgi.entrypoint]", "    probes: [asgi.entrypoint, orm.no-such-probe]")
+    assert "roadmap[" in message and "].probes[1]:" in message
+    assert "roadmap item 'async-request-stack' names unknown probe 'orm.no-such-probe'" in message
+    assert "Fix: use an id listed under `probes:`" in message
+
+
+def test_unknown_server_names_the_item(tmp_path):
+    message = _broken(tmp_path, "    probes: [asgi.entrypoint]", "    probes: [asgi.entrypoint@gunicorn]")
+    assert "roadmap item 'async-request-stack' narrows probe 'asgi.entrypoint' to server 'gunicorn'" in message
+    assert "uvicorn, daphne" in message
+
+
+def test_planned_for_must_be_a_release(tmp_path):
+    text = MATRIX_PATH.read_text(encoding="utf-8")
+    block = text[text.index(ITEM) :]
+    old = block[: block.index('planned_for: "3.0"') + len('planned_for: "3.0"')]
+    message = _broken(tmp_path, old, old.replace('"3.0"', '"2.1"'))
+    assert "planned_for:" in message
+    assert "roadmap item 'async-request-stack' is planned for '2.1', which is not a release" in message
+    assert "or null when no plan names a release" in message
+
+
+def test_documented_release_must_be_a_release(tmp_path):
+    message = _broken(
+        tmp_path, '      release: "3.0"\n      url: https://docs', '      release: "3.9"\n      url: https://docs'
+    )
+    assert "documented_in.release:" in message
+    assert "is documented in '3.9', which is not a release" in message
+
+
+def test_duplicate_item(tmp_path):
+    message = _broken(tmp_path, "  - id: websocket-in-core", "  - id: async-request-stack")
+    assert "duplicate roadmap item 'async-request-stack'" in message
+
+
+def test_schema_error_names_key_and_fix(tmp_path):
+    message = _broken(tmp_path, "    probes: [asgi.entrypoint]", "    probes: []")
+    assert ".probes: [] should be non-empty" in message
+    message = _broken(tmp_path, ITEM, ITEM + "\n    planed_for: 3.0")
+    assert "'planed_for' was unexpected" in message
+    message = _broken(tmp_path, "    source: https://www.aeracode.org", "    source: http://www.aeracode.org")
+    assert "Fix: write an https:// link" in message
