@@ -30,7 +30,7 @@ def request_with_session() -> HttpRequest:
 
 
 @pytest.mark.probe("auth.async-api")
-def test_async_api(probe, settings):
+def test_auth_async_api(probe, settings):
     settings.PASSWORD_HASHERS = ["tests.probes.work.NotingPasswordHasher"]
     user = User.objects.create_user("probe", password="secret")
     request = request_with_session()

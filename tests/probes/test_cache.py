@@ -21,7 +21,7 @@ def noting_cache() -> LocMemCache:
 
 
 @pytest.mark.probe("cache.async-api")
-def test_async_api(probe):
+def test_cache_async_api(probe):
     cache = noting_cache()
     cache.set("counter", 1)
 

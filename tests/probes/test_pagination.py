@@ -1,4 +1,4 @@
-"""Async pagination (AsyncPaginator, AsyncPage): native or threaded by the thread that ran the SQL.
+"""Async pagination (AsyncPaginator and AsyncPage, Django 6.0): native or threaded by the thread that ran the SQL.
 
 https://docs.djangoproject.com/en/stable/ref/paginator/#asyncpaginator-class
 """

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("transactional_db")
 
 
 @pytest.mark.probe("sessions.async-api")
-def test_async_api(probe):
+def test_session_async_api(probe):
     saved = SessionStore()
     saved["colour"] = "red"
     saved.save()

@@ -45,7 +45,7 @@ def test_async_signals(probe):
     obs = observe(apis)
     context = {
         "send_runs_async_receiver": bool(send_runs),
-        "send_runs_it_on_caller_thread": bool(send_runs) and send_runs == [threading.get_ident()],
+        "send_runs_async_receiver_on_caller_thread": (send_runs == [threading.get_ident()]) if send_runs else None,
         "sync_receiver_on_loop": (obs.loop_thread in sync_runs) if sync_runs else None,
     }
     probe.record(rules.async_apis(dataclasses.replace(obs, context=context)))

@@ -52,6 +52,7 @@ def async_apis(obs: ApiObservation) -> Verdict:
         "found": [call.name for call in found],
         "missing": [call.name for call in obs.calls if not call.found],
         "failing": failing,
+        "on_loop_thread": not off_loop if worked else None,
         "ran_on_loop": [call.name for call in worked if call.name not in off_loop],
         "ran_off_loop": off_loop,
         "unobserved": [call.name for call in found if call.error is None and not call.work_threads],

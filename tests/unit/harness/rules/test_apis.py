@@ -24,6 +24,7 @@ def test_native_when_every_found_api_worked_on_the_loop():
     verdict = async_apis(observed(ApiCall("aget", True, work_threads=(LOOP,)), ApiCall("afull_clean", False)))
     assert verdict.state is State.NATIVE
     assert verdict.facts["ran_on_loop"] == ["aget"]
+    assert verdict.facts["on_loop_thread"] is True
     assert verdict.facts["missing"] == ["afull_clean"]
     assert verdict.facts["worker_threads"] == 0
 
@@ -34,6 +35,7 @@ def test_threaded_when_any_found_api_hopped():
     )
     assert verdict.state is State.THREADED
     assert verdict.facts["ran_off_loop"] == ["aset"]
+    assert verdict.facts["on_loop_thread"] is False
     assert verdict.facts["ran_on_loop"] == ["aget"]
     assert verdict.facts["worker_threads"] == 1
     assert verdict.measurements["work_threads"] == {"aget": [LOOP], "aset": [LOOP, WORKER]}
@@ -52,6 +54,7 @@ def test_undecided_when_no_found_api_did_visible_work():
     verdict = async_apis(observed(ApiCall("aget", True), ApiCall("aset", False)))
     assert verdict.state is State.UNDECIDED
     assert verdict.facts["unobserved"] == ["aget"]
+    assert verdict.facts["on_loop_thread"] is None
 
 
 def test_unobserved_apis_do_not_decide_when_others_did_work():
