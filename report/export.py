@@ -58,6 +58,8 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
                 "states": result.states,
                 "first_shipped": result.first_shipped,
                 "first_native": result.first_native,
+                "first_shipped_text": result.shipped_text,
+                "first_native_text": result.native_text,
                 "shipped_delay": _delay(result.shipped_delay),
                 "native_delay": _delay(result.native_delay),
                 "docs_note": result.docs_note,

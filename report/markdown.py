@@ -27,8 +27,8 @@ def render(data: dict[str, Any]) -> str:
                     f"**{_cell_text(item['title'])}** (`{item['id']}`)",
                     f"{item['planned_for'] or '—'} ([{_cell_text(item['planned_by'])}]({item['source']}))",
                     _documented(item),
-                    _first(item, item["first_shipped"]),
-                    item["first_native"] or "never",
+                    item["first_shipped_text"],
+                    item["first_native_text"],
                     _delay(item["shipped_delay"]),
                     _delay(item["native_delay"]),
                 ]
@@ -90,10 +90,6 @@ def _header(release: dict[str, Any]) -> str:
 def _documented(item: dict[str, Any]) -> str:
     documented = item["documented_in"]
     return f"[{documented['release']}]({documented['url']})" if documented else "not in release notes"
-
-
-def _first(item: dict[str, Any], release: str | None) -> str:
-    return f"{release} ({item['states'][release]})" if release else "never"
 
 
 def _delay(delay: dict[str, Any] | None) -> str:

@@ -131,9 +131,21 @@ class ItemResult:
 
     @property
     def shipped_text(self) -> str:
+        """`3.1 (threaded)`, or why there is none: never, or not known because releases did not run."""
         if self.first_shipped is None:
-            return "never"
+            return self._none_text()
         return f"{self.first_shipped} ({self.states[self.first_shipped]})"
+
+    @property
+    def native_text(self) -> str:
+        return self.first_native if self.first_native else self._none_text()
+
+    def _none_text(self) -> str:
+        unknown = sum(state in (NOT_RUN, UNDECIDED) for state in self.states.values())
+        if unknown == len(self.states):
+            return "unknown (nothing ran)"
+        last = list(self.states)[-1]
+        return f"never (as of {last}; {unknown} releases unknown)" if unknown else f"never (as of {last})"
 
 
 @dataclass(frozen=True)

@@ -47,13 +47,13 @@ def summary(data: dict[str, Any], out: Console) -> None:
         shipped = (
             f"{item['first_shipped']} {SYMBOLS[item['states'][item['first_shipped']]]}"
             if item["first_shipped"]
-            else "never"
+            else _short(item["first_shipped_text"])
         )
         table.add_row(
             item["id"],
             item["planned_for"] or "—",
             shipped,
-            item["first_native"] or "never",
+            item["first_native"] or _short(item["first_native_text"]),
             *[Text(SYMBOLS[item["states"][v]], style=STYLES[item["states"][v]]) for v in releases],
         )
     out.print(table)
@@ -72,6 +72,11 @@ def summary(data: dict[str, Any], out: Console) -> None:
         out.print("No version regression.")
     for warning in data["warnings"]:
         out.print(f"[yellow]warning[/] {warning}", markup=True)
+
+
+def _short(text: str) -> str:
+    """`never (as of 6.1)` -> `never`: the table has no room for the detail."""
+    return text.split(" (")[0]
 
 
 def upgrade(before: str, after: str, found: list[Change], out: Console) -> None:
