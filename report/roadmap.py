@@ -99,8 +99,12 @@ class Delay:
     releases: int
     months: int
     open: bool = False
+    unknown: int = 0  # releases that did not run or stayed undecided, for an open delay
 
     def __str__(self) -> str:
+        if self.open and self.unknown:
+            # It may have shipped in a release that did not run: "so far" would claim more than we know.
+            return f"unknown: {self.unknown} releases did not run or were undecided"
         if self.open:
             return f"not yet: +{self.releases} releases, +{self.months} months so far"
         if self.releases == 0:
@@ -109,12 +113,16 @@ class Delay:
         return f"{sign}{self.releases} releases, {sign}{self.months} months"
 
 
-def delay(releases: Sequence[Release], planned: str, reached: str | None, as_of: dt.date) -> Delay:
-    """Delay from the planned release to the release that reached it; open (counted to `as_of`) if none did."""
+def delay(releases: Sequence[Release], planned: str, reached: str | None, as_of: dt.date, unknown: int = 0) -> Delay:
+    """Delay from the planned release to the release that reached it; open (counted to `as_of`) if none did.
+
+    `unknown` counts the releases whose state is not known; an open delay with unknowns is not a delay at all.
+    """
     versions = [release.version for release in releases]
     start = releases[versions.index(planned)]
     if reached is None:
-        return Delay(len(versions) - 1 - versions.index(planned), months_between(start.released, as_of), open=True)
+        elapsed = len(versions) - 1 - versions.index(planned)
+        return Delay(elapsed, months_between(start.released, as_of), open=True, unknown=unknown)
     end = releases[versions.index(reached)]
     return Delay(versions.index(reached) - versions.index(planned), months_between(start.released, end.released))
 
@@ -187,14 +195,15 @@ def evaluate(merged: Merged) -> Roadmap:
         shipped = next((v for v, s in states.items() if s in WORKING), None)
         native = next((v for v, s in states.items() if s == NATIVE), None)
         planned = item.planned_for
+        unknown = sum(state in (NOT_RUN, UNDECIDED) for state in states.values())
         items.append(
             ItemResult(
                 item,
                 states,
                 shipped,
                 native,
-                delay(releases, planned, shipped, merged.run_date) if planned else None,
-                delay(releases, planned, native, merged.run_date) if planned else None,
+                delay(releases, planned, shipped, merged.run_date, unknown) if planned else None,
+                delay(releases, planned, native, merged.run_date, unknown) if planned else None,
                 _docs_note(item, shipped, states, last),
             )
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from report.matrix import MATRIX_PATH, SERVERS, MatrixError, load_matrix
-from report.roadmap import Delay, combine, delay, months_between, regressions
+from report.roadmap import Delay, ItemResult, combine, delay, months_between, regressions
 
 
 @pytest.mark.parametrize(
@@ -74,6 +74,21 @@ def test_delay_not_shipped_counts_to_newest_release_and_run_date():
     open_delay = delay(RELEASES, "3.0", None, dt.date(2026, 12, 2))
     assert open_delay == Delay(releases=10, months=84, open=True)
     assert str(open_delay) == "not yet: +10 releases, +84 months so far"
+
+
+def test_delay_not_shipped_with_releases_not_run_is_unknown():
+    open_delay = delay(RELEASES, "3.0", None, dt.date(2026, 12, 2), unknown=3)
+    assert str(open_delay) == "unknown: 3 releases did not run or were undecided"
+
+
+def _item(states: dict[str, str]) -> ItemResult:
+    return ItemResult(load_matrix().roadmap[0], states, None, None, None, None, None)
+
+
+def test_none_text_says_never_only_when_every_release_ran():
+    assert _item({"5.2": "absent", "6.0": "absent"}).shipped_text == "never (as of 6.0)"
+    assert _item({"5.2": "not-run", "6.0": "absent"}).native_text == "never (as of 6.0; 1 releases unknown)"
+    assert _item({"5.2": "not-run", "6.0": "undecided"}).shipped_text == "unknown (nothing ran)"
 
 
 def test_regression_flags_a_drop():
