@@ -44,15 +44,22 @@ def scrub(text: str) -> str:
 
 
 def last_exception(log: str) -> str | None:
-    """The last "Type: message" line of a log excerpt, e.g. the one a server prints after a traceback."""
-    found = None
+    """The last "Type: message" line of a log excerpt, e.g. the one a server prints after a traceback.
+
+    A warning counts only when no error does: Python follows an error about an unawaited coroutine
+    with "RuntimeWarning: Enable tracemalloc ...", which says nothing about the failure.
+    """
+    found = warning = None
     for line in log.splitlines():
         stripped = line.strip()
         match = _EXCEPTION_LINE.match(stripped)
-        if match:
+        if match and match.group(1).endswith("Warning"):
+            warning = stripped
+        elif match:
             found = stripped
         elif "Exception inside application: " in stripped:
             found = stripped.split("Exception inside application: ", 1)[1]
+    found = found or warning
     return scrub(found) if found else None
 
 

@@ -34,6 +34,13 @@ def test_last_exception_reads_dotted_types_and_daphne_lines():
     assert last_exception("2026 ERROR Exception inside application: boom") == "boom"
 
 
+def test_last_exception_prefers_an_error_to_a_later_warning():
+    error = "ValueError: The view didn't return an HttpResponse object. It returned an unawaited coroutine instead."
+    log = f"{error}\nRuntimeWarning: Enable tracemalloc to get the object allocation traceback\n"
+    assert last_exception(log) == error
+    assert last_exception("RuntimeWarning: Enable tracemalloc") == "RuntimeWarning: Enable tracemalloc"
+
+
 def test_last_exception_is_none_without_one():
     assert last_exception("INFO: Application startup complete.\nHTTP/1.1 200 OK") is None
 
