@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from tests.harness.evidence import last_exception
 from tests.harness.rules import http as rules
 from tests.probes.conftest import get
 
@@ -22,15 +23,18 @@ FINAL_STATES = ("cancelled", "finished")
 
 @pytest.mark.probe("http.client-disconnect")
 def test_client_disconnect(asgi_server, probe):
+    entrypoint_error = asgi_server.ready.get("entrypoint_error")
     token = uuid.uuid4().hex
+    mark = asgi_server.log_mark()
     first = get(asgi_server, f"/disconnect/?token={token}&seconds={VIEW_SLEEP}", timeout=CLIENT_TIMEOUT)
     early = first if first.status is not None else None
     # The view's state lives in the server process; ask it until the view says how it ended.
     deadline = time.monotonic() + VIEW_SLEEP + GRACE
     state = None
-    while early is None and time.monotonic() < deadline:
+    while early is None and not entrypoint_error and time.monotonic() < deadline:
         state = (get(asgi_server, f"/disconnect/state/?token={token}").body or {}).get("state")
         if state in FINAL_STATES:
             break
         time.sleep(0.05)
-    probe.record(rules.client_disconnect(asgi_server.ready.get("entrypoint_error"), state, early))
+    server_exception = last_exception(asgi_server.log_since(mark))
+    probe.record(rules.client_disconnect(entrypoint_error, state, early, server_exception))

@@ -278,28 +278,32 @@ def streaming(obs: StreamObservation) -> Verdict:
     return Verdict(State.NATIVE, "the async iterator was streamed on the loop thread", facts, measurements)
 
 
-def client_disconnect(entrypoint_error: str | None, view_state: str | None, early: HttpObservation | None) -> Verdict:
+def client_disconnect(
+    entrypoint_error: str | None,
+    view_state: str | None,
+    early: HttpObservation | None,
+    server_exception: str | None = None,
+) -> Verdict:
     """What became of an async view whose client went away while it awaited.
 
     native: the view was cancelled. absent: it ran to the end for nobody (no disconnect handling).
-    broken: the view answered (an error) before the client left, so there was nothing to cancel.
-    undecided: it was still running when last asked, or never said it started.
+    broken: the view answered (an error) before the client left, or never started and the server
+    logged why. undecided: it was still running when last asked, or never started with no error.
     """
     missing = entrypoint_missing(entrypoint_error)
     if missing:
         return missing
-    facts: dict[str, Any] = {"view_state": view_state}
+    facts: dict[str, Any] = {"view_state": view_state, "server_exception": server_exception}
     if early is not None:
         facts.update(status=early.status, server_exception=early.server_exception)
-        return Verdict(
-            State.BROKEN,
-            f"the view answered HTTP {early.status} before the client left: {early.server_exception or 'no exception in the server log'}",
-            facts,
-        )
+        cause = early.server_exception or "no exception in the server log"
+        return Verdict(State.BROKEN, f"the view answered HTTP {early.status} before the client left: {cause}", facts)
     if view_state == "cancelled":
         return Verdict(State.NATIVE, "the view was cancelled when the client disconnected", facts)
     if view_state == "finished":
         return Verdict(State.ABSENT, "the view ran to the end although its client had disconnected", facts)
+    if view_state is None and server_exception:
+        return Verdict(State.BROKEN, f"the view never started: {server_exception}", facts)
     return Verdict(State.UNDECIDED, f"the view's state after the disconnect is {view_state!r}", facts)
 
 

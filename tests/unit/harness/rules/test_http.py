@@ -168,6 +168,8 @@ def test_client_disconnect():
     assert rules.client_disconnect(None, "finished", None).state is State.ABSENT
     assert rules.client_disconnect(None, "started", None).state is State.UNDECIDED
     assert rules.client_disconnect(None, None, None).state is State.UNDECIDED
+    never_started = rules.client_disconnect(None, None, None, "AttributeError: 'coroutine' object ...")
+    assert never_started.state is State.BROKEN
     early = rules.client_disconnect(None, None, failed())
     assert early.state is State.BROKEN
     assert early.facts["status"] == 500
