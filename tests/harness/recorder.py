@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import signal
-import tempfile
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -24,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from tests.harness.atomic import write_text_atomically
 from tests.harness.evidence import describe, scrub
 from tests.harness.states import State, Verdict
 
@@ -56,17 +56,7 @@ def versions() -> dict[str, str | None]:
 
 def write_atomically(path: Path, data: dict[str, Any]) -> None:
     """Write JSON to a temp file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 class Recorder:
