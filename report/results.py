@@ -3,6 +3,7 @@
 matrix.yaml decides which releases and probes exist. An env without a results file, with a file
 that does not match schemas/results.schema.json, or that stopped early still gets a cell for every
 probe: `not-run`, with the reason (a missing interpreter, a crash, the bad field), never `absent`.
+The results may come from many folders and machines: report/inputs.py picks one source per env.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
+from report.inputs import Source, gather
 from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path, key_path
 
 RESULTS_DIR = ROOT / "results"
@@ -101,21 +103,32 @@ def python_available(version: str) -> bool:
 
 
 def load_results(
-    matrix: Matrix, results_dir: Path = RESULTS_DIR, interpreter: Callable[[str], bool] = python_available
+    matrix: Matrix,
+    sources: Path | Sequence[Path] = RESULTS_DIR,
+    interpreter: Callable[[str], bool] = python_available,
+    prefer: str | None = None,
 ) -> Merged:
-    """Read each release's results file and give every (release, probe, server) a cell."""
+    """Read each release's results (from any number of files and folders) and give every cell a state.
+
+    Raises IncompatibleResults when two sources hold the same env and `prefer` does not say which wins.
+    """
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    found = gather(matrix, [sources] if isinstance(sources, Path) else list(sources), prefer)
     runs: list[EnvRun] = []
     cells: dict[tuple[str, str, str | None], Cell] = {}
-    warnings: list[str] = []
+    warnings = [
+        f"{display_path(source.path)}: env {env!r} is not a release in matrix.yaml; its results are left out"
+        for env, source in found.items()
+        if env not in {release.env for release in matrix.releases}
+    ]
     for release in matrix.releases:
-        path = results_dir / f"{release.env}.json"
-        run, rows = _read_env(release, path, schema, interpreter)
+        source = found.get(release.env)
+        run, rows = _read_env(release, source, schema, interpreter)
         runs.append(run)
-        found = _index_rows(matrix, release, path, rows, warnings)
+        indexed = _index_rows(matrix, release, source.path, rows, warnings) if source else {}
         for probe in matrix.probes:
             for server in servers_of(probe):
-                row = found.get((probe.id, server))
+                row = indexed.get((probe.id, server))
                 cells[(release.version, probe.id, server)] = (
                     _cell(release, row) if row else _missing_cell(release, probe, server, run)
                 )
@@ -123,9 +136,9 @@ def load_results(
 
 
 def _read_env(
-    release: Release, path: Path, schema: dict[str, Any], interpreter: Callable[[str], bool]
+    release: Release, source: Source | None, schema: dict[str, Any], interpreter: Callable[[str], bool]
 ) -> tuple[EnvRun, list[dict[str, Any]]]:
-    if not path.exists():
+    if source is None:
         if not interpreter(release.python):
             problem = (
                 f"Python {release.python} not found: install it with `pyenv install {release.python}` "
@@ -135,7 +148,7 @@ def _read_env(
             problem = f"no results file: the env crashed or was not run (see `tox -e {release.env}`)"
         return EnvRun(release, "missing", problem), []
     try:
-        data = validate_results_file(path, schema, release)
+        data = validate_results(source, schema, release)
     except ResultsFileError as exc:
         return EnvRun(release, "invalid", str(exc)), []
     return (
@@ -151,17 +164,12 @@ def _read_env(
     )
 
 
-def validate_results_file(path: Path, schema: dict[str, Any], release: Release) -> dict[str, Any]:
-    """Parse and check one results file; raise ResultsFileError naming the file and the field."""
-    name = display_path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ResultsFileError(f"{name}: not UTF-8 text ({exc.reason})") from exc
-    except json.JSONDecodeError as exc:
-        raise ResultsFileError(
-            f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); truncated or hand-edited?"
-        ) from exc
+def validate_results(source: Source, schema: dict[str, Any], release: Release) -> dict[str, Any]:
+    """Check one env's parsed results; raise ResultsFileError naming the file and the field."""
+    name = display_path(source.path)
+    if source.error:
+        raise ResultsFileError(f"{name}: {source.error}")
+    data = source.data
     errors = sorted(
         jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).iter_errors(data),
         key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))),

@@ -1,0 +1,200 @@
+"""Run to run: every cell of this run against the same cell of an earlier run (the baseline), classified.
+
+The baseline is a merged results file (report/baseline.json has report/results.json's schema). A change is:
+
+- `regression`:  the state ranks lower than before (native > threaded > blocking > absent = broken);
+- `improvement`: it ranks higher;
+- `sideways`:    another state of the same rank (absent <-> broken);
+- `not-run`:     it ran on one side only: never a regression or an improvement, but always listed;
+- `undecided`:   one side did not settle its verdict: not comparable, like not-run;
+- `evidence`:    the same state with other facts (e.g. another exception text); measurements never count;
+- `new` / `removed`: the cell exists on one side only (a probe or release added or dropped).
+
+Each change says what else changed for its release between the runs (Django patch, Python, asgiref, servers,
+the probe's source hash), so "Django changed" reads apart from "the probe changed".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from report.inputs import MERGED_SCHEMA, IncompatibleResults
+from report.matrix import display_path
+from report.roadmap import NOT_RUN, RANK, UNDECIDED
+
+REGRESSION, IMPROVEMENT, SIDEWAYS, EVIDENCE, NEW, REMOVED = (
+    "regression",
+    "improvement",
+    "sideways",
+    "evidence",
+    "new",
+    "removed",
+)
+# Display order: what fails the run first, then what hides results, then the rest.
+KINDS = (REGRESSION, NOT_RUN, UNDECIDED, SIDEWAYS, IMPROVEMENT, EVIDENCE, NEW, REMOVED)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One cell that differs between the baseline (`before`) and this run (`after`); a missing side is None."""
+
+    kind: str
+    release: str
+    subject: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    context: tuple[str, ...]
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.release}/{self.subject}"
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "release": self.release,
+            "subject": self.subject,
+            "anchor": self.anchor,
+            "before": _side(self.before),
+            "after": _side(self.after),
+            "context": list(self.context),
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    before: str  # what the baseline was: its path and when it was generated
+    after: str
+    changes: tuple[Change, ...]
+    notes: tuple[str, ...]  # differences that concern the whole run: matrix.yaml, host
+
+    @property
+    def regressions(self) -> tuple[Change, ...]:
+        return tuple(change for change in self.changes if change.kind == REGRESSION)
+
+    def counts(self) -> dict[str, int]:
+        return {kind: n for kind in KINDS if (n := sum(change.kind == kind for change in self.changes))}
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "before": self.before,
+            "after": self.after,
+            "counts": self.counts(),
+            "changes": [change.to_data() for change in self.changes],
+            "notes": list(self.notes),
+        }
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A merged results file (baseline.json, results.json) of the schema this code reads."""
+    name = display_path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IncompatibleResults(f"{name}: cannot read it as JSON ({exc})") from exc
+    if not isinstance(data, dict) or "cells" not in data:
+        raise IncompatibleResults(f"{name}: not a merged results file (no `cells`): compare report/results.json files")
+    if data.get("schema") != MERGED_SCHEMA:
+        raise IncompatibleResults(
+            f"{name}: schema {data.get('schema')!r}, but this report reads schema {MERGED_SCHEMA}. "
+            "Fix: rebuild it with this checkout, or accept a new baseline with `python -m report --accept`."
+        )
+    return data
+
+
+def label(path: Path, data: dict[str, Any]) -> str:
+    return f"{display_path(path)} (generated {data.get('generated', 'at an unknown time')})"
+
+
+def classify(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str | None:
+    """The kind of change from one cell to the other, or None when nothing that counts changed."""
+    if before is None:
+        return NEW if after is not None else None
+    if after is None:
+        return REMOVED
+    old, new = before["state"], after["state"]
+    if old == new:
+        return EVIDENCE if before["facts"] != after["facts"] else None
+    if NOT_RUN in (old, new):
+        return NOT_RUN
+    if UNDECIDED in (old, new):
+        return UNDECIDED
+    if RANK[new] < RANK[old]:
+        return REGRESSION
+    return IMPROVEMENT if RANK[new] > RANK[old] else SIDEWAYS
+
+
+def compare(before: dict[str, Any], after: dict[str, Any], before_label: str, after_label: str) -> Comparison:
+    old_cells = {cell["anchor"]: cell for cell in before["cells"]}
+    new_cells = {cell["anchor"]: cell for cell in after["cells"]}
+    old_releases = {release["version"]: release for release in before["releases"]}
+    new_releases = {release["version"]: release for release in after["releases"]}
+    changes = []
+    for anchor in [*new_cells, *(a for a in old_cells if a not in new_cells)]:
+        old, new = old_cells.get(anchor), new_cells.get(anchor)
+        kind = classify(old, new)
+        if kind is None:
+            continue
+        cell = new or old
+        assert cell is not None  # one side exists: the anchor came from one of them
+        version = cell["release"]
+        changes.append(
+            Change(
+                kind,
+                version,
+                cell["subject"],
+                old,
+                new,
+                what_else_changed(old_releases.get(version), new_releases.get(version), old, new),
+            )
+        )
+    changes.sort(key=lambda change: KINDS.index(change.kind))
+    return Comparison(before_label, after_label, tuple(changes), _notes(before, after))
+
+
+def what_else_changed(
+    old_release: dict[str, Any] | None,
+    new_release: dict[str, Any] | None,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+) -> tuple[str, ...]:
+    """Everything recorded for this cell's release and probe that differs between the runs."""
+    if old_release is None or new_release is None or old is None or new is None:
+        return ()
+    found = []
+    if old_release["status"] != new_release["status"]:
+        problem = f" ({new_release['problem']})" if new_release["problem"] else ""
+        found.append(f"env {old_release['status']} → {new_release['status']}{problem}")
+    old_versions, new_versions = old_release["versions"], new_release["versions"]
+    for package in sorted(set(old_versions) | set(new_versions)):
+        if old_versions.get(package) != new_versions.get(package):
+            found.append(f"{package} {old_versions.get(package) or '—'} → {new_versions.get(package) or '—'}")
+    if old["source_hash"] != new["source_hash"] and None not in (old["source_hash"], new["source_hash"]):
+        found.append(f"probe source {old['source_hash']} → {new['source_hash']}")
+    return tuple(found) or ("nothing recorded changed: same versions, same probe source (flaky, or the machine?)",)
+
+
+def _notes(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    notes = []
+    old_hash, new_hash = before.get("matrix_hash"), after.get("matrix_hash")
+    if old_hash != new_hash:
+        notes.append(f"matrix.yaml's releases or probes changed (hash {old_hash or 'not recorded'} → {new_hash})")
+    old_host, new_host = before["run"]["host"], after["run"]["host"]
+    if old_host != new_host:
+        changed = [
+            f"{key} {old_host.get(key)} → {new_host.get(key)}"
+            for key in new_host
+            if old_host.get(key) != new_host.get(key)
+        ]
+        notes.append("another machine: " + ", ".join(changed))
+    return tuple(notes)
+
+
+def _side(cell: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The evidence of one side, without the volatile measurements."""
+    if cell is None:
+        return None
+    return {key: cell[key] for key in ("state", "reason", "facts", "source_hash", "reproduce")}
