@@ -73,6 +73,7 @@ def sync_concurrency(obs: ConcurrencyObservation) -> Verdict:
 
 
 def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verdict:
+    # Reasons stay free of timings and thread counts: they are compared run to run; the numbers are measurements.
     missing = entrypoint_missing(obs.entrypoint_error)
     if missing:
         return missing
@@ -89,20 +90,17 @@ def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verd
     if obs.failures:
         facts["failures"] = sorted(set(obs.failures))
         return Verdict(State.BROKEN, f"{len(obs.failures)} requests failed: {obs.failures[0]}", facts, measurements)
-    spread = f"wall/(N*T) = {', '.join(str(ratio) for ratio in measurements['ratios'])}"
     if not classes or len(set(classes)) > 1 or classes[0] == GRAY:
-        return Verdict(
-            State.UNDECIDED, f"the samples do not settle it: {', '.join(classes)} ({spread})", facts, measurements
-        )
+        return Verdict(State.UNDECIDED, f"the samples do not settle it: {', '.join(classes)}", facts, measurements)
     if classes[0] == SERIALIZED:
-        return Verdict(State.BLOCKING, f"{obs.requests} requests ran one at a time ({spread})", facts, measurements)
+        return Verdict(State.BLOCKING, f"{obs.requests} requests ran one at a time", facts, measurements)
     if on_loop:
         return Verdict(
-            overlapped_on_loop, f"{obs.requests} requests overlapped on the loop thread ({spread})", facts, measurements
+            overlapped_on_loop, f"{obs.requests} requests overlapped on the loop thread", facts, measurements
         )
     return Verdict(
         State.THREADED,
-        f"{obs.requests} requests overlapped on {len(set(obs.view_threads))} worker threads ({spread})",
+        f"{obs.requests} requests overlapped on worker threads",
         facts,
         measurements,
     )
