@@ -25,6 +25,7 @@ import pytest
 
 from tests.harness.atomic import write_text_atomically
 from tests.harness.evidence import describe, scrub
+from tests.harness.servers import STARTED
 from tests.harness.states import State, Verdict
 
 SCHEMA_VERSION = 1
@@ -67,6 +68,8 @@ class Recorder:
         self.clock = time.monotonic()
         self.versions = versions()
         self.rows: list[dict[str, Any]] = []
+        self.phases = {"setup": 0.0, "call": 0.0, "teardown": 0.0}
+        self.first_probe: float | None = None
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -85,8 +88,23 @@ class Recorder:
                 "duration": round(time.monotonic() - self.clock, 3),
                 "complete": complete,
                 "probes": self.rows,
+                "timings": self.timings(),
             },
         )
+
+    def timings(self) -> dict[str, Any]:
+        """Where the env's time went: start-up before the first probe, each server's start, each test phase."""
+        startup = None if self.first_probe is None else round(self.first_probe - self.clock, 3)
+        servers = [
+            {
+                "server": server.name,
+                "app": server.app,
+                "settings": server.settings,
+                "startup": round(server.startup_seconds, 3),
+            }
+            for server in STARTED
+        ]
+        return {"session_startup": startup, "servers": servers, **{k: round(v, 3) for k, v in self.phases.items()}}
 
 
 _RECORDER = pytest.StashKey[Recorder]()
@@ -128,6 +146,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    recorder = item.config.stash.get(_RECORDER, None)
+    if recorder is not None:
+        recorder.phases[report.when] += report.duration
+        if recorder.first_probe is None:
+            recorder.first_probe = time.monotonic() - report.duration
     identifier = probe_id(item)
     if identifier is None or not (report.when == "call" or (report.when == "setup" and report.failed)):
         return
@@ -141,7 +164,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         verdict = Verdict(State.NOT_RUN, "the probe ended without recording a verdict")
         report.outcome = "failed"
         report.longrepr = f"{item.nodeid}: probe {identifier!r} ended without calling probe.record(...)"
-    recorder = item.config.stash.get(_RECORDER, None)
     if recorder is not None:
         recorder.add(_row(item, identifier, verdict, report.duration, recorder.env))
 

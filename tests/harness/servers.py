@@ -37,6 +37,10 @@ LISTENING = {
 }
 
 
+# Every server this process started, in order: the recorder reports their start-up times.
+STARTED: list[Server] = []
+
+
 class ServerStartError(RuntimeError):
     """The server exited or did not answer in time; the message carries its log tail."""
 
@@ -47,6 +51,7 @@ class Server:
     app: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    settings: str = ""
     port: int = 0
     ready: dict[str, object] = field(default_factory=dict)
     startup_seconds: float = 0.0
@@ -93,10 +98,12 @@ def run_server(
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             start_new_session=True,  # its own process group, so teardown reaches its children too
         )
-    server = Server(name, app, process, log_path)
+    settings = (env or {}).get("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", ""))
+    server = Server(name, app, process, log_path, settings)
     try:
         _wait_until_ready(server, started, timeout)
         server.startup_seconds = time.monotonic() - started
+        STARTED.append(server)
         yield server
     finally:
         stop(process)

@@ -62,6 +62,10 @@ def test_file_describes_the_env(run):
     assert data["env"] == "dj99"
     assert data["complete"] is True
     assert set(data["versions"]) >= {"python", "django", "asgiref", "uvicorn", "daphne", "websockets", "pytest"}
+    timings = data["timings"]
+    assert timings["servers"] == []  # this suite starts none
+    assert timings["session_startup"] >= 0
+    assert timings["call"] >= 0 and timings["setup"] >= 0
 
 
 def test_recorded_verdict_is_kept_per_server(run):
