@@ -8,10 +8,9 @@ import platform
 from dataclasses import asdict
 from typing import Any
 
+from report.inputs import MERGED_SCHEMA, matrix_hash
 from report.results import EnvRun, Merged
 from report.roadmap import Roadmap, Score
-
-SCHEMA_VERSION = 1
 
 
 def host() -> dict[str, Any]:
@@ -31,7 +30,9 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
     as_of = merged.run_date
     started = [run.started for run in merged.runs if run.started]
     return {
-        "schema": SCHEMA_VERSION,
+        "schema": MERGED_SCHEMA,
+        # Results built from other releases or probes cannot be merged with these (report/inputs.py checks it).
+        "matrix_hash": matrix_hash(merged.matrix),
         "generated": generated.isoformat(timespec="seconds"),
         "run": {
             "first_started": min(started).isoformat() if started else None,

@@ -12,7 +12,8 @@ from report.legend import MEANINGS, SYMBOLS
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def render(data: dict[str, Any]) -> str:
+def render(data: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
+    """The page; `comparison` (report/baseline.py's Comparison.to_data()) marks cells changed since the baseline."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # everything from results (reasons, exception text) must stay text
@@ -23,6 +24,8 @@ def render(data: dict[str, Any]) -> str:
     areas_of = {probe["id"]: probe["area"] for probe in data["probes"]}
     return environment.get_template("report.html.j2").render(
         data=data,
+        comparison=comparison,
+        changed={change["anchor"]: change for change in comparison["changes"]} if comparison else {},
         symbols=SYMBOLS,
         meanings=MEANINGS,
         areas=sorted(set(areas_of.values())),

@@ -7,7 +7,8 @@ from typing import Any
 from report.legend import MEANINGS, label
 
 
-def render(data: dict[str, Any]) -> str:
+def render(data: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
+    """The report; `comparison` (report/baseline.py's Comparison.to_data()) adds the changes since the baseline."""
     releases = data["releases"]
     lines = [
         "# Django async: roadmap vs reality",
@@ -49,6 +50,10 @@ def render(data: dict[str, Any]) -> str:
                 ["works", *[f"{s['working']:.0%}" for s in data["scores"]]],
             ],
         ),
+        "",
+        "## Since the baseline",
+        "",
+        *_since_baseline(comparison),
         "",
         "## Version regressions",
         "",
@@ -109,6 +114,36 @@ def _regressions(data: dict[str, Any]) -> list[str]:
         f"- `{r['subject']}`: {label(r['before'])} in {r['before_release']} → {label(r['after'])} in {r['after_release']}"
         for r in found
     ]
+
+
+def _since_baseline(comparison: dict[str, Any] | None) -> list[str]:
+    """Every cell that changed since the baseline, with both sides' evidence and what else changed."""
+    if comparison is None:
+        return ["No baseline yet: nothing to compare this run with. `python -m report --accept` makes it the baseline."]
+    lines = [f"Compared with {_cell_text(comparison['before'])}."]
+    lines += [f"- ⚑ {_cell_text(note)}" for note in comparison["notes"]]
+    if not comparison["changes"]:
+        return [*lines, "", "No cell changed."]
+    counts = ", ".join(f"**{n} {kind}**" for kind, n in comparison["counts"].items())
+    rows = [
+        [
+            f"**{change['kind']}**",
+            f"`{change['anchor']}`",
+            _evidence(change["before"]),
+            _evidence(change["after"]),
+            _cell_text("; ".join(change["context"])),
+        ]
+        for change in comparison["changes"]
+    ]
+    table = _table(["Change", "Cell", "Before (baseline)", "After (this run)", "What else changed"], rows)
+    return [*lines, "", f"{len(rows)} changed cells: {counts}.", "", table]
+
+
+def _evidence(side: dict[str, Any] | None) -> str:
+    if side is None:
+        return "no cell"
+    facts = "; ".join(f"{key}={value}" for key, value in side["facts"].items())
+    return _cell_text(f"{label(side['state'])}: {side['reason']}" + (f" ({facts})" if facts else ""))
 
 
 def _probe_rows(data: dict[str, Any]) -> list[list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich import box
@@ -9,7 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from report.baseline import Comparison
 from report.legend import SYMBOLS, label
+from report.matrix import display_path
 from report.upgrade import Change
 
 WIDTH = 100
@@ -23,6 +26,9 @@ STYLES = {
     "undecided": "magenta",
     "not-run": "grey50",
 }
+
+# How each kind of run-to-run change stands out (report/baseline.py defines the kinds).
+KIND_STYLES = {"regression": "red bold", "not-run": "yellow bold", "undecided": "magenta", "improvement": "green"}
 
 
 def console() -> Console:
@@ -96,3 +102,85 @@ def upgrade(before: str, after: str, found: list[Change], out: Console) -> None:
             change.why,
         )
     out.print(table)
+
+
+def comparison(found: Comparison | None, out: Console, baseline_path: Path | None = None) -> None:
+    """Every cell that changed since the baseline, worst first, each with what else changed for it."""
+    if found is None:
+        where = display_path(baseline_path) if baseline_path else "the baseline"
+        out.print(
+            Text(
+                f"No baseline yet ({where} does not exist): nothing to compare with. "
+                "`python -m report --accept` (or `tox -e report -- --accept`) makes this run the baseline."
+            )
+        )
+        return
+    out.print(Text(f"Compared with {found.before}:", style="bold"))
+    for note in found.notes:
+        out.print(Text(f"  note: {note}", style="yellow"))
+    if not found.changes:
+        out.print("  No cell changed.")
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in found.counts().items())
+    out.print(Text(f"  {len(found.changes)} changed cell(s): {counts}", style="red bold" if found.regressions else ""))
+    for change in found.changes:
+        line = Text(f"  {change.kind.upper():<12}", style=KIND_STYLES.get(change.kind, ""))
+        line.append(f"{change.anchor}: {_side(change.before)} → {_side(change.after)}")
+        out.print(line)
+        for side, cell in (("before", change.before), ("after", change.after)):
+            if cell is not None:
+                out.print(Text(f"      {side}: {cell['reason']}", style="dim"), overflow="fold")
+        if change.context:
+            out.print(Text(f"      what else changed: {'; '.join(change.context)}"), overflow="fold")
+    if found.regressions:
+        out.print(
+            Text(
+                f"{len(found.regressions)} regression(s) against the baseline: exit status 1. If they are expected, "
+                "`python -m report --accept` makes this run the new baseline.",
+                style="red bold",
+            )
+        )
+
+
+def accepted(found: Comparison | None, baseline_path: Path, out: Console) -> None:
+    """Say what `--accept` took in: the changed cells now count as the expected state."""
+    if found is None:
+        out.print(Text(f"accepted: {display_path(baseline_path)} is the first baseline (this run, every cell)."))
+        return
+    changed = ", ".join(f"{n} {kind}" for kind, n in found.counts().items()) or "no changed cell"
+    out.print(Text(f"accepted: {display_path(baseline_path)} now holds this run ({changed}):", style="bold"))
+    for change in found.changes:
+        out.print(Text(f"  {change.anchor}: {_side(change.before)} → {_side(change.after)} ({change.kind})"))
+
+
+def history(runs: list[dict[str, Any]], out: Console) -> None:
+    """One row per earlier run: when, where, Django versions that ran, cells per state, changes vs its baseline."""
+    if not runs:
+        out.print("No run in the history yet.")
+        return
+    table = Table(title="Run history, oldest first", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column("generated", no_wrap=True)
+    table.add_column("host", overflow="fold", max_width=18)
+    table.add_column("envs run", justify="right")
+    table.add_column("cells per state", overflow="fold")
+    table.add_column("vs baseline", overflow="fold")
+    for run in runs:
+        envs = run.get("envs", {})
+        ran = sum(env.get("status") in ("complete", "incomplete") for env in envs.values())
+        host = run.get("host") or {}
+        table.add_row(
+            str(run.get("generated", "?"))[:16],
+            f"{host.get('os', '?')}, {host.get('cpus', '?')} CPUs",
+            f"{ran}/{len(envs)}",
+            " ".join(f"{SYMBOLS.get(state, state)}{n}" for state, n in run.get("counts", {}).items()),
+            ", ".join(f"{n} {kind}" for kind, n in run.get("changes", {}).items())
+            or ("no baseline" if run.get("baseline") is None else "no change"),
+        )
+    out.print(table)
+    for run in runs:
+        for cell in run.get("changed_cells", []):
+            out.print(Text(f"{str(run.get('generated', '?'))[:16]}  {cell}"), overflow="fold")
+
+
+def _side(cell: dict[str, Any] | None) -> str:
+    return label(cell["state"]) if cell else "(no cell)"

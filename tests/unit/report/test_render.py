@@ -9,7 +9,7 @@ from tests.unit.report.conftest import INJECTED
 
 
 def test_outputs_are_written(built_report):
-    assert {p.name for p in built_report.iterdir()} == {"results.json", "report.md", "report.html"}
+    assert {p.name for p in built_report.iterdir()} == {"results.json", "report.md", "report.html", "history.jsonl"}
 
 
 def test_results_json_has_every_release_and_a_not_run_reason(built_report):
