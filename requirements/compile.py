@@ -13,7 +13,7 @@ from report.matrix import MATRIX_PATH, load_matrix  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # Extras that a pin needs to be useful: daphne serves TLS-less HTTP but imports twisted's TLS bits.
-EXTRAS = {"twisted": "twisted[tls]"}
+EXTRAS = {"twisted": "twisted[tls,http2]"}
 
 
 def main() -> int:
