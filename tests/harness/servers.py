@@ -45,6 +45,10 @@ class ServerStartError(RuntimeError):
     """The server exited or did not answer in time; the message carries its log tail."""
 
 
+class ServerDied(RuntimeError):
+    """The server exited while a probe used it: what the probe's client saw says nothing about Django."""
+
+
 @dataclass
 class Server:
     name: str
@@ -67,8 +71,15 @@ class Server:
         return self.log_path.stat().st_size
 
     def log_since(self, mark: int, settle: float = 0.05) -> str:
-        # The server may log an exception just after the client saw the response.
-        time.sleep(settle)
+        """What the server logged after `mark`; raises ServerDied if it is gone (every probe reads this)."""
+        # The server may log an exception just after the client saw the response. Waiting on the process
+        # rather than sleeping also catches one that is dying: its refused connection must not become a verdict.
+        try:
+            self.process.wait(timeout=settle)
+        except subprocess.TimeoutExpired:
+            pass
+        else:
+            raise ServerDied(f"{self.name} {_exit(self.process)} during the probe. Log tail:\n{excerpt(self.log())}")
         with self.log_path.open("rb") as handle:
             handle.seek(mark)
             return handle.read().decode("utf-8", errors="replace")
@@ -127,7 +138,7 @@ def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise ServerStartError(
-                f"{server.name} exited with code {server.process.returncode} before listening. Log tail:\n{excerpt(server.log())}"
+                f"{server.name} {_exit(server.process)} before listening. Log tail:\n{excerpt(server.log())}"
             )
         if not server.port:
             match = LISTENING[server.name].search(server.log())
@@ -142,3 +153,12 @@ def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
     raise ServerStartError(
         f"{server.name} did not answer {READY_PATH} within {timeout:.0f} s. Log tail:\n{excerpt(server.log())}"
     )
+
+
+def _exit(process: subprocess.Popen[bytes]) -> str:
+    """How a finished server ended: "exited with code 3" or "was killed by SIGKILL"."""
+    code = process.returncode
+    if code >= 0:
+        return f"exited with code {code}"
+    known = {member.value: member.name for member in signal.Signals}
+    return f"was killed by {known.get(-code, f'signal {-code}')}"
