@@ -10,7 +10,7 @@ from typing import Any
 
 from report.inputs import MERGED_SCHEMA, matrix_hash
 from report.results import EnvRun, Merged
-from report.roadmap import Roadmap, Score
+from report.roadmap import Regression, Roadmap, Score
 
 
 def host() -> dict[str, Any]:
@@ -70,7 +70,7 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
         "scores": [_score(score) for score in roadmap.scores],
         "regressions": {
             "roadmap": [asdict(r) for r in roadmap.item_regressions],
-            "probes": [asdict(r) for r in roadmap.probe_regressions],
+            "probes": [{**asdict(r), **_evidence(merged, r)} for r in roadmap.probe_regressions],
         },
         "warnings": list(merged.warnings),
     }
@@ -99,6 +99,15 @@ def _order(merged: Merged, key: tuple[str, str, str | None]) -> tuple[int, int]:
     versions = [release.version for release in merged.matrix.releases]
     rows = [(probe.id, server) for probe, server in merged.rows()]
     return versions.index(key[0]), rows.index((key[1], key[2]))
+
+
+def _evidence(merged: Merged, regression: Regression) -> dict[str, str]:
+    """Both sides' reasons of a probe's version regression, so it reads without opening the page."""
+    by_subject = {(cell.release, cell.subject): cell for cell in merged.cells.values()}
+    return {
+        "before_reason": by_subject[(regression.before_release, regression.subject)].reason,
+        "after_reason": by_subject[(regression.after_release, regression.subject)].reason,
+    }
 
 
 def _delay(delay: Any) -> dict[str, Any] | None:

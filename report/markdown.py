@@ -112,6 +112,11 @@ def _regressions(data: dict[str, Any]) -> list[str]:
         return ["None: no item or probe got less async from one release to a later one."]
     return [
         f"- `{r['subject']}`: {label(r['before'])} in {r['before_release']} → {label(r['after'])} in {r['after_release']}"
+        + (
+            f" (before: {_cell_text(r['before_reason'])}; after: {_cell_text(r['after_reason'])})"
+            if "before_reason" in r
+            else ""
+        )
         for r in found
     ]
 

@@ -87,3 +87,14 @@ def test_an_unreadable_baseline_is_an_error_unless_accepting(tmp_path, capsys):
     assert "schema 0, but this report reads schema 1" in capsys.readouterr().err
     assert _run(tmp_path, "--accept") == 0
     assert json.loads((tmp_path / "out" / "baseline.json").read_text(encoding="utf-8"))["schema"] == 1
+
+
+def test_version_regressions_carry_both_evidences(built_report):
+    data = json.loads((built_report / "results.json").read_text(encoding="utf-8"))
+    regression = next(r for r in data["regressions"]["probes"] if r["subject"] == "asgi.entrypoint@uvicorn")
+    assert (regression["before_release"], regression["after_release"], regression["after_reason"]) == (
+        "5.2",
+        "6.1",
+        "gone",
+    )
+    assert "(before: &lt;script&gt;" in (built_report / "report.md").read_text(encoding="utf-8")
