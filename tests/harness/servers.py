@@ -7,13 +7,14 @@ in which another process could take a port we chose. Readiness is polled, never 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ HOST = "127.0.0.1"
 READY_PATH = "/__harness__/ready"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>: the signal a child gets when its parent dies
 
 COMMANDS = {
     "uvicorn": ["-m", "uvicorn", "--host", HOST, "--port", "0", "--lifespan", "auto"],
@@ -108,6 +110,7 @@ def run_server(
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             start_new_session=True,  # its own process group, so teardown reaches its children too
+            preexec_fn=_die_with_parent(),
         )
     settings = (env or {}).get("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", ""))
     server = Server(name, app, process, log_path, settings)
@@ -120,11 +123,31 @@ def run_server(
         stop(process)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group, then SIGKILL it if it lingers."""
+def _die_with_parent() -> Callable[[], None] | None:
+    """What the child runs before exec so the kernel kills it when the pytest that started it dies.
+
+    A SIGKILLed pytest (OOM killer, `kill -9`) runs no teardown, and the server sits in its own session, so
+    without this it would outlive the env. Linux only (prctl); the signal fires when the starting thread ends,
+    and probes start servers from pytest's main thread.
+    """
+    if sys.platform != "linux":
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up now: the child must not import or allocate
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return arm
+
+
+def stop(process: subprocess.Popen[bytes], signal_number: int = signal.SIGTERM) -> None:
+    """Signal the server's process group (SIGTERM unless told), then SIGKILL it if it lingers."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal_number)
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
