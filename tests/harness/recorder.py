@@ -30,7 +30,11 @@ from tests.harness.states import State, Verdict
 
 SCHEMA_VERSION = 1
 # The packages whose exact versions decide a result; each is recorded with every results file.
-PACKAGES = ("django", "asgiref", "uvicorn", "websockets", "daphne", "twisted", "httpx", "pytest", "pytest-django")
+PACKAGES = (
+    *("django", "asgiref", "uvicorn", "websockets", "daphne", "twisted", "httpx", "pytest", "pytest-django"),
+    # what the Channels, PostgreSQL and HTTP/2 probes run on (None where a release has no pin for it)
+    *("channels", "psycopg", "psycopg2-binary", "hypercorn", "h2"),
+)
 
 
 @dataclass

@@ -6,12 +6,17 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from django.conf import settings
+from django.db import connections
 
+from tests.harness import postgres
 from tests.harness.evidence import last_exception
 from tests.harness.rules.http import HttpObservation
 from tests.harness.servers import Server, run_server
 
 SERVERS = ("uvicorn", "daphne")
+# The database alias the PostgreSQL probes route every query to (tests/probes/test_postgresql.py).
+POSTGRESQL = "postgresql"
 
 
 @pytest.fixture(scope="session", params=SERVERS)
@@ -61,3 +66,31 @@ def get(server: Server, path: str, timeout: float = 10.0, method: str = "GET") -
         client_error=client_error,
         headers=headers,
     )
+
+
+@pytest.fixture(scope="session")
+def postgresql() -> Iterator[postgres.Postgres | postgres.PostgresUnavailable]:
+    """A throw-away PostgreSQL server for the session, or why there is none (its probes then record not-run)."""
+    try:
+        server = postgres.start()
+    except postgres.PostgresUnavailable as exc:
+        yield exc
+        return
+    try:
+        yield server
+    finally:
+        postgres.shutdown(server)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None, postgresql) -> None:
+    """pytest-django's hook before it creates the test databases: add the PostgreSQL alias when the server runs.
+
+    Only then, so a machine without PostgreSQL still runs every SQLite probe.
+    """
+    if isinstance(postgresql, postgres.Postgres):
+        settings.DATABASES[POSTGRESQL] = postgresql.database("probes")
+        # Django 3.2+ fills in each alias's defaults (TEST, OPTIONS ...) once, when connections first reads
+        # DATABASES (the same dict); older releases do it per alias on first use.
+        if hasattr(connections, "configure_settings"):
+            connections.configure_settings(connections.settings)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import django.core.exceptions
 import pytest
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Count
 
 from project.probes.models import Author, Book, Chapter, Tag
@@ -135,12 +135,15 @@ def _created_in(book: Book, dotted: str, **fields: object) -> Api:
 
 @pytest.mark.probe("orm.transactions")
 def test_transactions(probe):
+    # The database Author's writes go to: "default" here, PostgreSQL when test_postgresql.py routes them there.
+    using = router.db_for_write(Author)
+
     async def async_with_atomic(_: object) -> None:
-        async with transaction.atomic():
+        async with transaction.atomic(using=using):
             await Author.objects.acreate(name="in atomic")
 
     async def aatomic(method) -> None:
-        async with method():
+        async with method(using=using):
             await Author.objects.acreate(name="in aatomic")
 
     apis = [Api("__aenter__", transaction.atomic(), async_with_atomic), Api("aatomic", transaction, aatomic)]

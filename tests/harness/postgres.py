@@ -1,0 +1,165 @@
+"""Start a throw-away PostgreSQL server (Debian's `postgresql` package) for the ORM probes, and always stop it.
+
+initdb writes a fresh cluster to a temporary directory; the server listens only on a Unix socket in that directory
+(no TCP port at all), so it cannot collide with anything on the machine. PostgreSQL refuses to run as root, so as
+root both initdb and the server run as the `postgres` user the package creates. Readiness is polled with
+pg_isready, never slept for. Anything that prevents a start raises PostgresUnavailable with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.harness.evidence import describe, excerpt
+from tests.harness.servers import stop
+
+# Debian installs each major version's binaries here, off PATH.
+DEBIAN_BIN_DIRS = "/usr/lib/postgresql/*/bin"
+SERVICE_USER = "postgres"
+SUPERUSER = "probe"
+# Only names the socket file (.s.PGSQL.5432) in our own directory: nothing listens on a TCP port.
+PORT = 5432
+START_TIMEOUT = 30.0
+
+
+class PostgresUnavailable(RuntimeError):
+    """PostgreSQL could not be started here; the message says why (missing binaries, a failed initdb, its log)."""
+
+
+@dataclass
+class Postgres:
+    """A running server: where its socket is, its version, and the process to stop."""
+
+    socket_dir: Path
+    version: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def database(self, name: str) -> dict[str, Any]:
+        """A Django DATABASES entry for database `name` on this server."""
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": SUPERUSER,
+            "HOST": str(self.socket_dir),
+            "PORT": str(PORT),
+        }
+
+
+def find_bin_dir(pattern: str = DEBIAN_BIN_DIRS) -> Path:
+    """The newest directory holding both initdb and postgres: Debian's, else whatever PATH has."""
+    candidates = sorted((Path(p) for p in glob.glob(pattern)), key=_major, reverse=True)
+    on_path = shutil.which("initdb")
+    candidates += [Path(on_path).parent] if on_path else []
+    for directory in candidates:
+        if (directory / "initdb").is_file() and (directory / "postgres").is_file():
+            return directory
+    raise PostgresUnavailable(
+        f"no PostgreSQL binaries (initdb, postgres) in {pattern} or on PATH. Fix: apt-get install postgresql"
+    )
+
+
+def start(bin_dir: Path | None = None, timeout: float = START_TIMEOUT) -> Postgres:
+    """initdb a temporary cluster and start a server on it; raise PostgresUnavailable with the reason."""
+    bin_dir = bin_dir or find_bin_dir()
+    run_as = _run_as()
+    base = Path(tempfile.mkdtemp(prefix="probe-pg-"))
+    if run_as:
+        shutil.chown(base, run_as, run_as)
+    data, log_path = base / "data", base / "postgres.log"
+    try:
+        _initdb(bin_dir, data, run_as)
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [str(bin_dir / "postgres"), "-D", str(data), "-k", str(base), "-p", str(PORT)]
+                + ["-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                user=run_as,
+                start_new_session=True,
+            )
+    except (OSError, subprocess.SubprocessError) as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        raise PostgresUnavailable(f"PostgreSQL could not be set up: {describe(exc)}") from exc
+    server = Postgres(base, _version(bin_dir), process, log_path)
+    try:
+        _wait_until_ready(server, bin_dir, timeout)
+    except PostgresUnavailable:
+        shutdown(server)
+        raise
+    return server
+
+
+def shutdown(server: Postgres) -> None:
+    """Stop the server by its PID (the process group it leads) and remove its directory.
+
+    SIGINT is PostgreSQL's fast shutdown: it ends open sessions, where SIGTERM would wait for them to disconnect.
+    """
+    stop(server.process, signal.SIGINT)
+    shutil.rmtree(server.socket_dir, ignore_errors=True)
+
+
+def _major(directory: Path) -> int:
+    match = re.search(r"/(\d+)/bin$", str(directory))
+    return int(match.group(1)) if match else 0
+
+
+def _run_as() -> str | None:
+    """The user to run PostgreSQL as: `postgres` when we are root (the server refuses root), else ourselves."""
+    return SERVICE_USER if os.geteuid() == 0 else None
+
+
+def _initdb(bin_dir: Path, data: Path, run_as: str | None) -> None:
+    done = subprocess.run(
+        [str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"],
+        capture_output=True,
+        user=run_as,
+        env={**os.environ, "LC_ALL": "C"},
+        timeout=START_TIMEOUT,
+    )
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).decode("utf-8", errors="replace")
+        raise PostgresUnavailable(f"initdb exited with code {done.returncode}: {excerpt(output, 500)}")
+
+
+def _version(bin_dir: Path) -> str:
+    """`postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)` -> "15.14"."""
+    done = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True)
+    match = re.search(r"\) (\d+(?:\.\d+)?)", done.stdout)
+    return match.group(1) if match else done.stdout.strip()
+
+
+def _wait_until_ready(server: Postgres, bin_dir: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    command = [str(bin_dir / "pg_isready"), "-q", "-h", str(server.socket_dir), "-p", str(PORT), "-U", SUPERUSER]
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise PostgresUnavailable(
+                f"postgres exited with code {server.process.returncode} before accepting connections. "
+                f"Log tail:\n{excerpt(_read(server.log_path), 500)}"
+            )
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            if subprocess.run(command, timeout=5).returncode == 0:
+                return
+        time.sleep(0.05)
+    raise PostgresUnavailable(
+        f"postgres did not accept connections within {timeout:.0f} s. Log tail:\n{excerpt(_read(server.log_path), 500)}"
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""

@@ -1,0 +1,60 @@
+"""The PostgreSQL harness: a real server on a private Unix socket, gone after, and a clear reason when it cannot start."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.harness import postgres
+
+
+@pytest.fixture(scope="module")
+def bin_dir():
+    try:
+        return postgres.find_bin_dir()
+    except postgres.PostgresUnavailable as exc:
+        # .ci/run installs PostgreSQL; a developer machine without it still gets every other self-test.
+        pytest.skip(str(exc))
+
+
+def test_missing_binaries_name_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(
+        postgres.PostgresUnavailable, match=r"no PostgreSQL binaries .* Fix: apt-get install postgresql"
+    ):
+        postgres.find_bin_dir(str(tmp_path / "*" / "bin"))
+
+
+def test_server_starts_on_a_socket_answers_and_is_gone_after(bin_dir):
+    server = postgres.start(bin_dir)
+    try:
+        assert server.version[0].isdigit()
+        assert (server.socket_dir / f".s.PGSQL.{postgres.PORT}").exists()
+        query = [str(bin_dir / "psql"), "-h", str(server.socket_dir), "-U", postgres.SUPERUSER, "-d", "postgres"]
+        done = subprocess.run([*query, "-Atc", "SHOW listen_addresses"], capture_output=True, text=True, timeout=10)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == ""  # no TCP listener at all
+    finally:
+        postgres.shutdown(server)
+    assert server.process.poll() is not None
+    assert not server.socket_dir.exists()
+
+
+def test_a_server_that_exits_early_reports_its_log(bin_dir):
+    # A fake postgres that dies at once stands in for a misconfigured server. It lives under /tmp, not pytest's
+    # private tmp_path, because as root the server runs as `postgres`, which must be able to reach it.
+    fake = Path(tempfile.mkdtemp(prefix="probe-fake-pg-"))
+    try:
+        fake.chmod(0o755)
+        for name in ("initdb", "pg_isready"):
+            (fake / name).symlink_to(bin_dir / name)
+        (fake / "postgres").write_text("#!/bin/sh\necho 'FATAL: no way' >&2\nexit 1\n")
+        (fake / "postgres").chmod(0o755)
+        with pytest.raises(postgres.PostgresUnavailable, match=r"(?s)postgres exited with code 1.*FATAL: no way"):
+            postgres.start(fake, timeout=10)
+    finally:
+        shutil.rmtree(fake)
