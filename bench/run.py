@@ -65,13 +65,36 @@ def env_breakdown() -> dict[str, dict[str, Any]]:
     return envs
 
 
+def verdicts() -> dict[str, str]:
+    """Every cell's state in the results the last matrix run wrote, keyed `env probe@server`."""
+    found = {}
+    for path in sorted(RESULTS.glob("dj*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for row in data["probes"]:
+            found[f"{data['env']} {row['id']}@{row['server'] or '-'}"] = row["state"]
+    return found
+
+
+def flips(snapshots: list[dict[str, str]]) -> dict[str, list[str]]:
+    """The cells whose state was not the same in every snapshot, with the states in run order."""
+    cells = sorted({cell for snapshot in snapshots for cell in snapshot})
+    seen = {cell: [snapshot.get(cell, "missing") for snapshot in snapshots] for cell in cells}
+    return {cell: states for cell, states in seen.items() if len(set(states)) > 1}
+
+
 def one_run(scratch: Path) -> dict[str, Any]:
     work = scratch / "work"
     shutil.rmtree(work, ignore_errors=True)
-    run = {"cold_parallel": tox("p", "-m", "probes", workdir=work)}
+    run: dict[str, Any] = {"cold_parallel": tox("p", "-m", "probes", workdir=work)}
+    snapshots = [verdicts()]
     run["warm_parallel"] = tox("p", "-m", "probes", workdir=work)
+    snapshots.append(verdicts())
     run["envs"] = env_breakdown()
     run["warm_sequential"] = tox("r", "-m", "probes", workdir=work)
+    snapshots.append(verdicts())
+    # Two cores busy with two envs against one env at a time: a timing-based verdict must not care.
+    run["parallel_vs_sequential_flips"] = flips(snapshots[1:])
+    run["verdicts"] = snapshots
     pip_work, uv_work = scratch / "pip", scratch / "uv"
     for folder in (pip_work, uv_work):
         shutil.rmtree(folder, ignore_errors=True)
@@ -88,7 +111,9 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
     keys = ("cold_parallel", "warm_parallel", "warm_sequential", "create_pip", "create_uv", "floor")
     medians = {key: median(key) for key in keys}
+    snapshots = [snapshot for run in runs for snapshot in run["verdicts"]]
     return {
+        "stability": {"matrix_runs": len(snapshots), "flips": flips(snapshots)},
         "medians": medians,
         "ratios": {
             "warm_parallel_over_floor": round(medians["warm_parallel"] / medians["floor"], 2),
@@ -108,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(1, args.runs + 1):
             print(f"bench: run {number}/{args.runs}", flush=True)
             runs.append(one_run(Path(tmp)))
-            print(json.dumps({k: v for k, v in runs[-1].items() if k != "envs"}), flush=True)
+            print(json.dumps({k: v for k, v in runs[-1].items() if k not in ("envs", "verdicts")}), flush=True)
+    summary = summarize(runs)
+    for run in runs:
+        del run["verdicts"]  # summarized as "stability"; thousands of cells per run would bury the timings
     data = {
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
@@ -117,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             "floor": "per env: the concurrency waves' wall time plus one start per server kind; summed, divided by the cores",
             "create_pip_vs_uv": f"env creation only (--notest) of {PIP_ENVS}: virtualenv+pip vs tox-uv",
         },
-        **summarize(runs),
+        **summary,
         "runs": runs,
     }
     OUTPUT.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from report import baseline, history, html, markdown, terminal
+from report import baseline, history, html, markdown, terminal, timings
 from report.export import host, to_data
 from report.inputs import PREFERENCES, IncompatibleResults
 from report.matrix import MATRIX_PATH, Matrix, MatrixError, display_path, load_matrix
@@ -136,11 +136,14 @@ def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: 
         else:
             comparison = baseline.compare(old, data, baseline.label(baseline_path, old), "this run")
     shown = comparison.to_data() if comparison else None
+    bench, bench_problem = timings.load_bench(args.out / timings.BENCH_PATH.name)
     write_text_atomically(args.out / "results.json", json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    write_text_atomically(args.out / "report.md", markdown.render(data, shown))
-    write_text_atomically(args.out / "report.html", html.render(data, shown))
+    write_text_atomically(args.out / "report.md", markdown.render(data, shown, bench))
+    write_text_atomically(args.out / "report.html", html.render(data, shown, bench))
     history.append(args.history or args.out / "history.jsonl", history.entry(data, comparison))
     terminal.summary(data, out)
+    if bench_problem:
+        print(f"report: {bench_problem}", file=sys.stderr)
     for run in merged.runs:
         if run.status == "invalid":
             print(f"report: {run.problem}; {run.release.env} counts as not-run", file=sys.stderr)

@@ -92,6 +92,7 @@ def _release(run: EnvRun, as_of: dt.date) -> dict[str, Any]:
         "versions": run.versions,
         "started": run.started.isoformat() if run.started else None,
         "duration": run.duration,
+        "timings": run.timings,
     }
 
 

@@ -8,12 +8,14 @@ from typing import Any
 import jinja2
 
 from report.legend import MEANINGS, SYMBOLS
+from report.timings import env_rows, seconds
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def render(data: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
-    """The page; `comparison` (report/baseline.py's Comparison.to_data()) marks cells changed since the baseline."""
+def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:
+    """The page; `comparison` (report/baseline.py's Comparison.to_data()) marks cells changed since the baseline,
+    `bench` (report/timings.py's load_bench) adds the benchmark's medians to the footer."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # everything from results (reasons, exception text) must stay text
@@ -34,6 +36,9 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None) -> st
         },
         probe_rows=_probe_rows(data, areas_of),
         packages=sorted({name for release in data["releases"] for name in release["versions"]}),
+        timings=env_rows(data),
+        bench=bench,
+        seconds=seconds,
     )
 
 

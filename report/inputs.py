@@ -120,6 +120,7 @@ def env_results(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "versions": release["versions"],
             "started": release["started"],
             "duration": release["duration"],
+            "timings": release.get("timings", {}),
             "complete": release["status"] == "complete",
             "probes": rows,
         }

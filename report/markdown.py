@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from report.legend import MEANINGS, label
+from report.timings import env_rows, seconds
 
 
-def render(data: dict[str, Any], comparison: dict[str, Any] | None = None) -> str:
-    """The report; `comparison` (report/baseline.py's Comparison.to_data()) adds the changes since the baseline."""
+def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:
+    """The report; `comparison` (report/baseline.py's Comparison.to_data()) adds the changes since the baseline,
+    `bench` (report/timings.py's load_bench) the benchmark's medians."""
     releases = data["releases"]
     lines = [
         "# Django async: roadmap vs reality",
@@ -73,6 +75,10 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None) -> st
         "## Versions of each env",
         "",
         _versions(data),
+        "",
+        "## Timings",
+        "",
+        *_timings(data, bench),
         "",
     ]
     if data["warnings"]:
@@ -182,6 +188,60 @@ def _versions(data: dict[str, Any]) -> str:
             ]
         )
     return _table(["Release", "Run", *packages], rows)
+
+
+def _timings(data: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
+    rows = [
+        [
+            f"{row['version']} (`{row['env']}`)",
+            seconds(row["duration"]),
+            seconds(row["session_startup"]),
+            f"{row['server_starts']} in {seconds(row['server_startup'])}",
+            seconds(row["probes"]),
+            f"`{row['slowest']}`",
+        ]
+        for row in env_rows(data)
+    ]
+    lines = [
+        "This run, per env (the envs ran two at a time):",
+        "",
+        _table(["Release", "Env wall time", "Start-up", "Server starts", "Probes", "Slowest probe"], rows),
+        "",
+    ]
+    if bench is None:
+        return [*lines, "No benchmark yet: `python bench/run.py` measures cold, warm, sequential and pip runs."]
+    medians, ratios = bench["medians"], bench["ratios"]
+    lines += [
+        f"Benchmark (`python bench/run.py`, {bench['when']}, {bench['cores']} cores, medians of {bench['runs']} runs):",
+        "",
+        _table(
+            ["Full matrix", "Median"],
+            [
+                ["cold, parallel (every env created by tox-uv)", seconds(medians["cold_parallel"])],
+                ["warm, parallel (`tox p`)", seconds(medians["warm_parallel"])],
+                ["warm, one env at a time", seconds(medians["warm_sequential"])],
+                ["floor (deliberate waits + one start per server kind, over the cores)", seconds(medians["floor"])],
+                ["creating two envs with virtualenv + pip", seconds(medians["create_pip"])],
+                ["creating the same two envs with tox-uv", seconds(medians["create_uv"])],
+            ],
+        ),
+        "",
+        "Ratios: " + ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in ratios.items()) + ".",
+    ]
+    stability = bench.get("stability")
+    if stability:
+        flips = stability["flips"]
+        lines += [
+            "",
+            f"Stability: {stability['matrix_runs']} full matrix runs (parallel and sequential); "
+            + (
+                "every cell reached the same state in every run."
+                if not flips
+                else f"{len(flips)} cell(s) changed state: "
+                + "; ".join(f"`{cell}` {' → '.join(states)}" for cell, states in sorted(flips.items()))
+            ),
+        ]
+    return lines
 
 
 def _cell_text(text: str) -> str:

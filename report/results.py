@@ -62,6 +62,7 @@ class EnvRun:
     versions: dict[str, str | None] = field(default_factory=dict)
     started: dt.datetime | None = None
     duration: float | None = None
+    timings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def _read_env(
             data["versions"],
             dt.datetime.fromisoformat(data["started"]),
             data["duration"],
+            data.get("timings", {}),
         ),
         data["probes"],
     )

@@ -1,0 +1,55 @@
+"""Where the matrix's time goes: each env's own timings (from its results file) and the benchmark's medians.
+
+The benchmark (`python bench/run.py`) writes report/bench.json; the report shows it when it is there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+BENCH_PATH = Path(__file__).resolve().parent / "bench.json"
+
+
+def env_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per env that ran: wall time, start-up before the first probe, server starts, and its slowest probe."""
+    rows = []
+    for release in data["releases"]:
+        timings = release.get("timings") or {}
+        if release["duration"] is None:
+            continue
+        cells = [c for c in data["cells"] if c["release"] == release["version"] and c["duration"] is not None]
+        slowest = max(cells, key=lambda c: c["duration"], default=None)
+        servers = timings.get("servers", [])
+        rows.append(
+            {
+                "version": release["version"],
+                "env": release["env"],
+                "duration": release["duration"],
+                "session_startup": timings.get("session_startup"),
+                "server_starts": len(servers),
+                "server_startup": round(sum(s["startup"] for s in servers), 3),
+                "probes": round(sum(c["duration"] for c in cells), 3),
+                "slowest": f"{slowest['subject']} {slowest['duration']:.2f} s" if slowest else "—",
+            }
+        )
+    return rows
+
+
+def load_bench(path: Path = BENCH_PATH) -> tuple[dict[str, Any] | None, str | None]:
+    """The benchmark's summary, or None and why not (no file yet is not a problem; a broken one is a warning)."""
+    if not path.exists():
+        return None, None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        summary = {key: data[key] for key in ("when", "cores", "medians", "ratios")}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        return None, f"{path.name} is unreadable ({type(exc).__name__}: {exc}); rerun `python bench/run.py`"
+    summary["runs"] = len(data.get("runs", []))
+    summary["stability"] = data.get("stability")
+    return summary, None
+
+
+def seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} s"

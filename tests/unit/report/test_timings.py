@@ -1,0 +1,77 @@
+"""Timings: each env's own from its results, the benchmark's medians and stability when bench.json is there."""
+
+from __future__ import annotations
+
+import json
+
+from report import html, markdown
+from report.timings import env_rows, load_bench
+
+BENCH = {
+    "when": "2026-11-25T13:00:00+00:00",
+    "cores": 2,
+    "medians": {
+        "cold_parallel": 200.0,
+        "warm_parallel": 150.0,
+        "warm_sequential": 280.0,
+        "create_pip": 30.0,
+        "create_uv": 3.0,
+        "floor": 100.0,
+    },
+    "ratios": {"warm_parallel_over_floor": 1.5, "cold_over_warm": 1.33},
+    "stability": {"matrix_runs": 9, "flips": {"dj52 views.x@<b>uvicorn</b>": ["native", "undecided"]}},
+    "runs": [{}, {}, {}],
+}
+
+
+def _data(built_report):
+    return json.loads((built_report / "results.json").read_text(encoding="utf-8"))
+
+
+def test_env_rows_cover_the_envs_that_ran(built_report):
+    rows = env_rows(_data(built_report))
+    assert [row["env"] for row in rows] == ["dj52", "dj61"]
+    assert rows[0]["duration"] == 1.0
+    assert rows[0]["probes"] == 0.2  # two rows of 0.1 s each
+    assert rows[0]["slowest"] == "asgi.entrypoint@uvicorn 0.10 s"
+
+
+def test_no_bench_file_is_no_problem(tmp_path):
+    assert load_bench(tmp_path / "bench.json") == (None, None)
+
+
+def test_a_broken_bench_file_is_a_warning_with_the_fix(tmp_path):
+    path = tmp_path / "bench.json"
+    path.write_text('{"when": ', encoding="utf-8")
+    bench, problem = load_bench(path)
+    assert bench is None
+    assert problem.startswith("bench.json is unreadable (JSONDecodeError")
+    assert problem.endswith("rerun `python bench/run.py`")
+
+
+def test_bench_summary_counts_runs_and_keeps_stability(tmp_path):
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(BENCH), encoding="utf-8")
+    bench, problem = load_bench(path)
+    assert problem is None
+    assert bench["runs"] == 3
+    assert bench["stability"]["matrix_runs"] == 9
+
+
+def test_markdown_shows_medians_ratios_and_flips(built_report):
+    text = markdown.render(_data(built_report), None, {**BENCH, "runs": 3})
+    assert "## Timings" in text
+    assert "| warm, parallel (`tox p`) | 150.0 s |" in text
+    assert "warm parallel over floor 1.5" in text
+    assert "1 cell(s) changed state: `dj52 views.x@<b>uvicorn</b>` native → undecided" in text
+
+
+def test_markdown_says_how_to_get_a_benchmark(built_report):
+    assert "No benchmark yet: `python bench/run.py`" in markdown.render(_data(built_report))
+
+
+def test_html_footer_escapes_and_shows_the_benchmark(built_report):
+    page = html.render(_data(built_report), None, {**BENCH, "runs": 3})
+    assert 'id="timings-table"' in page and 'id="bench-table"' in page
+    assert "<b>uvicorn</b>" not in page
+    assert "&lt;b&gt;uvicorn&lt;/b&gt;" in page
