@@ -27,7 +27,7 @@ except Exception as exc:  # ImportError on 2.2; anything else is recorded as bro
 
 async def application(scope, receive, send):
     if scope["type"] == "http" and scope["path"] == READY_PATH:
-        await _send_ready(send)
+        await send_ready(send)
         return
     if django_application is None:
         raise entrypoint_error
@@ -36,8 +36,9 @@ async def application(scope, receive, send):
     await django_application(scope, receive, send)
 
 
-async def _send_ready(send) -> None:
+async def send_ready(send, **extra: object) -> None:
+    """Answer the readiness check; `extra` adds what a wrapping app (project/asgi_channels.py) knows."""
     error = None if entrypoint_error is None else f"{type(entrypoint_error).__name__}: {entrypoint_error}"
-    body = json.dumps({"entrypoint_error": error, "loop_thread": threading.get_ident()}).encode()
+    body = json.dumps({"entrypoint_error": error, "loop_thread": threading.get_ident(), **extra}).encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})

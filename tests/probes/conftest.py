@@ -26,8 +26,8 @@ def asgi_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         yield server
 
 
-def _server_with(settings: str):
-    """A session fixture: a server of `asgi_server`'s kind whose Django runs project/<settings>.py.
+def _server_with(settings: str = "settings", app: str = "project.asgi:application"):
+    """A session fixture: a server of `asgi_server`'s kind serving `app`, whose Django runs project/<settings>.py.
 
     Depending on `asgi_server` keeps its parameter the one that says which server a result is for
     (tests/harness/recorder.py::server_of), and makes pytest start this server once per kind.
@@ -36,7 +36,7 @@ def _server_with(settings: str):
     @pytest.fixture(scope="session")
     def fixture(asgi_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         env = {"DJANGO_SETTINGS_MODULE": f"project.{settings}"}
-        with run_server(asgi_server.name, tmp_path_factory.mktemp(settings), env=env) as server:
+        with run_server(asgi_server.name, tmp_path_factory.mktemp(settings), app=app, env=env) as server:
             yield server
 
     return fixture
@@ -45,6 +45,8 @@ def _server_with(settings: str):
 async_middleware_server = _server_with("settings_async_middleware")
 sync_middleware_server = _server_with("settings_sync_middleware")
 default_stack_server = _server_with("settings_default_stack")
+# The project behind Channels' ProtocolTypeRouter (tests/probes/test_channels.py).
+channels_server = _server_with(app="project.asgi_channels:application")
 
 
 def get(server: Server, path: str, timeout: float = 10.0, method: str = "GET") -> HttpObservation:

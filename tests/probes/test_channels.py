@@ -1,0 +1,58 @@
+"""WebSocket with Django Channels: the project behind ProtocolTypeRouter, echoing through an async and a sync consumer.
+
+https://channels.readthedocs.io/en/stable/topics/consumers.html
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.sync.client import connect
+
+from tests.harness.evidence import describe, last_exception
+from tests.harness.rules import channels as rules
+from tests.harness.rules.channels import ConsumerObservation
+from tests.harness.servers import Server
+
+MESSAGE = "ping"
+
+
+def converse(server: Server, path: str) -> ConsumerObservation:
+    """Connect to `path`, send MESSAGE, read the consumer's JSON reply and close; collect what both sides saw."""
+    mark = server.log_mark()
+    accepted, status, reply, close_code, client_error = False, None, None, None, None
+    try:
+        with connect(server.url(path, scheme="ws"), open_timeout=10, close_timeout=2) as ws:
+            accepted, status = True, 101
+            ws.send(MESSAGE)
+            reply = json.loads(ws.recv(timeout=5))
+            ws.close()
+            close_code = ws.close_code
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+    except (WebSocketException, OSError, TimeoutError, ValueError) as exc:  # ValueError: a reply that is not JSON
+        client_error = describe(exc)
+    return ConsumerObservation(
+        channels_error=server.ready.get("channels_error"),  # type: ignore[arg-type]
+        sent=MESSAGE,
+        accepted=accepted,
+        handshake_status=status,
+        reply=reply,
+        close_code=close_code,
+        # Settle longer than for HTTP: a consumer's exception is logged after the socket has closed.
+        server_exception=last_exception(server.log_since(mark, settle=0.2)),
+        client_error=client_error,
+        channels_version=server.ready.get("channels_version"),  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.probe("channels.async-consumer")
+def test_async_consumer(channels_server, probe):
+    probe.record(rules.async_consumer(converse(channels_server, "/ws/channels/async/")))
+
+
+@pytest.mark.probe("channels.sync-consumer")
+def test_sync_consumer(channels_server, probe):
+    probe.record(rules.sync_consumer(converse(channels_server, "/ws/channels/sync/")))
