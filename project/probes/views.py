@@ -55,6 +55,11 @@ class AsyncClassView(View):
         return JsonResponse(_where(request))
 
 
+async def async_protocol_view(request):
+    """Where it ran, and the HTTP version the server put in the ASGI scope ("2" over HTTP/2)."""
+    return JsonResponse({**_where(request), "http_version": getattr(request, "scope", {}).get("http_version")})
+
+
 async def async_stream_view(request):
     """Three JSON lines, produced by an async generator with a pause between them."""
     loop_thread = _where(request)["loop_thread"]

@@ -1,7 +1,9 @@
-"""Run a real ASGI server (uvicorn or daphne) as a subprocess on 127.0.0.1, and always stop it.
+"""Run a real ASGI server (uvicorn, daphne or hypercorn) as a subprocess on 127.0.0.1, and always stop it.
 
 The server binds port 0 and the harness reads the real port from its log, so there is no window
 in which another process could take a port we chose. Readiness is polled, never slept for.
+Given a certificate (tests/harness/tls.py) a server speaks TLS, and may negotiate HTTP/2 by ALPN.
+https://www.uvicorn.org/settings/ https://github.com/django/daphne#http2-support https://hypercorn.readthedocs.io/
 """
 
 from __future__ import annotations
@@ -11,16 +13,21 @@ import ctypes
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from tests.harness.evidence import ROOT, excerpt
+
+if TYPE_CHECKING:  # tls.py needs `cryptography`, which only the probe envs have
+    from tests.harness.tls import Tls
 
 HOST = "127.0.0.1"
 READY_PATH = "/__harness__/ready"
@@ -31,11 +38,15 @@ _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>: the signal a child gets when its 
 COMMANDS = {
     "uvicorn": ["-m", "uvicorn", "--host", HOST, "--port", "0", "--lifespan", "auto"],
     "daphne": ["-m", "daphne", "-b", HOST, "-p", "0"],
+    # --workers 0 serves from the process we start: a spawned worker would outlive a SIGKILLed pytest, since
+    # PR_SET_PDEATHSIG (below) reaches only the direct child.
+    "hypercorn": ["-m", "hypercorn", "--bind", f"{HOST}:0", "--workers", "0"],
 }
-# What each server logs once it listens; port 0 makes both print the real port.
+# What each server logs once it listens; port 0 makes each print the real port (hypercorn logs getsockname()).
 LISTENING = {
-    "uvicorn": re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)"),
+    "uvicorn": re.compile(r"Uvicorn running on https?://127\.0\.0\.1:(\d+)"),
     "daphne": re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)"),
+    "hypercorn": re.compile(r"Running on https?://127\.0\.0\.1:(\d+)"),
 }
 
 
@@ -61,9 +72,15 @@ class Server:
     port: int = 0
     ready: dict[str, object] = field(default_factory=dict)
     startup_seconds: float = 0.0
+    tls: Tls | None = None
 
-    def url(self, path: str, scheme: str = "http") -> str:
+    def url(self, path: str, scheme: str | None = None) -> str:
+        scheme = scheme or ("https" if self.tls else "http")
         return f"{scheme}://{HOST}:{self.port}{path}"
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an httpx client passes as `verify`: over TLS, a context trusting only this server's certificate."""
+        return self.tls.context() if self.tls else True
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -97,10 +114,11 @@ def run_server(
     app: str = "project.asgi:application",
     env: dict[str, str] | None = None,
     timeout: float = START_TIMEOUT,
+    tls: Tls | None = None,
 ) -> Iterator[Server]:
-    """Start `name` serving `app`, wait until it answers, yield it, and stop it whatever happens."""
-    log_path = log_dir / f"{name}-{app.replace(':', '-')}.log"
-    command = [sys.executable, *COMMANDS[name], app]
+    """Start `name` serving `app` (over TLS when given `tls`), wait until it answers, yield it, and stop it."""
+    log_path = log_dir / f"{name}{'-tls' if tls else ''}-{app.replace(':', '-')}.log"
+    command = [sys.executable, *(COMMANDS[name] if tls is None else tls_command(name, tls)), app]
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -113,7 +131,7 @@ def run_server(
             preexec_fn=_die_with_parent(),
         )
     settings = (env or {}).get("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", ""))
-    server = Server(name, app, process, log_path, settings)
+    server = Server(name, app, process, log_path, settings, tls=tls)
     try:
         _wait_until_ready(server, started, timeout)
         server.startup_seconds = time.monotonic() - started
@@ -121,6 +139,25 @@ def run_server(
         yield server
     finally:
         stop(process)
+
+
+def tls_command(name: str, tls: Tls) -> list[str]:
+    """`COMMANDS[name]` serving TLS with `tls`'s certificate; each server takes it its own way."""
+    certificate, key = str(tls.certificate), str(tls.key)
+    if name == "daphne":
+        # A Twisted endpoint replaces -b/-p (daphne would listen on both); ALPN offers h2 when twisted[http2] is in.
+        endpoint = f"ssl:0:interface={HOST}:privateKey={_endpoint_quote(key)}:certKey={_endpoint_quote(certificate)}"
+        return ["-m", "daphne", "-e", endpoint]
+    options = {
+        "uvicorn": ["--ssl-certfile", certificate, "--ssl-keyfile", key],
+        "hypercorn": ["--certfile", certificate, "--keyfile", key],
+    }
+    return [*COMMANDS[name], *options[name]]
+
+
+def _endpoint_quote(value: str) -> str:
+    """A value inside a Twisted endpoint string, where ':' and '=' separate arguments unless escaped."""
+    return re.sub(r"([\\:=])", r"\\\1", value)
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -158,6 +195,7 @@ def stop(process: subprocess.Popen[bytes], signal_number: int = signal.SIGTERM) 
 
 def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
     deadline = started + timeout
+    verify = server.verify()
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise ServerStartError(
@@ -168,7 +206,7 @@ def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
             server.port = int(match.group(1)) if match else 0
         if server.port:
             with contextlib.suppress(httpx.HTTPError):
-                response = httpx.get(server.url(READY_PATH), timeout=1.0)
+                response = httpx.get(server.url(READY_PATH), timeout=1.0, verify=verify)
                 if response.status_code == 200:
                     server.ready = response.json()
                     return

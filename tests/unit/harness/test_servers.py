@@ -1,13 +1,18 @@
-"""The server harness: a real uvicorn on 127.0.0.1, ready before use, gone after, and clear when it fails."""
+"""The server harness: real uvicorn, daphne and hypercorn on 127.0.0.1, ready before use, gone after, and clear when
+it fails; over TLS too (the tools env pins every server the probes use)."""
 
 from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
+from types import SimpleNamespace
 
+import httpx
 import pytest
 
-from tests.harness.servers import HOST, ServerStartError, run_server
+from tests.harness.servers import HOST, ServerStartError, run_server, tls_command
+from tests.harness.tls import self_signed
 
 APP = "tests.unit.harness.asgi_app:app"
 
@@ -56,3 +61,58 @@ def test_server_that_never_answers_times_out(tmp_path):
         run_server("uvicorn", tmp_path, app="tests.unit.harness.asgi_app:__doc__", timeout=2),
     ):
         pass
+
+
+def test_hypercorn_reports_the_port_it_bound_and_listens_on_loopback_only(tmp_path):
+    with run_server("hypercorn", tmp_path, app=APP) as server:
+        pid, port = server.process.pid, server.port
+        assert server.ready == {"entrypoint_error": None}
+        # Bound to port 0, it logs the port the kernel chose: the one we read is the one its socket holds.
+        assert f"Running on http://{HOST}:{port} " in server.log()
+        assert _listening_addresses(port) == {"0100007F"}
+        # --workers 0: the process we started is the one listening, not a spawned worker that could outlive it.
+        assert _listening_pids(port) == {pid}
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_tls_command_gives_daphne_an_escaped_endpoint_in_place_of_its_bind_options():
+    tls = SimpleNamespace(certificate=Path("/tmp/a:b/cert=1.pem"), key=Path("/tmp/key.pem"))
+    command = tls_command("daphne", tls)  # type: ignore[arg-type]
+    assert command == [
+        "-m",
+        "daphne",
+        "-e",
+        rf"ssl:0:interface={HOST}:privateKey=/tmp/key.pem:certKey=/tmp/a\:b/cert\=1.pem",
+    ]
+    assert tls_command("hypercorn", tls)[-4:] == ["--certfile", "/tmp/a:b/cert=1.pem", "--keyfile", "/tmp/key.pem"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["uvicorn", "daphne", "hypercorn"])
+def test_server_over_tls_is_ready_on_https_and_trusted_only_through_its_certificate(tmp_path, name):
+    with run_server(name, tmp_path, app=APP, tls=self_signed(tmp_path)) as server:
+        assert server.url("/").startswith(f"https://{HOST}:")
+        assert server.ready == {"entrypoint_error": None}
+        assert _listening_addresses(server.port) == {"0100007F"}
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(server.url("/"), timeout=5)
+
+
+def _listening_pids(port: int) -> set[int]:
+    """The processes holding a LISTEN socket on `port`: the socket's inode, found among each process's fds."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as handle:
+            for line in handle.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:
+                    inodes.add(fields[9])
+    pids = set()
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            target = os.readlink(fd)
+        except OSError:  # the process or fd went away, or is not ours to read
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            pids.add(int(fd.parts[2]))
+    return pids

@@ -1,0 +1,98 @@
+"""The HTTP/2 rule reaches every state it can return, from observations built inline."""
+
+from __future__ import annotations
+
+import functools
+
+from tests.harness.rules.http2 import Http2Observation, over_http2
+from tests.harness.states import State
+
+LOOP, WORKER = 1, 2
+NO_ASGI = "ModuleNotFoundError: No module named 'django.core.asgi'"
+h2c = functools.partial(Http2Observation, "hypercorn", False, negotiated="HTTP/2")
+tls = functools.partial(Http2Observation, "daphne", True, negotiated="HTTP/2", alpn="h2")
+
+
+def answer(view=LOOP, http_version="2"):
+    return {"loop_thread": LOOP, "view_thread": view, "http_version": http_version}
+
+
+def test_native_over_prior_knowledge_and_over_alpn():
+    cleartext = over_http2(h2c(status=200, body=answer()))
+    assert cleartext.state is State.NATIVE
+    assert "prior knowledge" in cleartext.reason
+    assert cleartext.facts == {
+        "server": "hypercorn",
+        "tls": False,
+        "alpn": None,
+        "http_version": "HTTP/2",
+        "status": 200,
+        "server_exception": None,
+        "scope_http_version": "2",
+        "on_loop_thread": True,
+    }
+    assert cleartext.measurements == {"loop_thread": LOOP, "view_thread": LOOP}
+    encrypted = over_http2(tls(status=200, body=answer()))
+    assert encrypted.state is State.NATIVE
+    assert "ALPN h2" in encrypted.reason
+    assert encrypted.facts["alpn"] == "h2"
+
+
+def test_threaded_when_the_view_ran_off_the_loop():
+    verdict = over_http2(tls(status=200, body=answer(view=WORKER)))
+    assert verdict.state is State.THREADED
+    assert verdict.facts["on_loop_thread"] is False
+
+
+def test_absent_when_the_server_answers_over_http1_only():
+    verdict = over_http2(Http2Observation("uvicorn", True, negotiated="HTTP/1.1", alpn=None))
+    assert verdict.state is State.ABSENT
+    assert verdict.reason == "uvicorn over TLS answered over HTTP/1.1 only, ALPN chose nothing"
+    assert verdict.facts["http_version"] == "HTTP/1.1"
+
+
+def test_absent_when_the_server_refuses_prior_knowledge():
+    refused = "RemoteProtocolError: Server disconnected"
+    verdict = over_http2(Http2Observation("uvicorn", False, refused=refused))
+    assert verdict.state is State.ABSENT
+    assert verdict.reason == f"uvicorn over cleartext refused HTTP/2: {refused}, asked with prior knowledge"
+    assert verdict.facts["refused"] == refused
+
+
+def test_the_entry_point_decides_before_the_view_but_keeps_the_protocol():
+    verdict = over_http2(h2c(entrypoint_error=NO_ASGI, status=500))
+    assert verdict.state is State.ABSENT
+    assert verdict.facts["http_version"] == "HTTP/2"
+    assert verdict.facts["entrypoint_error"] == NO_ASGI
+    assert over_http2(h2c(entrypoint_error="RuntimeError: settings are broken")).state is State.BROKEN
+
+
+def test_broken_when_http2_was_negotiated_but_django_failed():
+    failed = over_http2(tls(status=500, server_exception="ValueError: no scope"))
+    assert failed.state is State.BROKEN
+    assert failed.reason == "HTTP/2 was negotiated, but Django answered HTTP 500: ValueError: no scope"
+    lost = over_http2(tls(client_error="ReadTimeout: timed out"))
+    assert lost.state is State.BROKEN
+    assert lost.facts["client_error"] == "ReadTimeout: timed out"
+
+
+def test_undecided_when_the_scope_disagrees_or_the_threads_are_unknown():
+    disagreeing = over_http2(h2c(status=200, body=answer(http_version="1.1")))
+    assert disagreeing.state is State.UNDECIDED
+    assert disagreeing.facts["scope_http_version"] == "1.1"
+    unknown = over_http2(h2c(status=200, body={"loop_thread": None, "view_thread": LOOP, "http_version": "2"}))
+    assert unknown.state is State.UNDECIDED
+
+
+def test_not_run_when_the_server_never_started():
+    verdict = over_http2(
+        Http2Observation(
+            "daphne",
+            True,
+            start_error="daphne exited with code 1 before listening. Log tail:",
+            server_exception="OpenSSL.SSL.Error: no certificate",
+        )
+    )
+    assert verdict.state is State.NOT_RUN
+    assert verdict.reason.startswith("daphne did not start over TLS: daphne exited with code 1")
+    assert verdict.facts["server_exception"] == "OpenSSL.SSL.Error: no certificate"
