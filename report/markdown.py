@@ -6,6 +6,7 @@ from typing import Any
 
 from report.legend import MEANINGS, label
 from report.timings import env_rows, seconds
+from tests.harness.evidence import strip_controls
 
 
 def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:
@@ -245,8 +246,8 @@ def _timings(data: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
 
 
 def _cell_text(text: str) -> str:
-    """Text that cannot break a table row or turn into markup."""
-    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """Text that cannot break a table row or turn into markup (results may come from another machine)."""
+    escaped = strip_controls(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
     return " ".join(escaped.split())
 
 

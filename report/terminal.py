@@ -32,7 +32,8 @@ KIND_STYLES = {"regression": "red bold", "not-run": "yellow bold", "undecided": 
 
 
 def console() -> Console:
-    return Console(width=WIDTH, highlight=False)
+    # No markup: reasons and problems come from results files, and "[/]" in one must print, not raise.
+    return Console(width=WIDTH, highlight=False, markup=False)
 
 
 def summary(data: dict[str, Any], out: Console) -> None:
@@ -66,10 +67,10 @@ def summary(data: dict[str, Any], out: Console) -> None:
     out.print("  ".join(label(state) for state in SYMBOLS), style="dim")
     broken_envs = [f"{r['version']}: {r['problem']}" for r in data["releases"] if r["problem"]]
     for line in broken_envs:
-        out.print(f"[yellow]env not fully run[/] {line}", markup=True)
+        out.print(Text.assemble(("env not fully run", "yellow"), f" {line}"))
     found = data["regressions"]["roadmap"] + data["regressions"]["probes"]
     if found:
-        out.print(f"[red bold]{len(found)} version regression(s):[/]")
+        out.print(Text(f"{len(found)} version regression(s):", style="red bold"))
         for r in found:
             out.print(
                 f"  {r['subject']}: {label(r['before'])} in {r['before_release']} → {label(r['after'])} in {r['after_release']}"
@@ -77,7 +78,7 @@ def summary(data: dict[str, Any], out: Console) -> None:
     else:
         out.print("No version regression.")
     for warning in data["warnings"]:
-        out.print(f"[yellow]warning[/] {warning}", markup=True)
+        out.print(Text.assemble(("warning", "yellow"), f" {warning}"))
 
 
 def _short(text: str) -> str:

@@ -16,6 +16,9 @@ MAX_EXCERPT = 2000
 _EXCEPTION_LINE = re.compile(
     r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt|Operation))(?:: (.*))?$"
 )
+# Terminal escape sequences and control characters (but tab and newline): a log or exception text carrying them
+# would recolour or rewrite the terminal that prints the summary.
+_CONTROLS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
 _PID = re.compile(r"(process|pid|PID)( ?\[?)\d+")
 _PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
 
@@ -35,8 +38,14 @@ def _prefixes() -> list[tuple[re.Pattern[str], str]]:
 _PREFIXES = _prefixes()
 
 
+def strip_controls(text: str) -> str:
+    """`text` without terminal escape sequences and control characters, tab and newline kept."""
+    return _CONTROLS.sub("", text)
+
+
 def scrub(text: str) -> str:
-    """Remove what differs between machines and runs: paths, PIDs and ports."""
+    """Remove what differs between machines and runs (paths, PIDs and ports) and what a terminal would obey."""
+    text = strip_controls(text)
     for prefix, replacement in _PREFIXES:
         text = prefix.sub(replacement, text)
     text = _PID.sub(lambda m: f"{m.group(1)}{m.group(2)}<pid>", text)
@@ -50,7 +59,7 @@ def last_exception(log: str) -> str | None:
     with "RuntimeWarning: Enable tracemalloc ...", which says nothing about the failure.
     """
     found = warning = None
-    for line in log.splitlines():
+    for line in strip_controls(log).splitlines():  # a coloured log line is still an exception line
         stripped = line.strip()
         match = _EXCEPTION_LINE.match(stripped)
         if match and match.group(1).endswith("Warning"):
