@@ -46,6 +46,8 @@ def page(built_report, tmp_path):
             page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
             page.on("pageerror", lambda e: page.errors.append(str(e)))
             page.goto((built_report / "report.html").as_uri())
+            # The page's script draws the chart last: once it is there, every click handler is in place.
+            page.wait_for_selector("#score-chart polyline")
             yield page
         finally:
             context.close()
