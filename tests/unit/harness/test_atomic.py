@@ -33,6 +33,8 @@ def test_replaces_content_and_leaves_no_temp_file(tmp_path):
     write_text_atomically(path, "new")
     assert path.read_text(encoding="utf-8") == "new"
     assert [p.name for p in path.parent.iterdir()] == ["report.md"]
+    # Readable by all, writable only by its owner, whatever the umask made of mkstemp's private 0600.
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
