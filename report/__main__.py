@@ -23,7 +23,7 @@ from typing import Any
 
 from report import baseline, history, html, markdown, terminal, timings
 from report.export import host, to_data
-from report.inputs import PREFERENCES, IncompatibleResults
+from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
 from report.matrix import MATRIX_PATH, Matrix, MatrixError, display_path, load_matrix
 from report.results import RESULTS_DIR, Merged, load_results
 from report.roadmap import evaluate
@@ -126,6 +126,8 @@ def _data_of(matrix: Matrix, path: Path, prefer: str | None) -> dict[str, Any]:
 
 def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: terminal.Console) -> int:
     baseline_path: Path = args.baseline or args.out / "baseline.json"
+    # What this writes must be readable as a baseline or a merge input later: check it against its schema now.
+    validate_merged(data, "the merged results", "this is a bug in report/export.py; please report it")
     comparison = None
     if baseline_path.exists():
         try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from report.inputs import MERGED_SCHEMA, IncompatibleResults
+from report.inputs import IncompatibleResults, validate_merged
 from report.matrix import display_path
 from report.roadmap import NOT_RUN, RANK, UNDECIDED
 
@@ -95,14 +95,9 @@ def load(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IncompatibleResults(f"{name}: cannot read it as JSON ({exc})") from exc
-    if not isinstance(data, dict) or "cells" not in data:
-        raise IncompatibleResults(f"{name}: not a merged results file (no `cells`): compare report/results.json files")
-    if data.get("schema") != MERGED_SCHEMA:
-        raise IncompatibleResults(
-            f"{name}: schema {data.get('schema')!r}, but this report reads schema {MERGED_SCHEMA}. "
-            "Fix: rebuild it with this checkout, or accept a new baseline with `python -m report --accept`."
-        )
-    return data
+    return validate_merged(
+        data, name, "rebuild it with this checkout, or accept a new baseline with `python -m report --accept`"
+    )
 
 
 def label(path: Path, data: dict[str, Any]) -> str:

@@ -17,9 +17,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from report.matrix import Matrix, display_path
+import jsonschema
 
-# The `schema` of report/results.json (and report/baseline.json); bump it when their shape changes.
+from report.matrix import Matrix, display_path, key_path
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+# The `schema` of report/results.json (and report/baseline.json); bump it when their shape changes,
+# together with schemas/merged.schema.json.
 MERGED_SCHEMA = 1
 ENV_NAME = re.compile(r"^dj[0-9]+$")
 # How to settle two results for one env: the run that started later, or the source named later.
@@ -43,6 +47,30 @@ class Source:
     @property
     def started(self) -> str:
         return str(self.data.get("started", "")) if isinstance(self.data, dict) else ""
+
+
+def schema_error(data: Any, schema_name: str) -> str | None:
+    """`key.path: what is wrong` for the shallowest place `data` breaks schemas/<schema_name>, or None."""
+    schema = json.loads((SCHEMAS / schema_name).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return None
+    return f"{key_path(list(errors[0].absolute_path)) or '(top level)'}: {errors[0].message}"
+
+
+def validate_merged(data: Any, name: str, fix: str) -> dict[str, Any]:
+    """A merged results file (results.json, baseline.json) of this schema; raise IncompatibleResults otherwise."""
+    if not isinstance(data, dict) or "cells" not in data:
+        raise IncompatibleResults(f"{name}: not a merged results file (no `cells`): compare report/results.json files")
+    if data.get("schema") != MERGED_SCHEMA:
+        raise IncompatibleResults(
+            f"{name}: schema {data.get('schema')!r}, but this report reads schema {MERGED_SCHEMA}. Fix: {fix}."
+        )
+    problem = schema_error(data, "merged.schema.json")
+    if problem:
+        raise IncompatibleResults(f"{name}: {problem} (report/schemas/merged.schema.json). Fix: {fix}.")
+    return data
 
 
 def matrix_hash(matrix: Matrix) -> str:
@@ -87,18 +115,14 @@ def _sources(matrix: Matrix, path: Path, order: int) -> list[Source]:
 def check_merged(matrix: Matrix, path: Path, data: dict[str, Any]) -> dict[str, Any]:
     """A merged results file of this schema, built from this matrix.yaml's releases and probes."""
     name = display_path(path)
-    if data.get("schema") != MERGED_SCHEMA:
-        raise IncompatibleResults(
-            f"{name}: schema {data.get('schema')!r}, but this report reads schema {MERGED_SCHEMA}. "
-            "Fix: rebuild it with this checkout (`python -m report <its results folder>`)."
-        )
     theirs, ours = data.get("matrix_hash"), matrix_hash(matrix)
-    if theirs != ours:
+    # Another matrix explains every other difference in shape, so it is named first.
+    if data.get("schema") == MERGED_SCHEMA and theirs != ours:
         raise IncompatibleResults(
             f"{name}: built from another matrix.yaml (releases and probes hash {theirs}, here {ours}). "
             "Fix: merge its per-env files from results/ instead, or check out the commit it was built from."
         )
-    return data
+    return validate_merged(data, name, "rebuild it with this checkout (`python -m report <its results folder>`)")
 
 
 def env_results(data: dict[str, Any]) -> dict[str, dict[str, Any]]:

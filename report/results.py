@@ -9,20 +9,18 @@ The results may come from many folders and machines: report/inputs.py picks one 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from report.inputs import Source, gather
-from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path, key_path
+from report.inputs import Source, gather, schema_error
+from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
 
 RESULTS_DIR = ROOT / "results"
-SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "results.schema.json"
+# In report/schemas/: what a per-env results file must look like.
+RESULTS_SCHEMA = "results.schema.json"
 NOT_RUN = "not-run"
 
 
@@ -113,7 +111,6 @@ def load_results(
 
     Raises IncompatibleResults when two sources hold the same env and `prefer` does not say which wins.
     """
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     found = gather(matrix, [sources] if isinstance(sources, Path) else list(sources), prefer)
     runs: list[EnvRun] = []
     cells: dict[tuple[str, str, str | None], Cell] = {}
@@ -124,7 +121,7 @@ def load_results(
     ]
     for release in matrix.releases:
         source = found.get(release.env)
-        run, rows = _read_env(release, source, schema, interpreter)
+        run, rows = _read_env(release, source, interpreter)
         runs.append(run)
         indexed = _index_rows(matrix, release, source.path, rows, warnings) if source else {}
         for probe in matrix.probes:
@@ -137,7 +134,7 @@ def load_results(
 
 
 def _read_env(
-    release: Release, source: Source | None, schema: dict[str, Any], interpreter: Callable[[str], bool]
+    release: Release, source: Source | None, interpreter: Callable[[str], bool]
 ) -> tuple[EnvRun, list[dict[str, Any]]]:
     if source is None:
         if not interpreter(release.python):
@@ -149,7 +146,7 @@ def _read_env(
             problem = f"no results file: the env crashed or was not run (see `tox -e {release.env}`)"
         return EnvRun(release, "missing", problem), []
     try:
-        data = validate_results(source, schema, release)
+        data = validate_results(source, release)
     except ResultsFileError as exc:
         return EnvRun(release, "invalid", str(exc)), []
     return (
@@ -166,20 +163,15 @@ def _read_env(
     )
 
 
-def validate_results(source: Source, schema: dict[str, Any], release: Release) -> dict[str, Any]:
+def validate_results(source: Source, release: Release) -> dict[str, Any]:
     """Check one env's parsed results; raise ResultsFileError naming the file and the field."""
     name = display_path(source.path)
     if source.error:
         raise ResultsFileError(f"{name}: {source.error}")
     data = source.data
-    errors = sorted(
-        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).iter_errors(data),
-        key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))),
-    )
-    if errors:
-        error = errors[0]
-        where = key_path(list(error.absolute_path)) or "(top level)"
-        raise ResultsFileError(f"{name}: {where}: {error.message}")
+    problem = schema_error(data, RESULTS_SCHEMA)
+    if problem:
+        raise ResultsFileError(f"{name}: {problem}")
     if data["env"] != release.env:
         raise ResultsFileError(f"{name}: env: says {data['env']!r}, but this file belongs to {release.env!r}")
     if data["release"] != release.version:

@@ -92,6 +92,15 @@ def test_a_merged_file_of_another_schema_or_matrix_is_refused(tmp_path, change, 
         gather(MATRIX, [merged])
 
 
+def test_a_merged_file_of_the_wrong_shape_names_the_field(tmp_path):
+    data = json.loads((ROOT / "report" / "results.json").read_text(encoding="utf-8"))
+    data["cells"][3]["state"] = "fast"
+    merged = tmp_path / "results.json"
+    merged.write_text(json.dumps(data))
+    with pytest.raises(IncompatibleResults, match=r"cells\[3\]\.state: 'fast' is not one of .*merged\.schema\.json"):
+        gather(MATRIX, [merged])
+
+
 def test_matrix_hash_follows_releases_and_probes_only():
     assert len(matrix_hash(MATRIX)) == 12 and matrix_hash(MATRIX) == matrix_hash(MATRIX.__class__(**vars(MATRIX)))
     fewer = MATRIX.__class__(MATRIX.path, MATRIX.releases, MATRIX.tools_python, MATRIX.tools_pins, MATRIX.probes[1:])
