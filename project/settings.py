@@ -15,11 +15,42 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    # what startproject's default middleware stack (below) needs
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
     "project.probes",
 ]
+STATIC_URL = "/static/"
 
-# Empty on purpose: each middleware probe serves its own chain (see project/settings_*.py).
+# Empty on purpose: the views run bare unless a request picks one of PROBE_MIDDLEWARE_STACKS.
 MIDDLEWARE: list[str] = []
+
+# Middleware chains one server serves side by side: project/asgi.py builds one Django handler per stack, and a
+# request picks one with the PROBE_STACK_HEADER header. The async-only tracers (project/probes/middleware.py)
+# add no hop of their own: every hop in a trace is the layers' between them.
+PROBE_STACK_HEADER = "x-probe-stack"
+PROBE_MIDDLEWARE_STACKS = {
+    # middleware.async-native: only async-only middleware around the views
+    "async-only": ["project.probes.middleware.outer_async", "project.probes.middleware.inner_async"],
+    # middleware.sync-in-chain: one sync-only middleware between two async-only ones
+    "sync-in-chain": [
+        "project.probes.middleware.outer_async",
+        "project.probes.middleware.sync_only",
+        "project.probes.middleware.inner_async",
+    ],
+    # middleware.default-stack and views.async-decorators: startproject's MIDDLEWARE, unchanged since Django 2.0
+    "default": [
+        "project.probes.middleware.outer_async",
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "project.probes.middleware.inner_async",
+    ],
+}
 
 ROOT_URLCONF = "project.urls"
 

@@ -1,6 +1,6 @@
 """WebSocket echo consumers for Channels: each reply names the thread that ran it and the event loop's thread.
 
-Imported only by project/asgi_channels.py, and only where Channels is installed (it is not on Django 2.2-3.1).
+Imported only by project/channels_routing.py, and only where Channels is installed (it is not on Django 2.2-3.1).
 https://channels.readthedocs.io/en/stable/topics/consumers.html#websocketconsumer
 """
 
@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer, WebsocketConsumer
 
 
 def echo(scope: dict[str, object], text: str | None) -> str:
-    """The reply to `text`: the text itself, the loop thread (stored in the scope by project.asgi_channels), ours."""
+    """The reply to `text`: the text itself, the loop thread (stored in the scope by project.asgi), ours."""
     return json.dumps(
         {"echo": text, "loop_thread": scope.get("probe.loop_thread"), "consumer_thread": threading.get_ident()}
     )

@@ -73,6 +73,8 @@ class Server:
     ready: dict[str, object] = field(default_factory=dict)
     startup_seconds: float = 0.0
     tls: Tls | None = None
+    # Sent with every request the probes' `get` makes, e.g. the middleware stack it asks project.asgi for.
+    headers: dict[str, str] = field(default_factory=dict)
 
     def url(self, path: str, scheme: str | None = None) -> str:
         scheme = scheme or ("https" if self.tls else "http")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -26,27 +27,24 @@ def asgi_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         yield server
 
 
-def _server_with(settings: str = "settings", app: str = "project.asgi:application"):
-    """A session fixture: a server of `asgi_server`'s kind serving `app`, whose Django runs project/<settings>.py.
+def _stack(name: str):
+    """A session fixture: `asgi_server`, each request of which runs settings.PROBE_MIDDLEWARE_STACKS[name].
 
-    Depending on `asgi_server` keeps its parameter the one that says which server a result is for
-    (tests/harness/recorder.py::server_of), and makes pytest start this server once per kind.
+    The same process serves every stack (project/asgi.py holds a Django handler per stack), so no probe waits
+    for a server of its own. Depending on `asgi_server` keeps its parameter the one that says which server a
+    result is for (tests/harness/recorder.py::server_of).
     """
 
     @pytest.fixture(scope="session")
-    def fixture(asgi_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-        env = {"DJANGO_SETTINGS_MODULE": f"project.{settings}"}
-        with run_server(asgi_server.name, tmp_path_factory.mktemp(settings), app=app, env=env) as server:
-            yield server
+    def fixture(asgi_server: Server) -> Server:
+        return replace(asgi_server, headers={settings.PROBE_STACK_HEADER: name})
 
     return fixture
 
 
-async_middleware_server = _server_with("settings_async_middleware")
-sync_middleware_server = _server_with("settings_sync_middleware")
-default_stack_server = _server_with("settings_default_stack")
-# The project behind Channels' ProtocolTypeRouter (tests/probes/test_channels.py).
-channels_server = _server_with(app="project.asgi_channels:application")
+async_middleware_server = _stack("async-only")
+sync_middleware_server = _stack("sync-in-chain")
+default_stack_server = _stack("default")
 
 
 def get(server: Server, path: str, timeout: float = 10.0, method: str = "GET") -> HttpObservation:
@@ -54,7 +52,7 @@ def get(server: Server, path: str, timeout: float = 10.0, method: str = "GET") -
     mark = server.log_mark()
     status, body, headers, client_error = None, None, {}, None
     try:
-        response = httpx.request(method, server.url(path), timeout=timeout)
+        response = httpx.request(method, server.url(path), headers=server.headers, timeout=timeout)
         status, headers = response.status_code, dict(response.headers)
         if response.headers.get("content-type", "").startswith("application/json"):
             body = response.json()

@@ -1,4 +1,4 @@
-"""WebSocket with Django Channels: the project behind ProtocolTypeRouter, echoing through an async and a sync consumer.
+"""WebSocket with Django Channels (ProtocolTypeRouter, project/channels_routing.py): an async and a sync echo consumer.
 
 https://channels.readthedocs.io/en/stable/topics/consumers.html
 """
@@ -49,10 +49,10 @@ def converse(server: Server, path: str) -> ConsumerObservation:
 
 
 @pytest.mark.probe("channels.async-consumer")
-def test_async_consumer(channels_server, probe):
-    probe.record(rules.async_consumer(converse(channels_server, "/ws/channels/async/")))
+def test_async_consumer(asgi_server, probe):
+    probe.record(rules.async_consumer(converse(asgi_server, "/ws/channels/async/")))
 
 
 @pytest.mark.probe("channels.sync-consumer")
-def test_sync_consumer(channels_server, probe):
-    probe.record(rules.sync_consumer(converse(channels_server, "/ws/channels/sync/")))
+def test_sync_consumer(asgi_server, probe):
+    probe.record(rules.sync_consumer(converse(asgi_server, "/ws/channels/sync/")))

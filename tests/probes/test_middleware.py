@@ -1,6 +1,6 @@
 """Async middleware (Django 3.1): which thread does each layer run on, and how often does Django hop?
 
-Each probe's server runs its own MIDDLEWARE (project/settings_*.py) made of the tracers in
+Each probe asks the server for one MIDDLEWARE stack (settings.PROBE_MIDDLEWARE_STACKS) made of the tracers in
 project/probes/middleware.py, which report every step and hop in a response header.
 https://docs.djangoproject.com/en/stable/topics/http/middleware/#asynchronous-support
 """

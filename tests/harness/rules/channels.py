@@ -12,7 +12,7 @@ from typing import Any
 from tests.harness.rules.http import MISSING
 from tests.harness.states import State, Verdict
 
-# What project/asgi_channels.py reports when the env has no Channels at all (not a failure of Django or Channels).
+# What project/channels_routing.py reports when the env has no Channels at all (not a failure of Django or Channels).
 NOT_INSTALLED = "ModuleNotFoundError: No module named 'channels'"
 NOT_INSTALLED_REASON = "no Channels release installed for this Django; see matrix.yaml pins"
 # What Channels' URLRouter raises for a path it has no route for: the route is missing, not failing.
@@ -24,7 +24,7 @@ NORMAL_CLOSURE = 1000
 class ConsumerObservation:
     """One conversation with a consumer: what the server's readiness answer, the client and the server's log saw."""
 
-    channels_error: str | None  # "Type: message" of project/asgi_channels.py's failed Channels import, or None
+    channels_error: str | None  # "Type: message" of project/channels_routing.py's failed Channels import, or None
     sent: str
     accepted: bool
     handshake_status: int | None  # 101 when accepted, the refusal's status, None when there was no answer

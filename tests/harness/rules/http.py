@@ -287,23 +287,22 @@ def client_disconnect(
     """What became of an async view whose client went away while it awaited.
 
     native: the view was cancelled. absent: it ran to the end for nobody (no disconnect handling).
-    broken: the view answered (an error) before the client left, or never started and the server
-    logged why. undecided: it was still running when last asked, or never started with no error.
+    broken: the view failed, whether its error response beat the client's timeout or not (a race: only the
+    measurements say which). undecided: it was still running when last asked, or never started with no error.
     """
     missing = entrypoint_missing(entrypoint_error)
     if missing:
         return missing
     facts: dict[str, Any] = {"view_state": view_state, "server_exception": server_exception}
-    if early is not None:
-        facts.update(status=early.status, server_exception=early.server_exception)
-        cause = early.server_exception or "no exception in the server log"
-        return Verdict(State.BROKEN, f"the view answered HTTP {early.status} before the client left: {cause}", facts)
+    if early is not None or (view_state is None and server_exception):
+        cause = (early.server_exception if early else None) or server_exception or "no exception in the server log"
+        facts["server_exception"] = cause
+        answered = {"answered_before_disconnect": early is not None, "status": early.status if early else None}
+        return Verdict(State.BROKEN, f"the view failed: {cause}", facts, answered)
     if view_state == "cancelled":
         return Verdict(State.NATIVE, "the view was cancelled when the client disconnected", facts)
     if view_state == "finished":
         return Verdict(State.ABSENT, "the view ran to the end although its client had disconnected", facts)
-    if view_state is None and server_exception:
-        return Verdict(State.BROKEN, f"the view never started: {server_exception}", facts)
     return Verdict(State.UNDECIDED, f"the view's state after the disconnect is {view_state!r}", facts)
 
 

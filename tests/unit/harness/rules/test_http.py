@@ -170,7 +170,9 @@ def test_client_disconnect():
     assert rules.client_disconnect(None, None, None).state is State.UNDECIDED
     never_started = rules.client_disconnect(None, None, None, "AttributeError: 'coroutine' object ...")
     assert never_started.state is State.BROKEN
-    early = rules.client_disconnect(None, None, failed())
+    early = rules.client_disconnect(None, None, failed(), "AttributeError: 'coroutine' object ...")
     assert early.state is State.BROKEN
-    assert early.facts["status"] == 500
+    assert early.measurements == {"answered_before_disconnect": True, "status": 500}
+    # Whether the error response beat the client's timeout is a race: it must not change the evidence.
+    assert (early.reason, early.facts) == (never_started.reason, never_started.facts)
     assert rules.client_disconnect(NO_ASGI, None, None).state is State.ABSENT
