@@ -91,9 +91,10 @@ class Server:
         """A position in the log; `log_since(mark)` returns what the server wrote after it."""
         return self.log_path.stat().st_size
 
-    def log_since(self, mark: int, settle: float = 0.05) -> str:
+    def log_since(self, mark: int, settle: float = 0.01) -> str:
         """What the server logged after `mark`; raises ServerDied if it is gone (every probe reads this)."""
-        # The server may log an exception just after the client saw the response. Waiting on the process
+        # The server may log an exception just after the client saw the response (uvicorn, daphne and Django log
+        # before they answer, so a short settle is enough; WebSocket probes pass more). Waiting on the process
         # rather than sleeping also catches one that is dying: its refused connection must not become a verdict.
         try:
             self.process.wait(timeout=settle)
