@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -29,10 +30,10 @@ PIP_ENVS = "dj31,dj61"
 def tox(*args: str, workdir: Path, runner: str | None = None) -> float:
     """Run tox from the project root (where .python-version lives) and return its wall time."""
     command = [sys.executable, "-m", "tox", *args, "--workdir", str(workdir)]
-    if runner:
-        command += ["--runner", runner]
+    # tox.ini reads the runner from TOX_RUNNER: a --runner flag would not override the one it configures.
+    env = {**os.environ, "TOX_RUNNER": runner} if runner else None
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    completed = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     elapsed = time.monotonic() - started
     if completed.returncode != 0:
         raise SystemExit(f"bench: `{' '.join(command[2:])}` failed with exit code {completed.returncode}")
@@ -100,9 +101,19 @@ def one_run(scratch: Path) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
     run["create_pip"] = tox("r", "--notest", "-e", PIP_ENVS, workdir=pip_work, runner="virtualenv")
     run["create_uv"] = tox("r", "--notest", "-e", PIP_ENVS, workdir=uv_work)
+    for folder, maker in ((pip_work, "virtualenv"), (uv_work, "uv")):
+        made_by = _made_by(folder / PIP_ENVS.split(",")[0])
+        if made_by != maker:
+            raise SystemExit(f"bench: {folder.name} envs were made by {made_by}, not {maker}: the comparison is void")
     cores = os.cpu_count() or 1
     run["floor"] = round(sum(env["floor"] for env in run["envs"].values()) / cores, 3)
     return run
+
+
+def _made_by(env_dir: Path) -> str | None:
+    """Which tool created a venv, from the key it leaves in pyvenv.cfg (`virtualenv = ...` or `uv = ...`)."""
+    config = (env_dir / "pyvenv.cfg").read_text(encoding="utf-8")
+    return next((tool for tool in ("virtualenv", "uv") if re.search(rf"^{tool} = ", config, re.M)), None)
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
