@@ -191,13 +191,24 @@ def _row(item: pytest.Item, identifier: str, verdict: Verdict, duration: float, 
         "id": identifier,
         "server": server,
         "state": verdict.state.value,
-        "reason": verdict.reason,
-        "facts": verdict.facts,
-        "measurements": verdict.measurements,
+        "reason": scrub(verdict.reason),
+        "facts": _scrubbed(verdict.facts),
+        "measurements": _scrubbed(verdict.measurements),
         "duration": round(duration, 3),
         "source_hash": hashlib.sha256(source.encode()).hexdigest()[:12],
         "reproduce": f'tox -e {env} -- -k "{selector}"',
     }
+
+
+def _scrubbed(value: Any) -> Any:
+    """`value` with every string in it scrubbed: whatever a rule forgot, no machine path or PID is recorded."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {key: _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(item) for item in value]
+    return value
 
 
 def _crash_site(call: pytest.CallInfo[None]) -> str | None:

@@ -104,7 +104,12 @@ def lifespan(server: str, log: str, server_exception: str | None, app_error: str
     it completed startup): the cause uvicorn hides behind "appears unsupported", and the only
     evidence under a server that never speaks lifespan (daphne).
     """
-    lines = [line.strip() for line in log.splitlines() if "lifespan" in line.lower() or "startup" in line.lower()]
+    # The server's own messages, not the traceback lines of the exception it hides (they name files).
+    lines = [
+        line.strip()
+        for line in log.splitlines()
+        if ("lifespan" in line.lower() or "startup" in line.lower()) and not line.strip().startswith("File ")
+    ]
     facts: dict[str, Any] = {
         "server": server,
         "log_lines": [_strip_level(line) for line in lines],

@@ -10,6 +10,7 @@ from tests.harness.evidence import ROOT
 from tests.harness.recorder import write_atomically
 
 PROBES = """
+import sysconfig
 import pytest
 from tests.harness.states import State, Verdict
 
@@ -23,7 +24,10 @@ def broken_server():
 
 @pytest.mark.probe("views.recorded")
 def test_recorded(asgi_server, probe):
-    probe.record(Verdict(State.THREADED, "hopped", {"hops": 2}, {"loop_thread": 1}))
+    # A rule that forgot to scrub: the recorder still keeps machine paths and PIDs out of the file.
+    site_packages = sysconfig.get_paths()["purelib"]
+    facts = {"hops": 2, "lines": [f"File {site_packages}/django/x.py", "pid 4242"]}
+    probe.record(Verdict(State.THREADED, f"hopped in {site_packages}", facts, {"loop_thread": 1}))
 
 @pytest.mark.probe("views.crashes")
 def test_crashes(probe):
@@ -74,8 +78,8 @@ def test_recorded_verdict_is_kept_per_server(run):
         row = rows[("views.recorded", server)]
         assert (row["state"], row["reason"], row["facts"], row["measurements"]) == (
             "threaded",
-            "hopped",
-            {"hops": 2},
+            "hopped in <site-packages>",
+            {"hops": 2, "lines": ["File <site-packages>/django/x.py", "pid <pid>"]},
             {"loop_thread": 1},
         )
         assert row["reproduce"] == f'tox -e dj99 -- -k "test_recorded and {server}"'

@@ -52,6 +52,16 @@ def test_lifespan_under_uvicorn_quotes_the_app_error():
     assert verdict.facts["log_lines"][1] == rules.UVICORN_LIFESPAN_UNSUPPORTED
 
 
+def test_lifespan_log_lines_leave_out_the_traceback():
+    log = (
+        "INFO:     ASGI 'lifespan' protocol appears unsupported.\n"
+        '  File "/somewhere/uvicorn/lifespan/on.py", line 86, in main\n'
+        "INFO:     Application startup complete.\n"
+    )
+    lines = rules.lifespan("uvicorn", log, None, "ValueError: not lifespan.").facts["log_lines"]
+    assert lines == [rules.UVICORN_LIFESPAN_UNSUPPORTED, "Application startup complete."]
+
+
 def test_lifespan_native_when_startup_completed():
     log = "INFO:     Waiting for application startup.\nINFO:     Application startup complete.\n"
     assert rules.lifespan("uvicorn", log, None, None).state is State.NATIVE
