@@ -104,13 +104,18 @@ class Delay:
     def __str__(self) -> str:
         if self.open and self.unknown:
             # It may have shipped in a release that did not run: "so far" would claim more than we know.
-            return f"unknown: {self.unknown} releases did not run or were undecided"
+            return f"unknown: {_count(self.unknown, 'release')} did not run or were undecided"
         if self.open:
-            return f"not yet: +{self.releases} releases, +{self.months} months so far"
+            return f"not yet: +{_count(self.releases, 'release')}, +{_count(self.months, 'month')} so far"
         if self.releases == 0:
             return "on time"
         sign = "+" if self.releases > 0 else ""
-        return f"{sign}{self.releases} releases, {sign}{self.months} months"
+        return f"{sign}{_count(self.releases, 'release')}, {sign}{_count(self.months, 'month')}"
+
+
+def _count(number: int, noun: str) -> str:
+    """`1 release`, `-1 release`, `2 releases`."""
+    return f"{number} {noun}" if abs(number) == 1 else f"{number} {noun}s"
 
 
 def delay(releases: Sequence[Release], planned: str, reached: str | None, as_of: dt.date, unknown: int = 0) -> Delay:

@@ -68,6 +68,8 @@ def test_delay_on_time_and_early():
     assert str(delay(RELEASES, "3.0", "3.0", dt.date(2026, 1, 1))) == "on time"
     early = delay(RELEASES, "3.1", "3.0", dt.date(2026, 1, 1))
     assert (early.releases, early.months) == (-1, -8)
+    assert str(early) == "-1 release, -8 months"
+    assert str(delay(RELEASES, "3.0", "3.1", dt.date(2026, 1, 1))) == "+1 release, +8 months"
 
 
 def test_delay_not_shipped_counts_to_newest_release_and_run_date():
