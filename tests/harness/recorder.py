@@ -175,7 +175,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = session.config.stash.get(_RECORDER, None)
     if recorder is not None:
-        recorder.write(complete=exitstatus != pytest.ExitCode.INTERRUPTED)
+        # Only a session that ran all it collected is complete. An interrupt, or an internal error (as when tox
+        # is killed and pytest's output pipe breaks under it), leaves the probes it did not reach to be not-run.
+        recorder.write(complete=exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED))
 
 
 def _interrupt(signum: int, frame: object) -> None:

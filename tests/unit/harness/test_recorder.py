@@ -60,6 +60,22 @@ def run(pytester, monkeypatch):
     return outcome, data, {(row["id"], row["server"]): row for row in data["probes"]}
 
 
+def test_a_session_that_breaks_down_is_incomplete(pytester, monkeypatch):
+    results = pytester.path / "results" / "dj99.json"
+    monkeypatch.setenv("PROBE_RESULTS", str(results))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_probes=PROBES)
+    # A hook that fails after the first report stands in for pytest losing its output when tox is killed.
+    pytester.makeconftest("def pytest_runtest_logfinish(nodeid, location):\n    raise OSError('broken pipe')\n")
+    outcome = pytester.runpytest_subprocess(
+        "-p", "tests.harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)"
+    )
+    assert outcome.ret == pytest.ExitCode.INTERNAL_ERROR
+    data = json.loads(results.read_text())
+    assert data["complete"] is False
+    assert len(data["probes"]) < len([line for line in PROBES.splitlines() if line.startswith("def test_")])
+
+
 def test_file_describes_the_env(run):
     _, data, _ = run
     assert data["schema"] == 1
