@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 
 from report.legend import MEANINGS, SYMBOLS
-from report.timings import env_rows, seconds
+from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -38,7 +38,10 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         packages=sorted({name for release in data["releases"] for name in release["versions"]}),
         timings=env_rows(data),
         bench=bench,
+        bench_rows=BENCH_ROWS,
         seconds=seconds,
+        ratios_text=ratios_text,
+        stability_text=stability_text,
     )
 
 

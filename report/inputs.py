@@ -9,6 +9,7 @@ silent pick would hide that two machines disagree.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -49,10 +50,16 @@ class Source:
         return str(self.data.get("started", "")) if isinstance(self.data, dict) else ""
 
 
+@functools.cache
+def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    """schemas/<schema_name>, read once per process however many files are checked against it."""
+    schema = json.loads((SCHEMAS / schema_name).read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
 def schema_error(data: Any, schema_name: str) -> str | None:
     """`key.path: what is wrong` for the shallowest place `data` breaks schemas/<schema_name>, or None."""
-    schema = json.loads((SCHEMAS / schema_name).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator = _validator(schema_name)
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if not errors:
         return None

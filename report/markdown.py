@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from report.legend import MEANINGS, label
-from report.timings import env_rows, seconds
+from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
 from tests.harness.evidence import strip_controls
 
 
@@ -211,37 +211,16 @@ def _timings(data: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
     ]
     if bench is None:
         return [*lines, "No benchmark yet: `python bench/run.py` measures cold, warm, sequential and pip runs."]
-    medians, ratios = bench["medians"], bench["ratios"]
     lines += [
         f"Benchmark (`python bench/run.py`, {bench['when']}, {bench['cores']} cores, medians of {bench['runs']} runs):",
         "",
-        _table(
-            ["Full matrix", "Median"],
-            [
-                ["cold, parallel (every env created by tox-uv)", seconds(medians["cold_parallel"])],
-                ["warm, parallel (`tox p`)", seconds(medians["warm_parallel"])],
-                ["warm, one env at a time", seconds(medians["warm_sequential"])],
-                ["floor (deliberate waits + one start per server kind, over the cores)", seconds(medians["floor"])],
-                ["creating two envs with virtualenv + pip", seconds(medians["create_pip"])],
-                ["creating the same two envs with tox-uv", seconds(medians["create_uv"])],
-            ],
-        ),
+        _table(["Full matrix", "Median"], [[label, seconds(bench["medians"][key])] for key, label in BENCH_ROWS]),
         "",
-        "Ratios: " + ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in ratios.items()) + ".",
+        ratios_text(bench),
     ]
-    stability = bench.get("stability")
+    stability = stability_text(bench)
     if stability:
-        flips = stability["flips"]
-        lines += [
-            "",
-            f"Stability: {stability['matrix_runs']} full matrix runs (parallel and sequential); "
-            + (
-                "every cell reached the same state in every run."
-                if not flips
-                else f"{len(flips)} cell(s) changed state: "
-                + "; ".join(f"`{cell}` {' → '.join(states)}" for cell, states in sorted(flips.items()))
-            ),
-        ]
+        lines += ["", _cell_text(stability)]
     return lines
 
 

@@ -10,6 +10,15 @@ from pathlib import Path
 from typing import Any
 
 BENCH_PATH = Path(__file__).resolve().parent / "bench.json"
+# The benchmark's medians the report shows, in order, with what each one timed.
+BENCH_ROWS = (
+    ("cold_parallel", "cold, parallel (every env created by tox-uv)"),
+    ("warm_parallel", "warm, parallel (tox p)"),
+    ("warm_sequential", "warm, one env at a time"),
+    ("floor", "floor (deliberate waits + one start per server kind, over the cores)"),
+    ("create_pip", "creating two envs with virtualenv + pip"),
+    ("create_uv", "creating the same two envs with tox-uv"),
+)
 
 
 def env_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,6 +58,26 @@ def load_bench(path: Path = BENCH_PATH) -> tuple[dict[str, Any] | None, str | No
     summary["runs"] = len(data.get("runs", []))
     summary["stability"] = data.get("stability")
     return summary, None
+
+
+def ratios_text(bench: dict[str, Any]) -> str:
+    """`Ratios: warm parallel over floor 3.77, ...` from the benchmark's summary."""
+    return "Ratios: " + ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in bench["ratios"].items()) + "."
+
+
+def stability_text(bench: dict[str, Any]) -> str | None:
+    """What the benchmark's runs say about flaky verdicts, or None when it did not compare them."""
+    stability = bench.get("stability")
+    if not stability:
+        return None
+    flips = stability["flips"]
+    found = (
+        "every cell reached the same state in every run."
+        if not flips
+        else f"{len(flips)} cell(s) changed state: "
+        + "; ".join(f"{cell} {' → '.join(states)}" for cell, states in sorted(flips.items()))
+    )
+    return f"Stability: {stability['matrix_runs']} full matrix runs (parallel and sequential); {found}"
 
 
 def seconds(value: float | None) -> str:

@@ -61,9 +61,9 @@ def test_bench_summary_counts_runs_and_keeps_stability(tmp_path):
 def test_markdown_shows_medians_ratios_and_flips(built_report):
     text = markdown.render(_data(built_report), None, {**BENCH, "runs": 3})
     assert "## Timings" in text
-    assert "| warm, parallel (`tox p`) | 150.0 s |" in text
+    assert "| warm, parallel (tox p) | 150.0 s |" in text
     assert "warm parallel over floor 1.5" in text
-    assert "1 cell(s) changed state: `dj52 views.x@<b>uvicorn</b>` native → undecided" in text
+    assert "1 cell(s) changed state: dj52 views.x@&lt;b&gt;uvicorn&lt;/b&gt; native → undecided" in text
 
 
 def test_markdown_says_how_to_get_a_benchmark(built_report):
