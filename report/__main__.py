@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.atomic import write_text_atomically
 from report import baseline, history, html, markdown, terminal, timings
 from report.export import host, to_data
 from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
@@ -28,7 +29,6 @@ from report.matrix import MATRIX_PATH, Matrix, MatrixError, display_path, load_m
 from report.results import RESULTS_DIR, Merged, load_results
 from report.roadmap import evaluate
 from report.upgrade import changes
-from tests.harness.atomic import write_text_atomically
 
 OUT_DIR = Path(__file__).resolve().parent
 

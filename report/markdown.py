@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.evidence import strip_controls
 from report.legend import MEANINGS, label
 from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
-from tests.harness.evidence import strip_controls
 
 
 def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:

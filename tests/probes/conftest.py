@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-import httpx
 import pytest
 from django.conf import settings
 from django.db import connections
 
-from tests.harness import postgres
-from tests.harness.evidence import last_exception
-from tests.harness.rules.http import HttpObservation
-from tests.harness.servers import Server, run_server
+from harness import postgres
+from harness.servers import Server, run_server
 
 SERVERS = ("uvicorn", "daphne")
 # The database alias the PostgreSQL probes route every query to (tests/probes/test_postgresql.py).
@@ -32,7 +29,7 @@ def _stack(name: str):
 
     The same process serves every stack (project/asgi.py holds a Django handler per stack), so no probe waits
     for a server of its own. Depending on `asgi_server` keeps its parameter the one that says which server a
-    result is for (tests/harness/recorder.py::server_of).
+    result is for (harness/recorder.py::server_of).
     """
 
     @pytest.fixture(scope="session")
@@ -45,27 +42,6 @@ def _stack(name: str):
 async_middleware_server = _stack("async-only")
 sync_middleware_server = _stack("sync-in-chain")
 default_stack_server = _stack("default")
-
-
-def get(server: Server, path: str, timeout: float = 10.0, method: str = "GET") -> HttpObservation:
-    """Send one request (GET unless told) to `path` and collect what the client and the server's log saw."""
-    mark = server.log_mark()
-    status, body, headers, client_error = None, None, {}, None
-    try:
-        response = httpx.request(method, server.url(path), headers=server.headers, timeout=timeout)
-        status, headers = response.status_code, dict(response.headers)
-        if response.headers.get("content-type", "").startswith("application/json"):
-            body = response.json()
-    except httpx.HTTPError as exc:
-        client_error = f"{type(exc).__name__}: {exc}"
-    return HttpObservation(
-        entrypoint_error=server.ready.get("entrypoint_error"),  # type: ignore[arg-type]
-        status=status,
-        body=body,
-        server_exception=last_exception(server.log_since(mark)),
-        client_error=client_error,
-        headers=headers,
-    )
 
 
 @pytest.fixture(scope="session")

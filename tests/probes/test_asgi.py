@@ -9,9 +9,9 @@ import asyncio
 
 import pytest
 
-from tests.harness.evidence import describe, last_exception
-from tests.harness.rules import http as rules
-from tests.probes.conftest import get
+from harness.client import get
+from harness.evidence import describe, last_exception
+from harness.rules import http as rules
 
 LIFESPAN_TIMEOUT = 5.0
 

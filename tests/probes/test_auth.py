@@ -14,9 +14,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpRequest, HttpResponse
 
-from tests.harness.rules import apis as rules
-from tests.probes.asyncapis import Api, expect, observe
-from tests.probes.work import sql_work
+from harness.asyncapis import Api, expect, observe
+from harness.rules import apis as rules
+from harness.work import sql_work
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -31,7 +31,7 @@ def request_with_session() -> HttpRequest:
 
 @pytest.mark.probe("auth.async-api")
 def test_auth_async_api(probe, settings):
-    settings.PASSWORD_HASHERS = ["tests.probes.work.NotingPasswordHasher"]
+    settings.PASSWORD_HASHERS = ["harness.work.NotingPasswordHasher"]
     user = User.objects.create_user("probe", password="secret")
     request = request_with_session()
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
-from tests.harness.rules import apis as rules
-from tests.probes.asyncapis import Api, expect, observe
-from tests.probes.work import NotingLock
+from harness.asyncapis import Api, expect, observe
+from harness.rules import apis as rules
+from harness.work import NotingLock
 
 
 def noting_cache() -> LocMemCache:

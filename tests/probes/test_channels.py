@@ -11,10 +11,10 @@ import pytest
 from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import connect
 
-from tests.harness.evidence import describe, last_exception
-from tests.harness.rules import channels as rules
-from tests.harness.rules.channels import ConsumerObservation
-from tests.harness.servers import Server
+from harness.evidence import describe, last_exception
+from harness.rules import channels as rules
+from harness.rules.channels import ConsumerObservation
+from harness.servers import Server
 
 MESSAGE = "ping"
 

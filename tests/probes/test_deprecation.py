@@ -16,9 +16,9 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.paginator import Paginator
 from django.dispatch import Signal
 
+from harness.evidence import scrub
+from harness.rules import apis as rules
 from project.probes.models import Author
-from tests.harness.evidence import scrub
-from tests.harness.rules import apis as rules
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

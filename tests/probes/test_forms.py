@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from django import forms
 
+from harness.asyncapis import Api, observe
+from harness.rules import apis as rules
+from harness.work import note_work, sql_work
 from project.probes.models import Author
-from tests.harness.rules import apis as rules
-from tests.probes.asyncapis import Api, observe
-from tests.probes.work import note_work, sql_work
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

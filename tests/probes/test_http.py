@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
-from tests.harness.evidence import last_exception
-from tests.harness.rules import http as rules
-from tests.probes.conftest import get
+from harness.client import get
+from harness.evidence import last_exception
+from harness.rules import http as rules
 
 # The view sleeps VIEW_SLEEP seconds; the client gives up after CLIENT_TIMEOUT, well before.
 VIEW_SLEEP, CLIENT_TIMEOUT = 1.0, 0.3

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.harness.evidence import describe, last_exception
-from tests.harness.rules.http2 import Http2Observation, over_http2
-from tests.harness.servers import READY_PATH, Server, ServerStartError, run_server
-from tests.harness.tls import Tls, self_signed
+from harness.evidence import describe, last_exception
+from harness.rules.http2 import Http2Observation, over_http2
+from harness.servers import READY_PATH, Server, ServerStartError, run_server
+from harness.tls import Tls, self_signed
 
 PATH = "/protocol/async/"  # project/probes/views.py::async_protocol_view
 TIMEOUT = 10.0

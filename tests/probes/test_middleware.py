@@ -11,11 +11,11 @@ import json
 
 import pytest
 
+from harness.client import get
+from harness.rules import http as rules
+from harness.servers import Server
+from harness.states import Verdict
 from project.probes.middleware import TRACE_HEADER
-from tests.harness.rules import http as rules
-from tests.harness.servers import Server
-from tests.harness.states import Verdict
-from tests.probes.conftest import get
 
 
 def traced(server: Server, sync_layers: tuple[str, ...] = ()) -> Verdict:

@@ -11,11 +11,11 @@ import pytest
 from django.db import router, transaction
 from django.db.models import Count
 
+from harness.asyncapis import Api, expect, observe, run
+from harness.evidence import describe
+from harness.rules import apis as rules
+from harness.work import sql_work
 from project.probes.models import Author, Book, Chapter, Tag
-from tests.harness.evidence import describe
-from tests.harness.rules import apis as rules
-from tests.probes.asyncapis import Api, expect, observe, run
-from tests.probes.work import sql_work
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -10,10 +10,10 @@ from typing import Any
 import django.core.paginator
 import pytest
 
+from harness.asyncapis import Api, expect, observe
+from harness.rules import apis as rules
+from harness.work import sql_work
 from project.probes.models import Author
-from tests.harness.rules import apis as rules
-from tests.probes.asyncapis import Api, expect, observe
-from tests.probes.work import sql_work
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -17,10 +17,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections, router
 
-from tests.harness import postgres
-from tests.harness.recorder import ProbeRun
-from tests.harness.rules import database as rules
-from tests.harness.states import Verdict
+from harness import postgres
+from harness.recorder import ProbeRun
+from harness.rules import database as rules
+from harness.states import Verdict
 from tests.probes import test_orm as orm
 from tests.probes.conftest import POSTGRESQL
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 
-from tests.harness.rules import apis as rules
-from tests.probes.asyncapis import Api, expect, observe
-from tests.probes.work import sql_work
+from harness.asyncapis import Api, expect, observe
+from harness.rules import apis as rules
+from harness.work import sql_work
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

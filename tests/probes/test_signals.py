@@ -12,9 +12,9 @@ import warnings
 import pytest
 from django.dispatch import Signal
 
-from tests.harness.rules import apis as rules
-from tests.probes.asyncapis import Api, observe
-from tests.probes.work import WORK
+from harness.asyncapis import Api, observe
+from harness.rules import apis as rules
+from harness.work import WORK
 
 
 @pytest.mark.probe("signals.async")

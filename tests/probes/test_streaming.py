@@ -11,8 +11,8 @@ import time
 import httpx
 import pytest
 
-from tests.harness.evidence import last_exception, scrub
-from tests.harness.rules import http as rules
+from harness.evidence import last_exception, scrub
+from harness.rules import http as rules
 
 
 @pytest.mark.probe("streaming.async-iterator")

@@ -10,10 +10,10 @@ import json
 import django.test
 import pytest
 
-from tests.harness.rules import apis as rules
+from harness.asyncapis import Api, expect, observe
+from harness.rules import apis as rules
+from harness.work import WORK
 from tests.probes.async_urls import thread_view
-from tests.probes.asyncapis import Api, expect, observe
-from tests.probes.work import WORK
 
 
 async def through_client(client_class) -> None:

@@ -14,11 +14,11 @@ import time
 import httpx
 import pytest
 
-from tests.harness.evidence import last_exception
-from tests.harness.rules import http as rules
-from tests.harness.rules.timing import ConcurrencyObservation, async_concurrency, sync_concurrency
-from tests.harness.servers import Server
-from tests.probes.conftest import get
+from harness.client import get
+from harness.evidence import last_exception
+from harness.rules import http as rules
+from harness.rules.timing import ConcurrencyObservation, async_concurrency, sync_concurrency
+from harness.servers import Server
 
 SAMPLES = 3
 # Async: 20 requests sleeping 0.2 s take 0.2 s when they overlap, 4 s one at a time.

@@ -9,8 +9,8 @@ import pytest
 from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import connect
 
-from tests.harness.evidence import last_exception
-from tests.harness.rules import http as rules
+from harness.evidence import last_exception
+from harness.rules import http as rules
 
 
 @pytest.mark.probe("websocket.django")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
+from harness.evidence import last_exception, scrub
+from harness.servers import Server
 from report.__main__ import main
-from tests.harness.evidence import last_exception, scrub
-from tests.harness.servers import Server
 
 ESC = "\x1b"
 HOSTILE = (

@@ -18,17 +18,17 @@ from typing import Any
 
 import pytest
 
+from harness.evidence import ROOT
 from report.__main__ import main
 from report.matrix import MATRIX_PATH
-from tests.harness.evidence import ROOT
 
 # Four probes in one run: the second's server is killed under it, the third hangs, the fourth shows the run went on.
 FAULTY_SUITE = """
 import os, signal, time
 import httpx
 import pytest
-from tests.harness.servers import run_server
-from tests.harness.states import State, Verdict
+from harness.servers import run_server
+from harness.states import State, Verdict
 
 APP = "tests.unit.harness.asgi_app:app"
 
@@ -67,8 +67,8 @@ def test_after(probe):
 KILLED_SUITE = """
 import os, signal
 import pytest
-from tests.harness.servers import run_server
-from tests.harness.states import State, Verdict
+from harness.servers import run_server
+from harness.states import State, Verdict
 
 @pytest.fixture(params=["uvicorn", "daphne"])
 def asgi_server(request):
@@ -91,7 +91,7 @@ def run_suite(folder: Path, suite: str, *options: str, env: dict[str, str] | Non
     (folder / "test_suite.py").write_text(suite, encoding="utf-8")
     pids, results = folder / "pids", folder / "results" / "dj52.json"
     pids.mkdir()
-    command = [sys.executable, "-m", "pytest", "-p", "tests.harness.recorder", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "-p", "harness.recorder", "-p", "no:cacheprovider"]
     command += ["-o", "markers=probe(id)", "-q", *options, str(folder / "test_suite.py")]
     environ = {**os.environ, "PYTHONPATH": str(ROOT), "PID_DIR": str(pids), "PROBE_RESULTS": str(results)}
     environ.update(PROBE_ENV="dj52", **(env or {}))

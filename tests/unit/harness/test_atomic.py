@@ -11,14 +11,14 @@ import time
 
 import pytest
 
+from harness.atomic import write_text_atomically
 from report.matrix import ROOT
-from tests.harness.atomic import write_text_atomically
 
 # Rewrites a large JSON file forever, each time with a different size, until it is killed.
 WRITER = """
 import json, sys
 from pathlib import Path
-from tests.harness.atomic import write_text_atomically
+from harness.atomic import write_text_atomically
 path = Path(sys.argv[1])
 n = 0
 while True:

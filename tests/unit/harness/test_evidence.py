@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from tests.harness.evidence import ROOT, describe, excerpt, last_exception, scrub
+from harness.evidence import ROOT, describe, excerpt, last_exception, scrub
 
 
 def test_scrub_removes_machine_paths_pids_and_ports():

@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from tests.harness.evidence import ROOT
+from harness.evidence import ROOT
 
 HANGING_SUITE = """
 import os, time
 import pytest
-from tests.harness.servers import run_server
-from tests.harness.states import State, Verdict
+from harness.servers import run_server
+from harness.states import State, Verdict
 
 @pytest.mark.probe("done.first")
 def test_first(probe):
@@ -37,7 +37,7 @@ def test_interrupt_stops_server_and_keeps_rows(tmp_path, signum):
     (tmp_path / "test_hang.py").write_text(HANGING_SUITE)
     pid_file, results = tmp_path / "server.pid", tmp_path / "results.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SERVER_PID_FILE": str(pid_file), "PROBE_RESULTS": str(results)}
-    command = [sys.executable, "-m", "pytest", "-p", "tests.harness.recorder", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "-p", "harness.recorder", "-p", "no:cacheprovider"]
     command += ["-o", "markers=probe(id)", "-q", str(tmp_path / "test_hang.py")]
     output = tmp_path / "pytest.log"
     with output.open("wb") as log, subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log) as run:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import postgres
+from harness import postgres
 
 
 @pytest.fixture(scope="module")

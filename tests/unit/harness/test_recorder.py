@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from tests.harness.evidence import ROOT
-from tests.harness.recorder import write_atomically
+from harness.evidence import ROOT
+from harness.recorder import write_atomically
 
 PROBES = """
 import sysconfig
 import pytest
-from tests.harness.states import State, Verdict
+from harness.states import State, Verdict
 
 @pytest.fixture(params=["uvicorn", "daphne"])
 def asgi_server(request):
@@ -54,7 +54,7 @@ def run(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makepyfile(test_probes=PROBES)
     outcome = pytester.runpytest_subprocess(
-        "-p", "tests.harness.recorder", "-p", "no:cacheprovider", "--strict-markers", "-o", "markers=probe(id)"
+        "-p", "harness.recorder", "-p", "no:cacheprovider", "--strict-markers", "-o", "markers=probe(id)"
     )
     data = json.loads(results.read_text())
     return outcome, data, {(row["id"], row["server"]): row for row in data["probes"]}
@@ -68,7 +68,7 @@ def test_a_session_that_breaks_down_is_incomplete(pytester, monkeypatch):
     # A hook that fails after the first report stands in for pytest losing its output when tox is killed.
     pytester.makeconftest("def pytest_runtest_logfinish(nodeid, location):\n    raise OSError('broken pipe')\n")
     outcome = pytester.runpytest_subprocess(
-        "-p", "tests.harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)"
+        "-p", "harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)"
     )
     assert outcome.ret == pytest.ExitCode.INTERNAL_ERROR
     data = json.loads(results.read_text())

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from tests.harness.servers import HOST, ServerStartError, run_server, tls_command
-from tests.harness.tls import self_signed
+from harness.servers import HOST, ServerStartError, run_server, tls_command
+from harness.tls import self_signed
 
 APP = "tests.unit.harness.asgi_app:app"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.harness.rules.apis import ApiCall, ApiObservation, async_apis, sync_deprecations, sync_guard
-from tests.harness.states import State
+from harness.rules.apis import ApiCall, ApiObservation, async_apis, sync_deprecations, sync_guard
+from harness.states import State
 
 LOOP, WORKER = 1, 2
 GUARD_ERROR = "SynchronousOnlyOperation: You cannot call this from an async context - use a thread or sync_to_async."

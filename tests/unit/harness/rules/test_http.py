@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 
-from tests.harness.rules import http as rules
-from tests.harness.rules.http import DecoratedCall, HttpObservation, StreamObservation
-from tests.harness.states import State
+from harness.rules import http as rules
+from harness.rules.http import DecoratedCall, HttpObservation, StreamObservation
+from harness.states import State
 
 LOOP, WORKER = 1, 2
 NO_ASGI = "ModuleNotFoundError: No module named 'django.core.asgi'"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 
-from tests.harness.rules.http2 import Http2Observation, over_http2
-from tests.harness.states import State
+from harness.rules.http2 import Http2Observation, over_http2
+from harness.states import State
 
 LOOP, WORKER = 1, 2
 NO_ASGI = "ModuleNotFoundError: No module named 'django.core.asgi'"

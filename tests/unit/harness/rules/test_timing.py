@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.harness.rules.timing import (
+from harness.rules.timing import (
     GRAY,
     OVERLAPPED,
     OVERLAPPED_MAX_RATIO,
@@ -13,7 +13,7 @@ from tests.harness.rules.timing import (
     classify,
     sync_concurrency,
 )
-from tests.harness.states import State
+from harness.states import State
 
 LOOP = 1
 N, T = 20, 0.2  # N*T = 4 s

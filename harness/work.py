@@ -1,6 +1,6 @@
 """Note which thread did a probe's real work: SQL statements, cache lock holds, template lookups, sent mail.
 
-Probes compare these thread idents with the event loop's thread (tests/harness/rules/apis.py decides).
+Probes compare these thread idents with the event loop's thread (harness/rules/apis.py decides).
 """
 
 from __future__ import annotations

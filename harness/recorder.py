@@ -1,6 +1,6 @@
 """pytest plugin: every probe test leaves one result row, and each env one JSON results file.
 
-Load it with `-p tests.harness.recorder` (tox.ini does). A probe test takes the `probe` fixture
+Load it with `-p harness.recorder` (tox.ini does). A probe test takes the `probe` fixture
 and calls `probe.record(verdict)`. A test that fails before recording becomes `not-run` with the
 reason, never `absent`. The file is rewritten atomically after every probe, so an env killed
 half-way still leaves the rows it completed (with `"complete": false`).
@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from tests.harness.atomic import write_text_atomically
-from tests.harness.evidence import describe, scrub
-from tests.harness.servers import STARTED
-from tests.harness.states import State, Verdict
+from harness.atomic import write_text_atomically
+from harness.evidence import describe, scrub
+from harness.servers import STARTED
+from harness.states import State, Verdict
 
 SCHEMA_VERSION = 1
 # The packages whose exact versions decide a result; each is recorded with every results file.

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.harness.rules.http import entrypoint_missing
-from tests.harness.states import State, Verdict
+from harness.rules.http import entrypoint_missing
+from harness.states import State, Verdict
 
 OVERLAPPED_MAX_RATIO = 0.5
 SERIALIZED_MIN_RATIO = 0.8

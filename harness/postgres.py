@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.harness.evidence import describe, excerpt
-from tests.harness.servers import stop
+from harness.evidence import describe, excerpt
+from harness.servers import stop
 
 # Debian installs each major version's binaries here, off PATH.
 DEBIAN_BIN_DIRS = "/usr/lib/postgresql/*/bin"

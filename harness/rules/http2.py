@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.harness.rules.http import entrypoint_missing
-from tests.harness.states import State, Verdict
+from harness.rules.http import entrypoint_missing
+from harness.states import State, Verdict
 
 HTTP2 = "HTTP/2"  # httpx's Response.http_version for an answer that came over HTTP/2
 # The ASGI scope's http_version over HTTP/2: https://asgi.readthedocs.io/en/latest/specs/www.html#http-connection-scope

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.harness.states import State, Verdict
+from harness.states import State, Verdict
 
 GUARD = "SynchronousOnlyOperation"
 

@@ -1,7 +1,7 @@
 """Call a set of named async APIs in one event loop and observe each: found or not, what it raised, where it worked.
 
 A probe lists `Api(name, owner, use)` entries; `observe` looks each dotted name up on its owner and, when found, awaits
-`use(found)` while tests/probes/work.py notes the threads of the work. The rule in tests/harness/rules/apis.py turns the
+`use(found)` while harness/work.py notes the threads of the work. The rule in harness/rules/apis.py turns the
 observation into a verdict.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tests.harness.evidence import describe
-from tests.harness.rules.apis import ApiCall, ApiObservation
-from tests.probes.work import WORK
+from harness.evidence import describe
+from harness.rules.apis import ApiCall, ApiObservation
+from harness.work import WORK
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The server binds port 0 and the harness reads the real port from its log, so there is no window
 in which another process could take a port we chose. Readiness is polled, never slept for.
-Given a certificate (tests/harness/tls.py) a server speaks TLS, and may negotiate HTTP/2 by ALPN.
+Given a certificate (harness/tls.py) a server speaks TLS, and may negotiate HTTP/2 by ALPN.
 https://www.uvicorn.org/settings/ https://github.com/django/daphne#http2-support https://hypercorn.readthedocs.io/
 """
 
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from tests.harness.evidence import ROOT, excerpt
+from harness.evidence import ROOT, excerpt
 
 if TYPE_CHECKING:  # tls.py needs `cryptography`, which only the probe envs have
-    from tests.harness.tls import Tls
+    from harness.tls import Tls
 
 HOST = "127.0.0.1"
 READY_PATH = "/__harness__/ready"

@@ -9,7 +9,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 MAX_EXCERPT = 2000
 
 # A Python exception line as tracebacks and loggers print it: "ValueError: Django can only ...".

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.harness.states import State, Verdict
+from harness.states import State, Verdict
 
 # Errors that mean "this Django does not have it", as opposed to "it is there and fails".
 MISSING = ("ImportError", "ModuleNotFoundError", "AttributeError")

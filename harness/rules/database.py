@@ -1,6 +1,6 @@
 """Verdict rules for the ORM probes run again on another database (PostgreSQL): its facts join the ORM verdict.
 
-The ORM rules in tests/harness/rules/apis.py decide native or threaded from the thread that ran each SQL
+The ORM rules in harness/rules/apis.py decide native or threaded from the thread that ran each SQL
 statement; these rules only say which database and driver that was, or why that database was not there.
 Each is unit-tested in every direction in tests/unit/harness/rules/test_database.py.
 """
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from tests.harness.states import State, Verdict
+from harness.states import State, Verdict
 
 
 def on_database(verdict: Verdict, facts: Mapping[str, Any], measurements: Mapping[str, Any]) -> Verdict:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.harness.servers import HOST
+from harness.servers import HOST
 
 # Long enough for any env's run; the certificate never leaves the temp dir it was made in.
 LIFETIME = dt.timedelta(days=1)
