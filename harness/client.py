@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from harness.evidence import last_exception
-from harness.rules.http import HttpObservation
+from harness.rules.response import HttpObservation
 from harness.servers import Server
 
 

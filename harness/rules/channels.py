@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.rules.http import MISSING
+from harness.rules.response import MISSING
 from harness.states import State, Verdict
 
 # What project/channels_routing.py reports when the env has no Channels at all (not a failure of Django or Channels).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.rules.http import entrypoint_missing
+from harness.rules.response import entrypoint_missing
 from harness.states import State, Verdict
 
 HTTP2 = "HTTP/2"  # httpx's Response.http_version for an answer that came over HTTP/2

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.rules.http import entrypoint_missing
+from harness.rules.response import entrypoint_missing
 from harness.states import State, Verdict
 
 OVERLAPPED_MAX_RATIO = 0.5

@@ -11,7 +11,7 @@ import pytest
 
 from harness.client import get
 from harness.evidence import describe, last_exception
-from harness.rules import http as rules
+from harness.rules import asgi as rules
 
 LIFESPAN_TIMEOUT = 5.0
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from harness.client import get
-from harness.rules import http as rules
+from harness.rules import middleware as rules
 from harness.servers import Server
 from harness.states import Verdict
 from project.probes.middleware import TRACE_HEADER

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from harness.evidence import last_exception, scrub
-from harness.rules import http as rules
+from harness.rules import streaming as rules
 
 
 @pytest.mark.probe("streaming.async-iterator")

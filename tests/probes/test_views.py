@@ -16,7 +16,7 @@ import pytest
 
 from harness.client import get
 from harness.evidence import last_exception
-from harness.rules import http as rules
+from harness.rules import views as rules
 from harness.rules.timing import ConcurrencyObservation, async_concurrency, sync_concurrency
 from harness.servers import Server
 

@@ -10,7 +10,7 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import connect
 
 from harness.evidence import last_exception
-from harness.rules import http as rules
+from harness.rules import websocket as rules
 
 
 @pytest.mark.probe("websocket.django")

@@ -1,0 +1,66 @@
+"""What one request through a real server came back with, and the checks every HTTP rule opens with.
+
+The area rules (asgi.py, views.py, middleware.py, streaming.py, http.py, ...) start from these: the entry point
+Django could not build is absent or broken, and a response that is no HTTP 200 is broken with the server's exception.
+Unit-tested in tests/unit/harness/rules/test_response.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.states import State, Verdict
+
+# Errors that mean "this Django does not have it", as opposed to "it is there and fails".
+MISSING = ("ImportError", "ModuleNotFoundError", "AttributeError")
+
+
+@dataclass(frozen=True)
+class HttpObservation:
+    """One request through a server: the entry point's import error, the response, the server's exception."""
+
+    entrypoint_error: str | None
+    status: int | None
+    body: dict[str, Any] | None = None
+    server_exception: str | None = None
+    client_error: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+
+    def threads(self) -> tuple[int | None, int | None]:
+        """(loop thread, view thread) as the view's JSON answer reported them; None where it did not say."""
+        body = self.body or {}
+        return body.get("loop_thread"), body.get("view_thread")
+
+
+def entrypoint_missing(entrypoint_error: str | None) -> Verdict | None:
+    """absent or broken when Django's ASGI entry point could not be built; None when it was."""
+    if entrypoint_error is None:
+        return None
+    state = State.ABSENT if entrypoint_error.split(":")[0] in MISSING else State.BROKEN
+    return Verdict(
+        state, f"get_asgi_application() is not available: {entrypoint_error}", {"entrypoint_error": entrypoint_error}
+    )
+
+
+def unserved(obs: HttpObservation, facts: dict[str, Any], body: bool = True) -> Verdict | None:
+    """The verdict when no working view answered, None when one did (HTTP 200, with a JSON body unless `body` is False).
+
+    absent or broken when the entry point is missing; broken, carrying `facts` and the client's or server's error,
+    when the response is anything else.
+    """
+    missing = entrypoint_missing(obs.entrypoint_error)
+    if missing:
+        return missing
+    if obs.status != 200 or (body and not obs.body):
+        return failed(obs, facts)
+    return None
+
+
+def failed(obs: HttpObservation, facts: dict[str, Any]) -> Verdict:
+    """broken: the client's error when the request failed, else the status and the server's exception."""
+    if obs.client_error:
+        facts["client_error"] = obs.client_error
+        return Verdict(State.BROKEN, f"the request failed: {obs.client_error}", facts)
+    cause = obs.server_exception or "no exception in the server log"
+    return Verdict(State.BROKEN, f"HTTP {obs.status}: {cause}", facts)

@@ -1,0 +1,32 @@
+"""Verdict rule for a WebSocket handshake sent to Django's own ASGI application (no Channels in between).
+
+No rule looks at a version number. Each is unit-tested in every direction in tests/unit/harness/rules/test_websocket.py.
+"""
+
+from __future__ import annotations
+
+from harness.states import State, Verdict
+
+
+def websocket(
+    entrypoint_error: str | None,
+    accepted: bool,
+    echoed: bool,
+    handshake_status: int | None,
+    server_exception: str | None,
+) -> Verdict:
+    """native when Django accepted the handshake and echoed; absent when it refused the protocol."""
+    facts = {
+        "accepted": accepted,
+        "echoed": echoed,
+        "handshake_status": handshake_status,
+        "server_exception": server_exception,
+    }
+    if accepted:
+        if echoed:
+            return Verdict(State.NATIVE, "the WebSocket was accepted and echoed", facts)
+        return Verdict(State.BROKEN, "the WebSocket was accepted but did not echo", facts)
+    if handshake_status is None:
+        return Verdict(State.UNDECIDED, "the handshake neither completed nor was refused with a status", facts)
+    cause = server_exception or entrypoint_error or "no exception in the server log"
+    return Verdict(State.ABSENT, f"the handshake was refused with HTTP {handshake_status}: {cause}", facts)

@@ -1,0 +1,13 @@
+"""The WebSocket rule reaches every state it can return."""
+
+from __future__ import annotations
+
+from harness.rules import websocket as rules
+from harness.states import State
+
+
+def test_websocket():
+    assert rules.websocket(None, True, True, 101, None).state is State.NATIVE
+    assert rules.websocket(None, True, False, 101, None).state is State.BROKEN
+    assert rules.websocket(None, False, False, 500, "ValueError: not websocket.").state is State.ABSENT
+    assert rules.websocket(None, False, False, None, None).state is State.UNDECIDED
