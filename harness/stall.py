@@ -1,0 +1,103 @@
+"""Measure how long an event loop was blocked: a heartbeat task that wakes every INTERVAL and notes its lateness.
+
+A coroutine that runs on the loop without awaiting (a PBKDF2 hash, a blocking socket read, a file open on a slow
+disk) keeps the heartbeat from waking: the heartbeat's lateness is the loop stall. Work handed to another thread
+(sync_to_async, run_in_executor) leaves the loop free and the heartbeat on time.
+
+    async with StallMeter() as meter:
+        noise = await meter.idle_noise()  # the meter's own lateness with nothing else to do
+        mark = meter.mark()
+        await some_api()
+        stall = meter.since(mark)  # the longest stall since the mark, in ms
+
+A stall still in progress counts: `since` adds how late the heartbeat is right now, so a call that blocked the
+loop and returned before the heartbeat could wake is still measured.
+
+Threading contract: a meter measures the loop it was started on, and every method must be called from that loop's
+thread (the heartbeat's bookkeeping is not locked). Start it inside a coroutine (`start()` or `async with`), read
+it from coroutines or callbacks on the same loop, and stop it before the loop closes. Runs on Python 3.7+ and on any
+asyncio-compatible loop (uvloop included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from typing import Any
+
+INTERVAL = 0.002  # seconds between heartbeats
+IDLE_NOISE_WINDOW = 0.2  # seconds of idle loop over which `idle_noise` measures the meter's own lateness
+RETENTION = 600.0  # seconds of beats kept: a mark older than that sees only the newest RETENTION seconds
+
+
+class StallMeter:
+    """The longest lateness of a heartbeat on the running loop, per block of code (mark/since), in ms."""
+
+    def __init__(self, interval: float = INTERVAL) -> None:
+        self.interval = interval
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._expected = 0.0  # loop time at which the heartbeat should wake next
+        # (expected, woke) per heartbeat in loop time, oldest first; bounded so a meter may run for a server's life
+        self._beats: deque[tuple[float, float]] = deque(maxlen=int(RETENTION / interval))
+
+    def start(self) -> None:
+        """Start the heartbeat on the running loop (call from a coroutine on that loop)."""
+        if self._task is not None:
+            raise RuntimeError("the stall meter is already running")
+        self._loop = asyncio.get_running_loop()
+        self._expected = self._loop.time() + self.interval
+        self._task = self._loop.create_task(self._beat())
+
+    async def stop(self) -> None:
+        """Stop the heartbeat and wait for it to end; the beats it took stay readable."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def __aenter__(self) -> StallMeter:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.stop()
+
+    def mark(self) -> float:
+        """A point in loop time to measure from."""
+        return self._running_loop().time()
+
+    def since(self, mark: float) -> float:
+        """The longest loop stall between `mark` and now, in ms (lateness before the mark does not count)."""
+        now = self._running_loop().time()
+        longest = now - max(self._expected, mark) if self._task is not None else 0.0
+        for expected, woke in reversed(self._beats):
+            if woke < mark:
+                break
+            longest = max(longest, woke - max(expected, mark))
+        return round(max(longest, 0.0) * 1000, 3)
+
+    async def idle_noise(self, window: float = IDLE_NOISE_WINDOW) -> float:
+        """The meter's own longest lateness (ms) over `window` seconds in which this coroutine only awaits a sleep.
+
+        That is the floor below which a stall says nothing: timer resolution, the scheduler, a busy neighbour.
+        """
+        mark = self.mark()
+        await asyncio.sleep(window)
+        return self.since(mark)
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("the stall meter was never started")
+        return self._loop
+
+    async def _beat(self) -> None:
+        loop = self._running_loop()
+        while True:
+            await asyncio.sleep(max(0.0, self._expected - loop.time()))
+            woke = loop.time()
+            self._beats.append((self._expected, woke))
+            self._expected = woke + self.interval
