@@ -4,6 +4,7 @@ initdb writes a fresh cluster to a temporary directory; the server listens only 
 (no TCP port at all), so it cannot collide with anything on the machine. PostgreSQL refuses to run as root, so as
 root both initdb and the server run as the `postgres` user the package creates. Readiness is polled with
 pg_isready, never slept for. Anything that prevents a start raises PostgresUnavailable with the reason.
+The server is a harness.services service: it and its directory go when the env ends, even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import services
 from harness.evidence import describe, excerpt
-from harness.servers import stop
 
 # Debian installs each major version's binaries here, off PATH.
 DEBIAN_BIN_DIRS = "/usr/lib/postgresql/*/bin"
@@ -39,12 +39,16 @@ class PostgresUnavailable(RuntimeError):
 
 @dataclass
 class Postgres:
-    """A running server: where its socket is, its version, and the process to stop."""
+    """A running server: where its socket is, its version, and the service to stop."""
 
     socket_dir: Path
     version: str
-    process: subprocess.Popen[bytes]
+    service: services.Service
     log_path: Path
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.service.process
 
     def database(self, name: str) -> dict[str, Any]:
         """A Django DATABASES entry for database `name` on this server."""
@@ -74,40 +78,36 @@ def start(bin_dir: Path | None = None, timeout: float = START_TIMEOUT) -> Postgr
     """initdb a temporary cluster and start a server on it; raise PostgresUnavailable with the reason."""
     bin_dir = bin_dir or find_bin_dir()
     run_as = _run_as()
-    base = Path(tempfile.mkdtemp(prefix="probe-pg-"))
-    if run_as:
-        shutil.chown(base, run_as, run_as)
+    base = services.scratch_dir("probe-pg-", run_as)
     data, log_path = base / "data", base / "postgres.log"
     try:
         _initdb(bin_dir, data, run_as)
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [str(bin_dir / "postgres"), "-D", str(data), "-k", str(base), "-p", str(PORT)]
-                + ["-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                user=run_as,
-                start_new_session=True,
-            )
-    except (OSError, subprocess.SubprocessError) as exc:
+        service = services.spawn(
+            [str(bin_dir / "postgres"), "-D", str(data), "-k", str(base), "-p", str(PORT)]
+            + ["-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off"],
+            log=log_path,
+            # PostgreSQL's fast shutdown: it ends open sessions, where SIGTERM would wait for them to disconnect.
+            stop_signal=signal.SIGINT,
+            user=run_as,
+            folder=base,
+        )
+    except BaseException as exc:
         shutil.rmtree(base, ignore_errors=True)
-        raise PostgresUnavailable(f"PostgreSQL could not be set up: {describe(exc)}") from exc
-    server = Postgres(base, _version(bin_dir), process, log_path)
+        if isinstance(exc, (OSError, subprocess.SubprocessError)):
+            raise PostgresUnavailable(f"PostgreSQL could not be set up: {describe(exc)}") from exc
+        raise
+    server = Postgres(base, _version(bin_dir), service, log_path)
     try:
         _wait_until_ready(server, bin_dir, timeout)
-    except PostgresUnavailable:
+    except BaseException:
         shutdown(server)
         raise
     return server
 
 
 def shutdown(server: Postgres) -> None:
-    """Stop the server by its PID (the process group it leads) and remove its directory.
-
-    SIGINT is PostgreSQL's fast shutdown: it ends open sessions, where SIGTERM would wait for them to disconnect.
-    """
-    stop(server.process, signal.SIGINT)
-    shutil.rmtree(server.socket_dir, ignore_errors=True)
+    """Stop the server by its PID (the process group it leads) and remove its directory."""
+    server.service.stop()
 
 
 def _major(directory: Path) -> int:
@@ -124,7 +124,7 @@ def _initdb(bin_dir: Path, data: Path, run_as: str | None) -> None:
     done = subprocess.run(
         [str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"],
         capture_output=True,
-        user=run_as,
+        preexec_fn=services.die_with_parent(signal.SIGKILL, run_as),
         env={**os.environ, "LC_ALL": "C"},
         timeout=START_TIMEOUT,
     )

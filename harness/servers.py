@@ -9,7 +9,6 @@ https://www.uvicorn.org/settings/ https://github.com/django/daphne#http2-support
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import signal
@@ -17,7 +16,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from harness.evidence import ROOT, excerpt
+from harness.services import die_with_parent, stop
 
 if TYPE_CHECKING:  # tls.py needs `cryptography`, which only the probe envs have
     from harness.tls import Tls
@@ -32,14 +32,12 @@ if TYPE_CHECKING:  # tls.py needs `cryptography`, which only the probe envs have
 HOST = "127.0.0.1"
 READY_PATH = "/__harness__/ready"
 START_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>: the signal a child gets when its parent dies
 
 COMMANDS = {
     "uvicorn": ["-m", "uvicorn", "--host", HOST, "--port", "0", "--lifespan", "auto"],
     "daphne": ["-m", "daphne", "-b", HOST, "-p", "0"],
     # --workers 0 serves from the process we start: a spawned worker would outlive a SIGKILLed pytest, since
-    # PR_SET_PDEATHSIG (below) reaches only the direct child.
+    # the parent-death signal (harness/services.py) reaches only the direct child.
     "hypercorn": ["-m", "hypercorn", "--bind", f"{HOST}:0", "--workers", "0"],
 }
 # What each server logs once it listens; port 0 makes each print the real port (hypercorn logs getsockname()).
@@ -131,7 +129,8 @@ def run_server(
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             start_new_session=True,  # its own process group, so teardown reaches its children too
-            preexec_fn=_die_with_parent(),
+            # A SIGKILLed pytest runs no teardown: the kernel then kills the server (it sits in its own session).
+            preexec_fn=die_with_parent(signal.SIGKILL),
         )
     settings = (env or {}).get("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", ""))
     server = Server(name, app, process, log_path, settings, tls=tls)
@@ -161,39 +160,6 @@ def tls_command(name: str, tls: Tls) -> list[str]:
 def _endpoint_quote(value: str) -> str:
     """A value inside a Twisted endpoint string, where ':' and '=' separate arguments unless escaped."""
     return re.sub(r"([\\:=])", r"\\\1", value)
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """What the child runs before exec so the kernel kills it when the pytest that started it dies.
-
-    A SIGKILLed pytest (OOM killer, `kill -9`) runs no teardown, and the server sits in its own session, so
-    without this it would outlive the env. Linux only (prctl); the signal fires when the starting thread ends,
-    and probes start servers from pytest's main thread.
-    """
-    if sys.platform != "linux":
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up now: the child must not import or allocate
-    parent = os.getpid()
-
-    def arm() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return arm
-
-
-def stop(process: subprocess.Popen[bytes], signal_number: int = signal.SIGTERM) -> None:
-    """Signal the server's process group (SIGTERM unless told), then SIGKILL it if it lingers."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal_number)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _wait_until_ready(server: Server, started: float, timeout: float) -> None:

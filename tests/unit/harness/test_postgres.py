@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from harness import postgres
+from harness.evidence import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +62,38 @@ def test_a_server_that_exits_early_reports_its_log(bin_dir):
             postgres.start(fake, timeout=10)
     finally:
         shutil.rmtree(fake)
+
+
+KILLED_OWNER = """
+import sys, time
+from pathlib import Path
+from harness import postgres
+server = postgres.start(Path(sys.argv[1]))
+print(server.process.pid, server.socket_dir, flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_killed_owner_leaves_no_server_and_no_folder(bin_dir):
+    # SIGKILL runs no teardown (the OOM killer, `kill -9`, tox escalating): the kernel and a watchdog must do it.
+    command = [sys.executable, "-c", KILLED_OWNER, str(bin_dir)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as owner:
+        try:
+            pid, folder = owner.stdout.readline().split()
+        finally:
+            owner.kill()
+    deadline = time.monotonic() + 15
+    while (_alive(int(pid)) or Path(folder).exists()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(int(pid)), "postgres outlived the process that started it"
+    assert not Path(folder).exists(), f"{folder} outlived the process that started it"
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting for init to reap it has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
