@@ -3,7 +3,12 @@
 Load it with `-p harness.recorder` (tox.ini does). A probe test takes the `probe` fixture
 and calls `probe.record(verdict)`. A test that fails before recording becomes `not-run` with the
 reason, never `absent`. The file is rewritten atomically after every probe, so an env killed
-half-way still leaves the rows it completed (with `"complete": false`).
+half-way still leaves the rows it completed (with `"complete": false`). The file is complete only when every
+probe pytest collected recorded its row.
+
+A partial run (`-k`, `--deselect`, or only some files or tests named) updates only the cells it ran: the other
+rows of the env's earlier file stay, each with `"earlier": {"started", "versions"}` of the run that recorded
+it, so nothing is erased and the report can tell an old verdict from a new one.
 """
 
 from __future__ import annotations
@@ -72,15 +77,46 @@ class Recorder:
         self.clock = time.monotonic()
         self.versions = versions()
         self.rows: list[dict[str, Any]] = []
+        # The probe tests collected to run (node ids), and those that recorded a row.
+        self.expected: set[str] | None = None
+        self.recorded: set[str] = set()
+        self.partial = False
+        self.deselected = False
+        # Rows of an earlier run kept by a partial run, and whether that run's file was complete.
+        self.kept: list[dict[str, Any]] = []
+        self.earlier_complete = False
         self.phases = {"setup": 0.0, "call": 0.0, "teardown": 0.0}
         self.first_probe: float | None = None
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, nodeid: str, row: dict[str, Any]) -> None:
         self.rows.append(row)
+        self.recorded.add(nodeid)
         self.write(complete=False)
+
+    def collected(self, items: list[pytest.Item], args: list[str]) -> None:
+        """Note which probes this session runs; a partial session keeps the earlier file's other rows."""
+        probes = [item for item in items if probe_id(item) is not None]
+        self.expected = {item.nodeid for item in probes}
+        # A run is partial when something was deselected (-k, -m, --deselect) or no folder was given, only files
+        # or test ids: it then did not ask for every probe.
+        self.partial = self.deselected or not any(os.path.isdir(arg.split("::")[0]) for arg in args)
+        if self.partial:
+            ran = {(probe_id(item), server_of(item)) for item in probes}
+            self.kept, self.earlier_complete = _earlier_rows(self.path, self.env, ran)
+            self.write(complete=False)
+
+    def finished(self, exitstatus: int) -> bool:
+        """Whether the session ran all it collected, each probe recorded its row, and (if partial) nothing is missing.
+
+        pytest's exit status alone is not enough: a second Ctrl-C while pytest reports the first leaves it "OK".
+        """
+        ran_all = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+        recorded_all = self.expected is not None and self.expected <= self.recorded
+        return ran_all and recorded_all and (self.earlier_complete or not self.partial)
 
     def write(self, complete: bool) -> None:
         django = self.versions.get("django") or ""
+        partial = {"partial": True} if self.partial else {}
         write_atomically(
             self.path,
             {
@@ -91,7 +127,8 @@ class Recorder:
                 "started": self.started.isoformat(timespec="seconds"),
                 "duration": round(time.monotonic() - self.clock, 3),
                 "complete": complete,
-                "probes": self.rows,
+                **partial,
+                "probes": self.rows + self.kept,
                 "timings": self.timings(),
             },
         )
@@ -109,6 +146,28 @@ class Recorder:
             for server in STARTED
         ]
         return {"session_startup": startup, "servers": servers, **{k: round(v, 3) for k, v in self.phases.items()}}
+
+
+def _earlier_rows(path: Path, env: str, ran: set[tuple[str | None, str | None]]) -> tuple[list[dict[str, Any]], bool]:
+    """The rows of the env's earlier file that this run does not replace, and whether that file was complete.
+
+    Each kept row says which run recorded it (`earlier`); a file of another env or schema, or one that does not
+    parse, gives nothing to keep (the report then shows those cells as not-run).
+    """
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [], False
+    if not isinstance(earlier, dict) or earlier.get("schema") != SCHEMA_VERSION or earlier.get("env") != env:
+        return [], False
+    rows = earlier.get("probes")
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        return [], False
+    run = {"started": earlier.get("started"), "versions": earlier.get("versions")}
+    kept = [
+        {**row, "earlier": row.get("earlier", run)} for row in rows if (row.get("id"), row.get("server")) not in ran
+    ]
+    return kept, earlier.get("complete") is True
 
 
 _RECORDER = pytest.StashKey[Recorder]()
@@ -146,6 +205,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_RECORDER] = Recorder(Path(path), os.environ.get("PROBE_ENV", "local"))
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        recorder = items[0].config.stash.get(_RECORDER, None)
+        if recorder is not None:
+            recorder.deselected = True
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    recorder = session.config.stash.get(_RECORDER, None)
+    if recorder is not None:
+        recorder.collected(session.items, session.config.args)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
@@ -169,7 +241,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         report.outcome = "failed"
         report.longrepr = f"{item.nodeid}: probe {identifier!r} ended without calling probe.record(...)"
     if recorder is not None:
-        recorder.add(_row(item, identifier, verdict, report.duration, recorder.env))
+        recorder.add(item.nodeid, _row(item, identifier, verdict, report.duration, recorder.env))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -177,7 +249,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if recorder is not None:
         # Only a session that ran all it collected is complete. An interrupt, or an internal error (as when tox
         # is killed and pytest's output pipe breaks under it), leaves the probes it did not reach to be not-run.
-        recorder.write(complete=exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED))
+        recorder.write(complete=recorder.finished(exitstatus))
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -136,3 +136,64 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
         write_atomically(path, {"bad": object()})
     assert json.loads(path.read_text()) == {"ok": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["dj99.json"]
+
+
+def _run_probes(pytester, monkeypatch, *args: str):
+    """Run PROBES with the recorder into results/dj99.json; return pytest's outcome and the file's data."""
+    results = pytester.path / "results" / "dj99.json"
+    monkeypatch.setenv("PROBE_RESULTS", str(results))
+    monkeypatch.setenv("PROBE_ENV", "dj99")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_probes=PROBES)
+    outcome = pytester.runpytest_subprocess(
+        "-p", "harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)", *args
+    )
+    return outcome, json.loads(results.read_text())
+
+
+def test_a_second_interrupt_while_pytest_handles_the_first_is_not_complete(pytester, monkeypatch):
+    # Ctrl-C reaches pytest twice (the terminal's SIGINT to the group, then tox's): the second lands while pytest
+    # reports the first, so pytest never sets its exit status and calls sessionfinish with "OK".
+    pytester.makeconftest(
+        "import pytest\n"
+        "def pytest_runtest_call(item):\n"
+        "    if 'crashes' in item.name:\n"
+        "        raise KeyboardInterrupt\n"
+        "def pytest_keyboard_interrupt(excinfo):\n"
+        "    raise KeyboardInterrupt\n"
+    )
+    _, data = _run_probes(pytester, monkeypatch)
+    assert [row["id"] for row in data["probes"]] == ["views.recorded", "views.recorded"]
+    assert data["complete"] is False
+
+
+def test_a_partial_rerun_updates_its_cells_and_keeps_the_others(pytester, monkeypatch):
+    _, full = _run_probes(pytester, monkeypatch)
+    assert full["complete"] is True
+    before = {(row["id"], row["server"]): row for row in full["probes"]}
+    outcome, rerun = _run_probes(pytester, monkeypatch, "-k", "test_recorded and daphne")
+    assert outcome.ret == 0
+    after = {(row["id"], row["server"]): row for row in rerun["probes"]}
+    assert set(after) == set(before)  # nothing erased
+    assert after[("views.recorded", "daphne")].get("earlier") is None  # ran now
+    kept = after[("views.recorded", "uvicorn")]
+    assert kept["earlier"] == {"started": full["started"], "versions": full["versions"]}
+    assert {key: value for key, value in kept.items() if key != "earlier"} == before[("views.recorded", "uvicorn")]
+    assert rerun["complete"] is True  # every cell has a row: the earlier full run's or this one's
+    assert rerun["partial"] is True
+
+
+def test_a_partial_run_without_an_earlier_file_is_incomplete(pytester, monkeypatch):
+    _, data = _run_probes(pytester, monkeypatch, "-k", "test_recorded")
+    assert [row["id"] for row in data["probes"]] == ["views.recorded", "views.recorded"]
+    assert data["complete"] is False
+    assert data["partial"] is True
+
+
+def test_a_partial_run_keeps_nothing_from_another_envs_file(pytester, monkeypatch):
+    results = pytester.path / "results" / "dj99.json"
+    results.parent.mkdir()
+    results.write_text(json.dumps({"schema": 1, "env": "dj42", "complete": True, "probes": [{"id": "x.y"}]}))
+    _, data = _run_probes(pytester, monkeypatch, "-k", "test_recorded")
+    assert {row["id"] for row in data["probes"]} == {"views.recorded"}
+    assert data["complete"] is False
