@@ -1,8 +1,9 @@
 """Call a set of named async APIs in one event loop and observe each: found or not, what it raised, where it worked.
 
 A probe lists `Api(name, owner, use)` entries; `observe` looks each dotted name up on its owner and, when found, awaits
-`use(found)` while harness/work.py notes the threads of the work. The rule in harness/rules/apis.py turns the
-observation into a verdict.
+`use(found)` while harness/work.py notes the threads of the work (and the delay injected into it) and a
+harness/stall.py meter on the same loop measures how long the call stalled the loop. The rule in
+harness/rules/apis.py turns the observation into a verdict.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any
 
 from harness.evidence import describe
 from harness.rules.apis import ApiCall, ApiObservation
+from harness.stall import StallMeter
 from harness.work import WORK
+
+NOISE_WINDOW = 0.1  # seconds of idle loop over which each probe measures the stall meter's own noise
 
 
 @dataclass(frozen=True)
@@ -35,12 +39,21 @@ def lookup(owner: Any, dotted: str) -> Any | None:
     return owner
 
 
-def observe(apis: Sequence[Api], context: Mapping[str, Any] | None = None) -> ApiObservation:
-    """Call every found API in order inside a fresh event loop (asyncio.run), noting the loop's thread."""
+def observe(apis: Sequence[Api], context: Mapping[str, Any] | None = None, delay: float = 0.0) -> ApiObservation:
+    """Call every found API in order inside a fresh event loop (asyncio.run), noting the loop's thread and, with a
+    stall meter on that loop, its idle noise first and then its longest stall during each call.
+
+    `delay`: the seconds the probe injects into each I/O operation (harness/delays.py, harness/work.py sql_work), or
+    0 when it injects none; the rule's stall threshold depends on it.
+    """
 
     async def call_all() -> ApiObservation:
-        calls = [await _call(api) for api in apis]
-        return ApiObservation(threading.get_ident(), tuple(calls), dict(context or {}))
+        async with StallMeter() as meter:
+            noise = await meter.idle_noise(NOISE_WINDOW)
+            calls = [await _call(api, meter) for api in apis]
+        return ApiObservation(
+            threading.get_ident(), tuple(calls), dict(context or {}), noise_ms=noise, delay_ms=round(delay * 1000, 3)
+        )
 
     return asyncio.run(call_all())
 
@@ -54,16 +67,17 @@ def run(coroutine: Callable[[], Awaitable[Any]]) -> tuple[Any, int]:
     return asyncio.run(main())
 
 
-async def _call(api: Api) -> ApiCall:
+async def _call(api: Api, meter: StallMeter) -> ApiCall:
     found = lookup(api.owner, api.name)
     if found is None:
         return ApiCall(api.name, found=False)
-    mark = WORK.mark()
+    mark, started = WORK.mark(), meter.mark()
+    error = None
     try:
         await api.use(found)
     except Exception as exc:  # what a found API raises is the observation (broken), not a probe crash
-        return ApiCall(api.name, True, describe(exc), WORK.since(mark))
-    return ApiCall(api.name, True, None, WORK.since(mark))
+        error = describe(exc)
+    return ApiCall(api.name, True, error, WORK.since(mark), meter.since(started), WORK.delayed_ms_since(mark))
 
 
 def expect(condition: bool, message: str) -> None:

@@ -6,6 +6,7 @@ Probes compare these thread idents with the event loop's thread (harness/rules/a
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,19 +18,30 @@ from django.db.backends.utils import CursorWrapper
 
 
 class WorkLog:
-    """Thread idents of pieces of work, in the order they happened, from any thread."""
+    """Thread idents of pieces of work, in the order they happened, from any thread, and the delays injected into
+    them (harness/delays.py slows I/O down on purpose so that I/O on the event loop shows up as a loop stall)."""
 
     def __init__(self) -> None:
-        self.threads: list[int] = []  # list.append is atomic, so worker threads may note concurrently
+        # list.append is atomic, so worker threads may note concurrently
+        self.threads: list[int] = []
+        self.delays: list[float] = []  # seconds, one entry per delayed operation
 
     def note(self, ident: int | None = None) -> None:
         self.threads.append(threading.get_ident() if ident is None else ident)
 
-    def mark(self) -> int:
-        return len(self.threads)
+    def delayed(self, seconds: float) -> None:
+        """Note that an operation was delayed by `seconds` (on whichever thread, or a proxy's)."""
+        self.delays.append(seconds)
 
-    def since(self, mark: int) -> tuple[int, ...]:
-        return tuple(self.threads[mark:])
+    def mark(self) -> tuple[int, int]:
+        return len(self.threads), len(self.delays)
+
+    def since(self, mark: tuple[int, int]) -> tuple[int, ...]:
+        return tuple(self.threads[mark[0] :])
+
+    def delayed_ms_since(self, mark: tuple[int, int]) -> float:
+        """The delay injected since `mark`, in ms."""
+        return round(sum(self.delays[mark[1] :]) * 1000, 3)
 
 
 WORK = WorkLog()
@@ -42,8 +54,9 @@ def note_work() -> str:
 
 
 @contextmanager
-def sql_work() -> Iterator[None]:
-    """Note the thread of every SQL statement, whichever thread's connection runs it.
+def sql_work(delay: float = 0.0) -> Iterator[None]:
+    """Note the thread of every SQL statement, whichever thread's connection runs it; with `delay` (seconds), sleep
+    that long in each statement first, on the thread that runs it, as a slow database server would make it wait.
 
     django.db.connections is per thread, so `connection.execute_wrapper()` on the probe's connection would miss the
     queries that sync_to_async runs in a worker thread on that thread's own connection. Every cursor of every backend
@@ -53,6 +66,9 @@ def sql_work() -> Iterator[None]:
 
     def noting(self: CursorWrapper, *args: Any, **kwargs: Any) -> Any:
         WORK.note()
+        if delay:
+            time.sleep(delay)
+            WORK.delayed(delay)
         return original(self, *args, **kwargs)
 
     with mock.patch.object(CursorWrapper, "_execute_with_wrappers", noting):

@@ -1,8 +1,27 @@
-"""Verdict rules for in-process async APIs: which exist, did they work, and on which thread did their work run.
+"""Verdict rules for in-process async APIs: which exist, did they work, on which thread did their work run, and did
+they stall the event loop.
 
 A probe names a set of async APIs (`QuerySet.aget`, `cache.aset`, ...), calls each one that exists inside one event
-loop, and notes the thread of every piece of real work it can see (an SQL statement, a cache lock, a view body).
-No rule looks at a version number. Each is unit-tested in every direction in tests/unit/harness/rules/test_apis.py.
+loop, notes the thread of every piece of real work it can see (an SQL statement, a cache lock, a file open) and, with
+harness/stall.py, the loop's longest stall during each call. Where a probe slows its I/O down on purpose (an SQL
+statement, a file open or a cache round trip that sleeps `delay_ms`), a call that does that I/O on the loop stalls it
+by about the delay; one that hands it to a thread does not.
+
+Each API gets its own state, and the probe's verdict is the worst of them (`API_STATES`, worst first):
+- absent: the API is not there (it counts only when no API is: then the probe is absent);
+- broken: it raised;
+- blocking: its work ran on the loop thread AND the loop stalled for more than `threshold_ms` during the call;
+- undecided: the loop stalled past the threshold though none of its observed work ran on the loop (all off it, or
+  none seen: something the probe cannot see blocked it), or its work ran on the loop while the meter's own idle
+  noise was too high to tell a stall (NOISE_FACTOR x noise >= threshold);
+- threaded: some of its work ran off the loop thread and the loop did not stall;
+- native: all its work ran on the loop thread and the loop did not stall;
+- unobserved: it ran, but did no work the probe could see (it decides nothing unless no API did observable work).
+The threshold is max(STALL_FLOOR_MS, DELAY_FRACTION x delay_ms): 50 ms, or half the injected delay, whichever is
+larger. A call that does one delayed operation on the loop stalls it by the whole delay, twice the threshold; the
+meter's noise (a few ms here, tens under load) stays far below it. So no API whose work stalled the loop ever makes
+a probe threaded. No rule looks at a version number. Each is unit-tested in every direction, at the threshold's
+margins, in tests/unit/harness/rules/test_apis.py.
 """
 
 from __future__ import annotations
@@ -14,70 +33,132 @@ from typing import Any
 from harness.states import State, Verdict
 
 GUARD = "SynchronousOnlyOperation"
+STALL_FLOOR_MS = 50.0  # a stall this long is far above the meter's noise and the first one a user would notice
+DELAY_FRACTION = 0.5  # with an injected delay, a stall of half of it means the delayed I/O ran on the loop
+NOISE_FACTOR = 2.0  # the threshold must be at least twice the meter's idle noise for a stall to be trusted
+
+MISSING, UNOBSERVED = "absent", "unobserved"
+# Per-API states, worst first: the probe's state is the first one any of its APIs has (absent and unobserved only
+# when every API is).
+API_STATES = (
+    State.BROKEN.value,
+    State.BLOCKING.value,
+    State.UNDECIDED.value,
+    State.THREADED.value,
+    State.NATIVE.value,
+    UNOBSERVED,
+    MISSING,
+)
 
 
 @dataclass(frozen=True)
 class ApiCall:
-    """One named API: was it there, what did calling it raise, and which threads did its work."""
+    """One named API: was it there, what did calling it raise, which threads did its work, how long the loop stalled
+    during the call (ms) and how much delay the probe injected into the call's I/O (ms, summed over operations)."""
 
     name: str
     found: bool
     error: str | None = None  # "Type: message" of what the call raised
     work_threads: tuple[int, ...] = ()
+    stall_ms: float = 0.0
+    delayed_ms: float = 0.0
 
 
 @dataclass(frozen=True)
 class ApiObservation:
-    """Every API a probe looked for, in call order, the loop's thread, and other stable facts the probe saw."""
+    """Every API a probe looked for, in call order, the loop's thread, the stall meter's idle noise (ms), the delay
+    injected per I/O operation (ms, 0 for none) and other stable facts the probe saw."""
 
     loop_thread: int
     calls: tuple[ApiCall, ...]
     context: Mapping[str, Any] = field(default_factory=dict)
+    noise_ms: float = 0.0
+    delay_ms: float = 0.0
+
+
+def threshold_ms(delay_ms: float) -> float:
+    """The loop stall (ms) above which work on the loop thread is blocking."""
+    return max(STALL_FLOOR_MS, DELAY_FRACTION * delay_ms)
+
+
+def api_state(call: ApiCall, loop_thread: int, threshold: float, trusted: bool) -> str:
+    """One API's state (see the module docstring); `trusted`: the meter's noise is far enough below the threshold."""
+    if not call.found:
+        return MISSING
+    if call.error is not None:
+        return State.BROKEN.value
+    on_loop = loop_thread in call.work_threads
+    stalled = call.stall_ms > threshold
+    if stalled and on_loop:
+        return State.BLOCKING.value
+    if stalled or (on_loop and not trusted):
+        return State.UNDECIDED.value
+    if not call.work_threads:
+        return UNOBSERVED
+    return State.THREADED.value if any(t != loop_thread for t in call.work_threads) else State.NATIVE.value
 
 
 def async_apis(obs: ApiObservation) -> Verdict:
-    """absent when none of the APIs exists; broken when a found one raised; threaded when any found one did its work
-    off the loop thread; native when every found one that did observable work did it on the loop thread.
+    """The worst state of the probe's APIs (module docstring), each API's own state, thread and stall as evidence.
 
     Partial availability is normal (a release adds `aget` before `afull_clean`): the verdict is about the found APIs,
     and `missing` lists the rest. A found API whose work the probe could not see (`unobserved`) neither proves nor
     disproves anything; when no found API did observable work the verdict is undecided.
     """
+    threshold = threshold_ms(obs.delay_ms)
+    trusted = obs.noise_ms * NOISE_FACTOR < threshold
+    states = {call.name: api_state(call, obs.loop_thread, threshold, trusted) for call in obs.calls}
+    by_state = {state: [name for name, s in states.items() if s == state] for state in API_STATES}
     found = [call for call in obs.calls if call.found]
-    failing = {call.name: call.error for call in found if call.error is not None}
     worked = [call for call in found if call.error is None and call.work_threads]
-    off_loop = [call.name for call in worked if any(t != obs.loop_thread for t in call.work_threads)]
     workers = {t for call in worked for t in call.work_threads if t != obs.loop_thread}
     facts: dict[str, Any] = {
         "found": [call.name for call in found],
-        "missing": [call.name for call in obs.calls if not call.found],
-        "failing": failing,
-        "on_loop_thread": not off_loop if worked else None,
-        "ran_on_loop": [call.name for call in worked if call.name not in off_loop],
-        "ran_off_loop": off_loop,
-        "unobserved": [call.name for call in found if call.error is None and not call.work_threads],
+        "missing": by_state[MISSING],
+        "failing": {call.name: call.error for call in found if call.error is not None},
+        "apis": {call.name: _api_facts(call, states[call.name], obs) for call in found},
+        "stall_threshold_ms": threshold,
+        "delay_ms": obs.delay_ms,
         "worker_threads": len(workers),
         **obs.context,
     }
     measurements = {
         "loop_thread": obs.loop_thread,
         "work_threads": {call.name: sorted(set(call.work_threads)) for call in worked},
+        "stall_ms": {call.name: call.stall_ms for call in found},
+        "noise_ms": obs.noise_ms,
     }
-    if not found:
-        return Verdict(State.ABSENT, f"none of {_names(facts['missing'])} exists", facts, measurements)
-    if failing:
+    worst = next(state for state in API_STATES if by_state[state] or state == MISSING)
+    names = by_state[worst]
+    if worst == MISSING:
+        return Verdict(State.ABSENT, f"none of {_names(names)} exists", facts, measurements)
+    if worst == State.BROKEN.value:
         return Verdict(
-            State.BROKEN, f"{len(failing)} of {len(found)} found APIs raised: {_first(failing)}", facts, measurements
+            State.BROKEN,
+            f"{len(names)} of {len(found)} found APIs raised: {_first(facts['failing'])}",
+            facts,
+            measurements,
         )
-    if off_loop:
-        reason = f"{len(off_loop)} of {len(found)} found APIs did their work off the loop thread: {_names(off_loop)}"
+    if worst == State.BLOCKING.value:
+        stalls = ", ".join(f"{name} {_stall(name, obs)}" for name in names)
+        reason = f"{len(names)} of {len(found)} found APIs stalled the loop past {threshold:g} ms with their work on it: {stalls}"
+        return Verdict(State.BLOCKING, reason, facts, measurements)
+    if worst == State.UNDECIDED.value:
+        reason = (
+            f"the loop stall does not settle {_names(names)}: stalled past {threshold:g} ms with the work off the loop, "
+            f"or idle noise {obs.noise_ms:g} ms too close to the threshold"
+        )
+        return Verdict(State.UNDECIDED, reason, facts, measurements)
+    if worst == UNOBSERVED:
+        return Verdict(State.UNDECIDED, f"none of {_names(names)} did work the probe could see", facts, measurements)
+    if worst == State.THREADED.value:
+        reason = f"{len(names)} of {len(found)} found APIs did their work off the loop thread, without stalling it: {_names(names)}"
         return Verdict(State.THREADED, reason, facts, measurements)
-    if not worked:
-        return Verdict(
-            State.UNDECIDED, f"none of {_names(facts['found'])} did work the probe could see", facts, measurements
-        )
     return Verdict(
-        State.NATIVE, f"all {len(worked)} observed APIs did their work on the loop thread", facts, measurements
+        State.NATIVE,
+        f"all {len(worked)} observed APIs did their work on the loop thread without stalling it past {threshold:g} ms",
+        facts,
+        measurements,
     )
 
 
@@ -108,6 +189,27 @@ def sync_deprecations(warnings: Sequence[str], exercised: Sequence[str]) -> Verd
 
 def _names(names: Sequence[str]) -> str:
     return ", ".join(names)
+
+
+def _api_facts(call: ApiCall, state: str, obs: ApiObservation) -> dict[str, Any]:
+    """One API's stable evidence: its state, where its work ran and, when the probe injects delay, how much."""
+    facts: dict[str, Any] = {"state": state, "thread": _where(call, obs.loop_thread)}
+    if obs.delay_ms:
+        facts["delayed_ms"] = call.delayed_ms
+    return facts
+
+
+def _where(call: ApiCall, loop_thread: int) -> str:
+    """Where an API's observed work ran: "loop", "worker", "loop+worker", or "unseen"."""
+    on = loop_thread in call.work_threads
+    off = any(t != loop_thread for t in call.work_threads)
+    return {(True, False): "loop", (False, True): "worker", (True, True): "loop+worker"}.get((on, off), "unseen")
+
+
+def _stall(name: str, obs: ApiObservation) -> str:
+    call = next(call for call in obs.calls if call.name == name)
+    delayed = f" of {call.delayed_ms:g} ms injected" if call.delayed_ms else ""
+    return f"{call.stall_ms:g} ms{delayed}"
 
 
 def _first(failing: Mapping[str, str | None]) -> str:

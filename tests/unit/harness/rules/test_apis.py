@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from harness.rules.apis import ApiCall, ApiObservation, async_apis, sync_deprecations, sync_guard
+import pytest
+
+from harness.rules.apis import (
+    NOISE_FACTOR,
+    STALL_FLOOR_MS,
+    ApiCall,
+    ApiObservation,
+    api_state,
+    async_apis,
+    sync_deprecations,
+    sync_guard,
+    threshold_ms,
+)
 from harness.states import State
 
 LOOP, WORKER = 1, 2
 GUARD_ERROR = "SynchronousOnlyOperation: You cannot call this from an async context - use a thread or sync_to_async."
 
 
-def observed(*calls: ApiCall) -> ApiObservation:
-    return ApiObservation(LOOP, calls)
+def observed(*calls: ApiCall, noise_ms: float = 3.0, delay_ms: float = 0.0) -> ApiObservation:
+    return ApiObservation(LOOP, calls, noise_ms=noise_ms, delay_ms=delay_ms)
+
+
+def api_states(verdict) -> dict[str, str]:
+    return {name: api["state"] for name, api in verdict.facts["apis"].items()}
 
 
 def test_absent_when_no_api_exists():
@@ -23,8 +39,7 @@ def test_absent_when_no_api_exists():
 def test_native_when_every_found_api_worked_on_the_loop():
     verdict = async_apis(observed(ApiCall("aget", True, work_threads=(LOOP,)), ApiCall("afull_clean", False)))
     assert verdict.state is State.NATIVE
-    assert verdict.facts["ran_on_loop"] == ["aget"]
-    assert verdict.facts["on_loop_thread"] is True
+    assert verdict.facts["apis"] == {"aget": {"state": "native", "thread": "loop"}}
     assert verdict.facts["missing"] == ["afull_clean"]
     assert verdict.facts["worker_threads"] == 0
 
@@ -34,38 +49,148 @@ def test_threaded_when_any_found_api_hopped():
         observed(ApiCall("aget", True, work_threads=(LOOP,)), ApiCall("aset", True, work_threads=(LOOP, WORKER)))
     )
     assert verdict.state is State.THREADED
-    assert verdict.facts["ran_off_loop"] == ["aset"]
-    assert verdict.facts["on_loop_thread"] is False
-    assert verdict.facts["ran_on_loop"] == ["aget"]
+    assert api_states(verdict) == {"aget": "native", "aset": "threaded"}
+    assert verdict.facts["apis"]["aset"]["thread"] == "loop+worker"
     assert verdict.facts["worker_threads"] == 1
     assert verdict.measurements["work_threads"] == {"aget": [LOOP], "aset": [LOOP, WORKER]}
 
 
-def test_broken_when_a_found_api_raised_even_if_others_hopped():
+def test_broken_when_a_found_api_raised_even_if_others_hopped_or_blocked():
     verdict = async_apis(
-        observed(ApiCall("aget", True, work_threads=(WORKER,)), ApiCall("aset", True, error="TypeError: bad"))
+        observed(
+            ApiCall("aget", True, work_threads=(WORKER,)),
+            ApiCall("aset", True, error="TypeError: bad"),
+            ApiCall("aload", True, work_threads=(LOOP,), stall_ms=400.0),
+        )
     )
     assert verdict.state is State.BROKEN
     assert verdict.facts["failing"] == {"aset": "TypeError: bad"}
+    assert api_states(verdict) == {"aget": "threaded", "aset": "broken", "aload": "blocking"}
     assert "aset: TypeError: bad" in verdict.reason
 
 
 def test_undecided_when_no_found_api_did_visible_work():
     verdict = async_apis(observed(ApiCall("aget", True), ApiCall("aset", False)))
     assert verdict.state is State.UNDECIDED
-    assert verdict.facts["unobserved"] == ["aget"]
-    assert verdict.facts["on_loop_thread"] is None
+    assert verdict.facts["apis"] == {"aget": {"state": "unobserved", "thread": "unseen"}}
 
 
 def test_unobserved_apis_do_not_decide_when_others_did_work():
     verdict = async_apis(observed(ApiCall("aget", True, work_threads=(LOOP,)), ApiCall("aset", True)))
     assert verdict.state is State.NATIVE
-    assert verdict.facts["unobserved"] == ["aset"]
+    assert api_states(verdict)["aset"] == "unobserved"
 
 
 def test_context_becomes_facts():
     obs = ApiObservation(LOOP, (ApiCall("asend", True, work_threads=(LOOP,)),), {"sync_receiver_on_loop": False})
     assert async_apis(obs).facts["sync_receiver_on_loop"] is False
+
+
+# The stall threshold: max(50 ms, half the injected delay); samples just below, at and just above it.
+
+
+def test_threshold_is_the_floor_without_delay_and_half_a_long_delay():
+    assert threshold_ms(0.0) == STALL_FLOOR_MS == 50.0
+    assert threshold_ms(60.0) == 50.0
+    assert threshold_ms(100.0) == 50.0
+    assert threshold_ms(300.0) == 150.0
+
+
+@pytest.mark.parametrize(
+    ("stall_ms", "state"),
+    [(49.9, State.NATIVE), (50.0, State.NATIVE), (50.1, State.BLOCKING), (400.0, State.BLOCKING)],
+)
+def test_work_on_the_loop_is_blocking_only_past_the_floor(stall_ms, state):
+    verdict = async_apis(observed(ApiCall("acheck_password", True, work_threads=(LOOP,), stall_ms=stall_ms)))
+    assert verdict.state is state
+    assert verdict.facts["stall_threshold_ms"] == 50.0
+    assert verdict.measurements["stall_ms"] == {"acheck_password": stall_ms}
+
+
+@pytest.mark.parametrize(
+    ("stall_ms", "state"),
+    [(99.9, State.NATIVE), (100.0, State.NATIVE), (100.1, State.BLOCKING), (200.0, State.BLOCKING)],
+)
+def test_with_injected_delay_the_threshold_is_half_the_delay(stall_ms, state):
+    call = ApiCall("aload", True, work_threads=(LOOP,), stall_ms=stall_ms, delayed_ms=200.0)
+    verdict = async_apis(observed(call, delay_ms=200.0))
+    assert verdict.state is state
+    assert verdict.facts["stall_threshold_ms"] == 100.0
+    assert verdict.facts["delay_ms"] == 200.0
+    assert verdict.facts["apis"]["aload"]["delayed_ms"] == 200.0
+
+
+def test_blocking_reason_names_the_stall_next_to_the_injected_delay():
+    call = ApiCall("aload", True, work_threads=(LOOP,), stall_ms=101.5, delayed_ms=100.0)
+    verdict = async_apis(observed(call, delay_ms=100.0))
+    assert verdict.state is State.BLOCKING
+    assert "aload 101.5 ms of 100 ms injected" in verdict.reason
+
+
+def test_a_stalling_api_never_lets_the_probe_be_threaded():
+    verdict = async_apis(
+        observed(
+            ApiCall("aget", True, work_threads=(WORKER,), stall_ms=1.0),
+            ApiCall("aset", True, work_threads=(LOOP, WORKER), stall_ms=120.0),
+        )
+    )
+    assert verdict.state is State.BLOCKING
+    assert api_states(verdict) == {"aget": "threaded", "aset": "blocking"}
+    assert verdict.facts["apis"]["aset"]["thread"] == "loop+worker"
+
+
+@pytest.mark.parametrize(
+    ("stall_ms", "state"), [(49.9, State.THREADED), (50.0, State.THREADED), (50.1, State.UNDECIDED)]
+)
+def test_a_stall_with_all_work_off_the_loop_is_undecided_not_threaded(stall_ms, state):
+    verdict = async_apis(observed(ApiCall("aget", True, work_threads=(WORKER,), stall_ms=stall_ms)))
+    assert verdict.state is state
+
+
+def test_a_stall_without_visible_work_is_undecided_even_beside_a_threaded_api():
+    verdict = async_apis(
+        observed(ApiCall("aget", True, work_threads=(WORKER,)), ApiCall("aexists", True, stall_ms=90.0))
+    )
+    assert verdict.state is State.UNDECIDED
+    assert api_states(verdict) == {"aget": "threaded", "aexists": "undecided"}
+
+
+def test_blocking_outranks_undecided():
+    verdict = async_apis(
+        observed(
+            ApiCall("aget", True, work_threads=(WORKER,), stall_ms=90.0), ApiCall("aset", True, None, (LOOP,), 90.0)
+        )
+    )
+    assert verdict.state is State.BLOCKING
+
+
+# The meter's own noise: the threshold must be more than NOISE_FACTOR times it for work on the loop to be judged.
+
+
+@pytest.mark.parametrize(
+    ("noise_ms", "state"), [(24.9, State.NATIVE), (25.0, State.UNDECIDED), (25.1, State.UNDECIDED)]
+)
+def test_work_on_the_loop_is_undecided_when_the_meter_is_too_noisy(noise_ms, state):
+    assert NOISE_FACTOR == 2.0
+    verdict = async_apis(observed(ApiCall("aget", True, work_threads=(LOOP,), stall_ms=5.0), noise_ms=noise_ms))
+    assert verdict.state is state
+    assert verdict.measurements["noise_ms"] == noise_ms
+
+
+def test_noise_does_not_hide_a_stall_or_a_thread_hop():
+    loud = 40.0
+    assert async_apis(observed(ApiCall("a", True, work_threads=(LOOP,), stall_ms=300.0), noise_ms=loud)).state is (
+        State.BLOCKING
+    )
+    assert async_apis(observed(ApiCall("a", True, work_threads=(WORKER,), stall_ms=5.0), noise_ms=loud)).state is (
+        State.THREADED
+    )
+
+
+def test_api_state_per_call():
+    assert api_state(ApiCall("a", False), LOOP, 50.0, True) == "absent"
+    assert api_state(ApiCall("a", True, "ValueError: x", (LOOP,), 900.0), LOOP, 50.0, True) == "broken"
+    assert api_state(ApiCall("a", True, None, (), 1.0), LOOP, 50.0, True) == "unobserved"
 
 
 def test_sync_guard_native_when_it_raises():
