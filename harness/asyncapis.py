@@ -1,7 +1,7 @@
 """Call a set of named async APIs in one event loop and observe each: found or not, what it raised, where it worked.
 
 A probe lists `Api(name, owner, use)` entries; `observe` looks each dotted name up on its owner and, when found, awaits
-`use(found)` while harness/work.py notes the threads of the work (and the delay injected into it) and a
+`use(found)` while harness/worklog.py notes the threads of the work (and the delay injected into it) and a
 harness/stall.py meter on the same loop measures how long the call stalled the loop. The rule in
 harness/rules/apis.py turns the observation into a verdict.
 """
@@ -17,7 +17,7 @@ from typing import Any
 from harness.evidence import describe
 from harness.rules.apis import ApiCall, ApiObservation
 from harness.stall import StallMeter
-from harness.work import WORK
+from harness.worklog import WORK
 
 NOISE_WINDOW = 0.1  # seconds of idle loop over which each probe measures the stall meter's own noise
 

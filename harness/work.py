@@ -1,11 +1,11 @@
-"""Note which thread did a probe's real work: SQL statements, cache lock holds, template lookups, sent mail.
+"""Note which thread did a probe's real work in Django: SQL statements, cache lock holds, template lookups, sent mail.
 
-Probes compare these thread idents with the event loop's thread (harness/rules/apis.py decides).
+The notes go to harness/worklog.py's WORK log; probes compare these thread idents with the event loop's thread
+(harness/rules/apis.py decides).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,35 +16,7 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.mail.backends import locmem
 from django.db.backends.utils import CursorWrapper
 
-
-class WorkLog:
-    """Thread idents of pieces of work, in the order they happened, from any thread, and the delays injected into
-    them (harness/delays.py slows I/O down on purpose so that I/O on the event loop shows up as a loop stall)."""
-
-    def __init__(self) -> None:
-        # list.append is atomic, so worker threads may note concurrently
-        self.threads: list[int] = []
-        self.delays: list[float] = []  # seconds, one entry per delayed operation
-
-    def note(self, ident: int | None = None) -> None:
-        self.threads.append(threading.get_ident() if ident is None else ident)
-
-    def delayed(self, seconds: float) -> None:
-        """Note that an operation was delayed by `seconds` (on whichever thread, or a proxy's)."""
-        self.delays.append(seconds)
-
-    def mark(self) -> tuple[int, int]:
-        return len(self.threads), len(self.delays)
-
-    def since(self, mark: tuple[int, int]) -> tuple[int, ...]:
-        return tuple(self.threads[mark[0] :])
-
-    def delayed_ms_since(self, mark: tuple[int, int]) -> float:
-        """The delay injected since `mark`, in ms."""
-        return round(sum(self.delays[mark[1] :]) * 1000, 3)
-
-
-WORK = WorkLog()
+from harness.worklog import WORK
 
 
 def note_work() -> str:

@@ -14,7 +14,7 @@ from django.dispatch import Signal
 
 from harness.asyncapis import Api, observe
 from harness.rules import apis as rules
-from harness.work import WORK
+from harness.worklog import WORK
 
 
 @pytest.mark.probe("signals.async")

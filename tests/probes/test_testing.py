@@ -12,7 +12,7 @@ import pytest
 
 from harness.asyncapis import Api, expect, observe
 from harness.rules import apis as rules
-from harness.work import WORK
+from harness.worklog import WORK
 from tests.probes.async_urls import thread_view
 
 
