@@ -6,7 +6,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_PATH = ROOT / "matrix.yaml"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "matrix.schema.json"
+# The as-shipped env of release djXY is djXY-shipped.
+SHIPPED_SUFFIX = "-shipped"
 # The servers tests/probes/conftest.py runs every `servers: true` probe under (a test keeps them equal).
 SERVERS = ("uvicorn", "daphne")
 
@@ -25,7 +27,27 @@ class MatrixError(Exception):
 
 
 @dataclass(frozen=True)
+class Shipped:
+    """A release as it shipped: X.Y.0 on `python`, its stack resolved as of `cutoff` (uv's --exclude-newer).
+
+    `cutoffs` are per-package exceptions (a package of that day that cannot install here), `observers_cutoff` the
+    cut-off of the observer tooling (None: their newest versions that fit), `overrides` replace every requirement
+    on a package (uv's --override), and `without` names packages the env leaves out, with the reason.
+    """
+
+    django: str
+    python: str
+    cutoff: dt.date
+    cutoffs: dict[str, dt.date] = field(default_factory=dict)
+    observers_cutoff: dt.date | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    without: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Release:
+    """One feature release. Its own fields are the latest install (newest patch, today's pins); `shipped` the other."""
+
     version: str
     django: str
     released: dt.date
@@ -33,11 +55,18 @@ class Release:
     lts: bool
     python: str
     pins: dict[str, str]
+    shipped: Shipped | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> str:
-        """The tox env name: "5.2" -> "dj52"."""
+        """The tox env name of the latest install: "5.2" -> "dj52"."""
         return "dj" + self.version.replace(".", "")
+
+    @property
+    def shipped_env(self) -> str:
+        """The tox env name of the as-shipped install: "5.2" -> "dj52-shipped"."""
+        return self.env + SHIPPED_SUFFIX
 
     @property
     def requirements(self) -> dict[str, str]:
@@ -97,6 +126,9 @@ class Matrix:
     tools_pins: dict[str, str]
     probes: tuple[Probe, ...]
     roadmap: tuple[RoadmapItem, ...] = ()
+    # package names: the stack under test, and the observers (test runner, probe clients) that may be newer
+    stack: tuple[str, ...] = ()
+    observers: tuple[str, ...] = ()
 
     def release(self, version: str) -> Release:
         for release in self.releases:
@@ -231,6 +263,8 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
             lts=r["lts"],
             python=r["python"],
             pins={**shared, **r["pins"]},
+            shipped=_shipped(r["shipped"], dt.date.fromisoformat(r["released"])),
+            overrides=dict(r.get("overrides", {})),
         )
         for r in data["releases"]
     )
@@ -248,7 +282,30 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
         )
         for item in data.get("roadmap", [])
     )
-    return Matrix(path, releases, data["tools"]["python"], dict(data["tools"]["pins"]), probes, roadmap)
+    packages = data["packages"]
+    return Matrix(
+        path,
+        releases,
+        data["tools"]["python"],
+        dict(data["tools"]["pins"]),
+        probes,
+        roadmap,
+        stack=tuple(packages["stack"]),
+        observers=tuple(packages["observers"]),
+    )
+
+
+def _shipped(data: dict[str, Any], released: dt.date) -> Shipped:
+    observers = data.get("observers_cutoff")
+    return Shipped(
+        django=data["django"],
+        python=data["python"],
+        cutoff=dt.date.fromisoformat(data.get("cutoff", str(released))),
+        cutoffs={name: dt.date.fromisoformat(day) for name, day in data.get("cutoffs", {}).items()},
+        observers_cutoff=dt.date.fromisoformat(observers) if observers else None,
+        overrides=dict(data.get("overrides", {})),
+        without=dict(data.get("without", {})),
+    )
 
 
 def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
@@ -268,6 +325,12 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
                 ["releases", index, "django"],
                 f"Django {release.django} is not a {release.version} release. Fix: pin a {release.version}.N release or correct `version`.",
             )
+        shipped = release.shipped
+        if shipped is not None and not shipped.django.startswith(release.version + "."):
+            raise fail(
+                ["releases", index, "shipped", "django"],
+                f"Django {shipped.django} is not the first {release.version} release. Fix: write {release.version}.0.",
+            )
         if release.end_of_support <= release.released:
             raise fail(
                 ["releases", index, "end_of_support"], "ends before the release date. Fix: swap or correct the dates."
@@ -275,12 +338,29 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
     versions = [tuple(int(p) for p in r.version.split(".")) for r in matrix.releases]
     if versions != sorted(versions):
         raise fail(["releases"], "releases are not in ascending version order. Fix: sort them oldest first.")
+    _check_packages(matrix, fail)
     ids: set[str] = set()
     for index, probe in enumerate(matrix.probes):
         if probe.id in ids:
             raise fail(["probes", index, "id"], f"duplicate probe id {probe.id!r}. Fix: give each probe one entry.")
         ids.add(probe.id)
     _check_roadmap(matrix, fail)
+
+
+def _check_packages(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]) -> None:
+    """Every pinned package is either stack under test or an observer, never both: the shipped axis needs to know."""
+    both = set(matrix.stack) & set(matrix.observers)
+    if both:
+        raise fail(["packages"], f"{sorted(both)} listed as both stack and observers. Fix: keep each in one list.")
+    known = {*matrix.stack, *matrix.observers}
+    for index, release in enumerate(matrix.releases):
+        for name in release.requirements:
+            if name not in known:
+                raise fail(
+                    ["releases", index, "pins"],
+                    f"{name!r} is neither under `packages: stack:` nor `packages: observers:`. Fix: add it to the "
+                    "stack (resolved as of the release day on the shipped axis) or to the observers.",
+                )
 
 
 def _check_roadmap(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]) -> None:

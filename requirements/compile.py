@@ -1,54 +1,195 @@
-"""Regenerate every requirements/*.txt lock file from the pins in matrix.yaml (`tox -e compile`)."""
+"""Regenerate the requirements/*.txt lock files from matrix.yaml (`tox -e compile`).
+
+    python requirements/compile.py                  every lock file
+    python requirements/compile.py dj30 dj30-shipped only these envs (`tools` for the tool envs)
+
+A latest env (djXY) locks the release's pins. An as-shipped env (djXY-shipped) is resolved in two steps so that
+only the observers may be newer than the release day: first the stack under test alone, with uv's resolver cut-off
+at the release date (`--exclude-newer`, per-package `--exclude-newer-package`); then the stack plus the observers,
+the stack held at exactly what the first step chose (`--constraint`).
+"""
 
 from __future__ import annotations
 
+import argparse
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from report.matrix import MATRIX_PATH, load_matrix  # noqa: E402
+from report.matrix import MATRIX_PATH, Matrix, Release, Shipped, load_matrix  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # Extras that a pin needs to be useful: daphne serves TLS-less HTTP but imports twisted's TLS bits.
 EXTRAS = {"twisted": "twisted[tls,http2]"}
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("envs", nargs="*", help="the envs to compile (default: all), like dj30 dj30-shipped tools")
+    args = parser.parse_args(argv)
     uv = shutil.which("uv")
     if uv is None:
         print("compile.py: `uv` is not on PATH. Fix: `pip install uv` or run `tox -e compile`.", file=sys.stderr)
         return 2
     matrix = load_matrix(MATRIX_PATH)
-    targets = {release.env: (release.python, release.requirements) for release in matrix.releases}
-    targets["tools"] = (matrix.tools_python, matrix.tools_pins)
-    for name, (python, pins) in targets.items():
-        _compile(uv, HERE / f"{name}.txt", python, pins)
+    known = envs(matrix)
+    unknown = [env for env in args.envs if env not in known]
+    if unknown:
+        print(f"compile.py: unknown env {', '.join(unknown)}. Fix: use one of {', '.join(known)}.", file=sys.stderr)
+        return 2
+    for env in args.envs or known:
+        compile_env(uv, matrix, env, HERE / f"{env}.txt")
     return 0
 
 
-def _compile(uv: str, output: Path, python: str, pins: dict[str, str]) -> None:
-    lines = [f"{EXTRAS.get(name, name)}=={version}" for name, version in sorted(pins.items())]
-    # Resolving with the real interpreter keeps markers such as Requires-Python exact.
-    command = [
-        uv,
-        "pip",
-        "compile",
-        "--quiet",
-        "--generate-hashes",
-        "--no-header",
-        "--python",
-        f"python{python}",
-        "--python-preference",
-        "only-system",
-        "-",
-        "-o",
-        str(output),
+def envs(matrix: Matrix) -> list[str]:
+    """Every env with a lock file: per release its latest and its as-shipped env, then `tools`."""
+    names = []
+    for release in matrix.releases:
+        names.append(release.env)
+        if release.shipped is not None:
+            names.append(release.shipped_env)
+    return [*names, "tools"]
+
+
+def compile_env(uv: str, matrix: Matrix, env: str, output: Path) -> None:
+    """Write `output`, the hash-pinned lock file of `env`."""
+    if env == "tools":
+        _compile(uv, output, matrix.tools_python, requirement_lines(matrix.tools_pins))
+        return
+    release = next(r for r in matrix.releases if env in (r.env, r.shipped_env))
+    if env == release.env:
+        _compile(uv, output, release.python, requirement_lines(release.requirements), overrides=release.overrides)
+        return
+    assert release.shipped is not None
+    compile_shipped(uv, matrix, release, output)
+
+
+def compile_shipped(uv: str, matrix: Matrix, release: Release, output: Path) -> None:
+    """The as-shipped lock file: the stack as of the release day, then the observers around it."""
+    shipped = release.shipped
+    assert shipped is not None
+    stack, observers = shipped_inputs(matrix, release)
+    with tempfile.TemporaryDirectory() as scratch:
+        resolved = Path(scratch) / "stack.txt"
+        _compile(
+            uv,
+            resolved,
+            shipped.python,
+            stack,
+            extra=cutoff_arguments(shipped),
+            overrides=shipped.overrides,
+            hashes=False,
+        )
+        constraints = Path(scratch) / "constraints.txt"
+        constraints.write_text("\n".join(pinned(resolved.read_text(encoding="utf-8"))) + "\n", encoding="utf-8")
+        observer_cutoff = ["--exclude-newer", str(shipped.observers_cutoff)] if shipped.observers_cutoff else []
+        # uv keeps the pins of an existing output file; the shipped axis must be resolved afresh every time.
+        output.unlink(missing_ok=True)
+        _compile(
+            uv,
+            output,
+            shipped.python,
+            [*stack, *observers],
+            extra=["--constraint", str(constraints), *observer_cutoff],
+            overrides=shipped.overrides,
+            note=shipped_note(release),
+        )
+
+
+def shipped_inputs(matrix: Matrix, release: Release) -> tuple[list[str], list[str]]:
+    """The requirement lines of an as-shipped env: (stack under test, observers).
+
+    The same packages as the latest env, unpinned (the resolver cut-off chooses), with Django at X.Y.0;
+    `without` leaves packages out.
+    """
+    shipped = release.shipped
+    assert shipped is not None
+    names = [name for name in sorted(release.requirements) if name not in shipped.without]
+    stack = [
+        f"django=={shipped.django}" if name == "django" else EXTRAS.get(name, name)
+        for name in names
+        if name in matrix.stack
     ]
-    subprocess.run(command, check=True, cwd=HERE.parent, input="\n".join(lines) + "\n", text=True)
+    observers = [EXTRAS.get(name, name) for name in names if name in matrix.observers]
+    return stack, observers
+
+
+def cutoff_arguments(shipped: Shipped) -> list[str]:
+    """uv's resolver cut-off: the release day for everything, then each per-package exception."""
+    arguments = ["--exclude-newer", str(shipped.cutoff)]
+    for name, day in sorted(shipped.cutoffs.items()):
+        arguments += ["--exclude-newer-package", f"{name}={day}"]
+    return arguments
+
+
+def shipped_note(release: Release) -> str:
+    """The lock file's second header line: what the shipped resolution was cut off at."""
+    shipped = release.shipped
+    assert shipped is not None
+    parts = [f"Django {shipped.django} as shipped: the stack resolved as of {shipped.cutoff}"]
+    parts += [f"{name} as of {day}" for name, day in sorted(shipped.cutoffs.items())]
+    observers = f"as of {shipped.observers_cutoff}" if shipped.observers_cutoff else "newest that fit"
+    return "; ".join(parts) + f"; observers {observers}."
+
+
+def pinned(lock: str) -> list[str]:
+    """The `name==version` lines of a compiled requirements file."""
+    return [f"{name.lower()}=={version}" for name, version in _PIN.findall(lock)]
+
+
+def requirement_lines(pins: Mapping[str, str]) -> list[str]:
+    return [f"{EXTRAS.get(name, name)}=={version}" for name, version in sorted(pins.items())]
+
+
+def _compile(
+    uv: str,
+    output: Path,
+    python: str,
+    lines: list[str],
+    *,
+    extra: Sequence[str] = (),
+    overrides: Mapping[str, str] | None = None,
+    hashes: bool = True,
+    note: str = "",
+) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        override_arguments: list[str] = []
+        if overrides:
+            override_file = Path(scratch) / "overrides.txt"
+            override_file.write_text("\n".join(requirement_lines(overrides)) + "\n", encoding="utf-8")
+            override_arguments = ["--override", str(override_file)]
+        # Resolving with the real interpreter keeps markers such as Requires-Python exact.
+        command = [
+            uv,
+            "pip",
+            "compile",
+            "--quiet",
+            *(["--generate-hashes"] if hashes else []),
+            "--no-header",
+            "--python",
+            f"python{python}",
+            "--python-preference",
+            "only-system",
+            *extra,
+            *override_arguments,
+            "-",
+            "-o",
+            str(output),
+        ]
+        subprocess.run(command, check=True, cwd=HERE.parent, input="\n".join(lines) + "\n", text=True)
+    if not hashes:
+        return
     header = f"# Generated by `tox -e compile` from matrix.yaml for Python {python}; do not edit.\n"
+    if note:
+        header += f"# {note}\n"
     output.write_text(header + output.read_text(encoding="utf-8"), encoding="utf-8")
     print(f"wrote {output.relative_to(HERE.parent)}")
 

@@ -14,6 +14,15 @@ from report.matrix import ROOT, load_matrix
 
 MATRIX = load_matrix()
 RELEASES = {release.env: release for release in MATRIX.releases}
+# Every env with its Python and its top-level pins: the latest install and the as-shipped one of each release.
+INSTALLS = {
+    **{env: (release.python, release.requirements) for env, release in RELEASES.items()},
+    **{
+        release.shipped_env: (release.shipped.python, {"django": release.shipped.django})
+        for release in MATRIX.releases
+        if release.shipped is not None
+    },
+}
 
 
 def _expand(text: str) -> list[str]:
@@ -30,11 +39,14 @@ def _tox() -> configparser.ConfigParser:
 
 
 def _factor_map(value: str) -> dict[str, str]:
-    """A tox factor-conditional value ("dj{22,30}: python3.9" lines) as {env: value}."""
+    """A tox factor-conditional value ("dj{22,30}-!shipped: python3.9" lines) as {env: value}."""
     mapping: dict[str, str] = {}
     for line in value.strip().splitlines():
         factors, _, setting = line.partition(":")
-        for env in _expand(factors.strip()):
+        factors = factors.strip()
+        if factors.endswith("-!shipped"):  # the latest envs: djXY without the `shipped` factor
+            factors = factors[: -len("-!shipped")]
+        for env in _expand(factors):
             assert env not in mapping, f"tox.ini [testenv] names {env} twice"
             mapping[env] = setting.strip()
     return mapping
@@ -42,32 +54,60 @@ def _factor_map(value: str) -> dict[str, str]:
 
 def test_env_list_has_every_release():
     envs = {env for line in _tox()["tox"]["env_list"].split() for env in _expand(line)}
-    missing = set(RELEASES) - envs
-    extra = {e for e in envs if e.startswith("dj")} - set(RELEASES)
+    missing = set(INSTALLS) - envs
+    extra = {e for e in envs if e.startswith("dj")} - set(INSTALLS)
     assert not missing, f"tox.ini [tox] env_list lacks {sorted(missing)} that matrix.yaml lists"
     assert not extra, f"tox.ini [tox] env_list has {sorted(extra)} that matrix.yaml does not list"
 
 
-@pytest.mark.parametrize("env", sorted(RELEASES))
+def test_labels_split_the_two_axes():
+    labels = dict(line.split("=", 1) for line in _tox()["tox"]["labels"].strip().splitlines())
+    expanded = {
+        name.strip(): {env for part in re.split(r",(?![^{]*\})", envs) for env in _expand(part.strip())}
+        for name, envs in labels.items()
+    }
+    assert expanded["latest"] == set(RELEASES), "tox.ini label `latest` must be exactly the djXY envs"
+    assert expanded["shipped"] == set(INSTALLS) - set(RELEASES), "tox.ini label `shipped` must be the djXY-shipped envs"
+    assert expanded["probes"] == set(INSTALLS), "tox.ini label `probes` must be both axes"
+
+
+@pytest.mark.parametrize("env", sorted(INSTALLS))
 def test_base_python_matches_matrix(env):
     base_python = _factor_map(_tox()["testenv"]["base_python"])
-    expected = f"python{RELEASES[env].python}"
+    expected = f"python{INSTALLS[env][0]}"
     assert base_python.get(env) == expected, (
         f"tox.ini [testenv] base_python for {env} is {base_python.get(env)!r}; matrix.yaml says {expected!r}"
     )
 
 
-@pytest.mark.parametrize("env", sorted(RELEASES))
+@pytest.mark.parametrize("env", sorted(INSTALLS))
 def test_lock_file_has_every_pin(env):
     assert _tox()["testenv"]["deps"].strip() == "-r requirements/{env_name}.txt"
+    python, pins = INSTALLS[env]
     lock = (ROOT / "requirements" / f"{env}.txt").read_text(encoding="utf-8")
-    assert f"for Python {RELEASES[env].python};" in lock, (
+    assert f"for Python {python};" in lock, (
         f"requirements/{env}.txt was compiled for another Python; run `tox -e compile`"
     )
-    for name, version in RELEASES[env].requirements.items():
-        assert re.search(rf"^{re.escape(name)}==({re.escape(version)})\b", lock, re.M | re.I), (
+    for name, version in pins.items():
+        # uv writes 3.0.0 as 3.0, as PyPI lists it
+        version = re.sub(r"(\.0)+$", "", version) if env.endswith("-shipped") else version
+        assert re.search(rf"^{re.escape(name)}==({re.escape(version)})(\.0)*\s", lock, re.M | re.I), (
             f"requirements/{env}.txt does not pin {name}=={version} as matrix.yaml says; run `tox -e compile`"
         )
+
+
+@pytest.mark.parametrize("release", [r for r in MATRIX.releases if r.shipped], ids=lambda r: r.shipped_env)
+def test_shipped_lock_file_holds_the_stack_as_of_its_day(release):
+    """The shipped lock file says its cut-offs, and holds every stack package its latest env has, but not newer."""
+    lock = (ROOT / "requirements" / f"{release.shipped_env}.txt").read_text(encoding="utf-8")
+    assert f"as shipped: the stack resolved as of {release.shipped.cutoff}" in lock, (
+        f"requirements/{release.shipped_env}.txt was not resolved with the cut-off in matrix.yaml; run `tox -e compile`"
+    )
+    for name in release.requirements:
+        if name not in release.shipped.without:
+            assert re.search(rf"^{re.escape(name)}==", lock, re.M | re.I), (
+                f"requirements/{release.shipped_env}.txt lacks {name}; run `tox -e compile` or list it under `without`"
+            )
 
 
 def test_tools_lock_file_has_every_pin():
@@ -104,7 +144,7 @@ def test_every_probe_is_declared_and_run():
 
 def test_python_version_file_lists_every_matrix_python():
     listed = Path(ROOT / ".python-version").read_text(encoding="utf-8").split()
-    needed = {r.python for r in MATRIX.releases} | {MATRIX.tools_python}
+    needed = {python for python, _ in INSTALLS.values()} | {MATRIX.tools_python}
     assert needed <= set(listed), (
         f".python-version lacks {sorted(needed - set(listed))}: pyenv would not expose those interpreters to tox"
     )

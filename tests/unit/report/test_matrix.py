@@ -45,8 +45,8 @@ def test_yaml_syntax_error_names_line(tmp_path):
 def test_wrong_type_names_key_path_and_line(tmp_path):
     message = _broken(
         tmp_path,
-        '    lts: false\n    python: "3.9"\n    pins: *py39\n  - version: "3.1"',
-        '    lts: maybe\n    python: "3.9"\n    pins: *py39\n  - version: "3.1"',
+        '    lts: false\n    python: "3.9"\n    pins: *py39\n    shipped:\n      django: 3.0.0',
+        '    lts: maybe\n    python: "3.9"\n    pins: *py39\n    shipped:\n      django: 3.0.0',
     )
     assert f"matrix.yaml:{_line_of('django: 3.0.14') + 3}: releases[1].lts:" in message
     assert "'maybe' is not of type 'boolean'" in message
@@ -64,7 +64,7 @@ def test_unknown_key_lists_allowed_keys(tmp_path):
     )
     assert "releases[0]:" in message
     assert "'pyhton' was unexpected" in message
-    assert "allowed: django, end_of_support, lts, pins, python, released, version" in message
+    assert "allowed: django, end_of_support, lts, overrides, pins, python, released, shipped, version" in message
 
 
 def test_unknown_django_version(tmp_path):
@@ -102,3 +102,30 @@ def test_unquoted_version_is_read_as_text(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(MatrixError, match="cannot read it"):
         load_matrix(tmp_path / "nope.yaml")
+
+
+def test_shipped_install_loads_with_its_cutoffs():
+    release = load_matrix().release("2.2")
+    assert release.shipped_env == "dj22-shipped"
+    assert release.shipped is not None
+    assert release.shipped.django == "2.2.0"
+    # The cut-off defaults to the release date; per-package cut-offs are exceptions to it.
+    assert release.shipped.cutoff == release.released
+    assert "twisted" in release.shipped.cutoffs
+
+
+def test_shipped_django_must_be_a_first_release(tmp_path):
+    message = _broken(tmp_path, "      django: 3.0.0\n", "      django: 3.0.14\n")
+    assert "releases[1].shipped.django: '3.0.14' does not match" in message
+    assert "Fix: write the first release of the series, like 5.2.0." in message
+
+
+def test_shipped_django_of_another_series(tmp_path):
+    message = _broken(tmp_path, "      django: 3.0.0\n", "      django: 3.2.0\n")
+    assert "releases[1].shipped.django: Django 3.2.0 is not the first 3.0 release. Fix: write 3.0.0." in message
+
+
+def test_pin_neither_stack_nor_observer(tmp_path):
+    message = _broken(tmp_path, "  pymemcache: 4.0.0\n", "  pymemcache: 4.0.0\n  left-pad: 1.0.0\n")
+    assert "'left-pad' is neither under `packages: stack:` nor `packages: observers:`" in message
+    assert "Fix:" in message

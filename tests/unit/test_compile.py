@@ -1,0 +1,73 @@
+"""requirements/compile.py: the arguments that cut the resolver off at a release's day, and what each env asks for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from types import ModuleType
+
+from report.matrix import ROOT, Shipped, load_matrix
+
+
+def _compile_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("compile_requirements", ROOT / "requirements" / "compile.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+COMPILE = _compile_module()
+
+
+def test_cutoff_is_the_release_day_then_each_package_exception_sorted():
+    shipped = Shipped(
+        django="2.2.0",
+        python="3.7",
+        cutoff=dt.date(2019, 4, 1),
+        cutoffs={"twisted": dt.date(2019, 8, 31), "atomicwrites": dt.date(2022, 7, 9)},
+    )
+    assert COMPILE.cutoff_arguments(shipped) == [
+        "--exclude-newer",
+        "2019-04-01",
+        "--exclude-newer-package",
+        "atomicwrites=2022-07-09",
+        "--exclude-newer-package",
+        "twisted=2019-08-31",
+    ]
+
+
+def test_cutoff_without_exceptions():
+    shipped = Shipped(django="5.2.0", python="3.13", cutoff=dt.date(2025, 4, 2))
+    assert COMPILE.cutoff_arguments(shipped) == ["--exclude-newer", "2025-04-02"]
+
+
+def test_shipped_inputs_split_stack_and_observers_unpinned_with_django_at_x_y_0():
+    matrix = load_matrix()
+    release = matrix.release("3.0")
+    stack, observers = COMPILE.shipped_inputs(matrix, release)
+    assert "django==3.0.0" in stack
+    assert "twisted[tls,http2]" in stack  # the extras the latest env has
+    assert "uvicorn" in stack and "asgiref" in stack
+    assert not [line for line in stack if "==" in line and not line.startswith("django==")]
+    assert sorted(observers) == sorted(name for name in release.requirements if name in matrix.observers)
+    assert not set(observers) & set(stack)
+
+
+def test_shipped_inputs_leave_out_what_the_release_cannot_install():
+    matrix = load_matrix()
+    release = matrix.release("3.0")
+    shipped = Shipped(django="3.0.0", python="3.7", cutoff=release.released, without={"hypercorn": "none that day"})
+    stack, _ = COMPILE.shipped_inputs(matrix, type(release)(**{**release.__dict__, "shipped": shipped}))
+    assert "hypercorn" not in stack
+
+
+def test_pinned_reads_a_lock_file():
+    lock = "# header\nDjango==3.0 \\\n    --hash=sha256:ab\ntwisted[tls]==19.10.0 ; python_version < '3.8'\nasgiref==3.2.3\n"
+    assert COMPILE.pinned(lock) == ["django==3.0", "asgiref==3.2.3"]
+
+
+def test_every_release_has_both_envs():
+    envs = COMPILE.envs(load_matrix())
+    assert envs[:2] == ["dj22", "dj22-shipped"]
+    assert envs[-1] == "tools"
