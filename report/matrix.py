@@ -129,6 +129,8 @@ class Matrix:
     # package names: the stack under test, and the observers (test runner, probe clients) that may be newer
     stack: tuple[str, ...] = ()
     observers: tuple[str, ...] = ()
+    # per feature release, the Pythons Django supports (a release's `python` and its shipped one must be one)
+    supported_pythons: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def release(self, version: str) -> Release:
         for release in self.releases:
@@ -173,9 +175,17 @@ def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
     """Parse, validate and type matrix.yaml; raise MatrixError naming line, key and fix."""
     name = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise MatrixError(f"{name}: cannot read it ({exc.strerror}). Fix: run from the project root.") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise MatrixError(
+            f"{name}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x}). Fix: save the file as UTF-8 "
+            "(an editor's 'encoding' setting, or `iconv -f latin1 -t utf-8`)."
+        ) from exc
     try:
         data = yaml.load(_named(text, name), Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
         root = yaml.compose(_named(text, name), Loader=_Loader)
@@ -183,6 +193,11 @@ def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
         mark = exc.problem_mark
         where = f"{name}:{mark.line + 1}" if mark else name
         raise MatrixError(f"{where}: YAML syntax error: {exc.problem}. Fix: correct the YAML syntax there.") from exc
+    if data is None:
+        raise MatrixError(
+            f"{name}: the file is empty. Fix: restore it (`git checkout -- matrix.yaml`); it needs the keys "
+            "schema, pins, packages, releases, tools, probes and roadmap (README: Adding a Django release)."
+        )
     _validate_schema(data, root, name)
     matrix = _build(path, data)
     _check_semantics(matrix, root, name)
@@ -205,7 +220,8 @@ def display_path(path: Path) -> str:
 
 def _validate_schema(data: Any, root: yaml.Node | None, name: str) -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
+    # The format checker makes `format: date` refuse 2019-02-30, which the pattern alone lets through.
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return
@@ -222,6 +238,8 @@ def _problem(error: jsonschema.ValidationError) -> str:
         allowed = ", ".join(sorted(error.schema.get("properties", {})))
         return f"{error.message}. Fix: remove the key or correct its spelling (allowed: {allowed})."
     hint = error.schema.get("description")
+    if error.validator == "minItems":
+        return f"an empty list. Fix: list at least one entry{f' ({hint})' if hint else ''}."
     fix = f" Fix: write {hint}." if hint else ""
     return f"{error.message}.{fix}"
 
@@ -269,6 +287,7 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
         for r in data["releases"]
     )
     probes = tuple(Probe(**p) for p in data["probes"])
+    supported = {version: tuple(pythons) for version, pythons in data["supported_pythons"].items()}
     roadmap = tuple(
         RoadmapItem(
             id=item["id"],
@@ -292,6 +311,7 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
         roadmap,
         stack=tuple(packages["stack"]),
         observers=tuple(packages["observers"]),
+        supported_pythons=supported,
     )
 
 
@@ -335,6 +355,7 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
             raise fail(
                 ["releases", index, "end_of_support"], "ends before the release date. Fix: swap or correct the dates."
             )
+        _check_python(matrix, release, ["releases", index], fail)
     versions = [tuple(int(p) for p in r.version.split(".")) for r in matrix.releases]
     if versions != sorted(versions):
         raise fail(["releases"], "releases are not in ascending version order. Fix: sort them oldest first.")
@@ -345,6 +366,29 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
             raise fail(["probes", index, "id"], f"duplicate probe id {probe.id!r}. Fix: give each probe one entry.")
         ids.add(probe.id)
     _check_roadmap(matrix, fail)
+
+
+def _check_python(
+    matrix: Matrix, release: Release, where: list[Any], fail: Callable[[list[Any], str], MatrixError]
+) -> None:
+    """A release runs only on a Python Django supports for it (`supported_pythons:`, from Django's FAQ)."""
+    supported = matrix.supported_pythons.get(release.version)
+    if supported is None:
+        raise fail(
+            [*where, "version"],
+            f"Django {release.version} is not under `supported_pythons:`. Fix: add the Pythons it supports "
+            "(Django's FAQ: 'What Python version can I use with Django?').",
+        )
+    pairs = [([*where, "python"], release.python)]
+    if release.shipped is not None:
+        pairs.append(([*where, "shipped", "python"], release.shipped.python))
+    for path, python in pairs:
+        if python not in supported:
+            raise fail(
+                path,
+                f"Django {release.version} does not support Python {python} (it supports {', '.join(supported)}, "
+                "per `supported_pythons:`). Fix: pick one of those.",
+            )
 
 
 def _check_packages(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]) -> None:
