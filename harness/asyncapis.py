@@ -24,11 +24,15 @@ NOISE_WINDOW = 0.1  # seconds of idle loop over which each probe measures the st
 
 @dataclass(frozen=True)
 class Api:
-    """`name` (dotted, e.g. "AsyncPaginator.acount") looked up on `owner`; `use` awaits a real call of what was found."""
+    """`name` (dotted, e.g. "AsyncPaginator.acount") looked up on `owner`; `use` awaits a real call of what was found.
+
+    `label` names the call in the evidence when one API is called in two ways ("aauthenticate (unknown user)").
+    """
 
     name: str
     owner: Any
     use: Callable[[Any], Awaitable[Any]]
+    label: str | None = None
 
 
 def lookup(owner: Any, dotted: str) -> Any | None:
@@ -68,16 +72,17 @@ def run(coroutine: Callable[[], Awaitable[Any]]) -> tuple[Any, int]:
 
 
 async def _call(api: Api, meter: StallMeter) -> ApiCall:
+    label = api.label or api.name
     found = lookup(api.owner, api.name)
     if found is None:
-        return ApiCall(api.name, found=False)
+        return ApiCall(label, found=False)
     mark, started = WORK.mark(), meter.mark()
     error = None
     try:
         await api.use(found)
     except Exception as exc:  # what a found API raises is the observation (broken), not a probe crash
         error = describe(exc)
-    return ApiCall(api.name, True, error, WORK.since(mark), meter.since(started), WORK.delayed_ms_since(mark))
+    return ApiCall(label, True, error, WORK.since(mark), meter.since(started), WORK.delayed_ms_since(mark))
 
 
 def expect(condition: bool, message: str) -> None:

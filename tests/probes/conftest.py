@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from harness import postgres
+from harness import cacheservers, postgres
 from harness.servers import Server, run_server
 
 SERVERS = ("uvicorn", "daphne")
@@ -70,3 +70,29 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         # DATABASES (the same dict); older releases do it per alias on first use.
         if hasattr(connections, "configure_settings"):
             connections.configure_settings(connections.settings)
+
+
+def _cache_server(kind: cacheservers.Kind):
+    """A session fixture: a throw-away `kind` server (harness/cacheservers.py), or why there is none.
+
+    Probes ask for it with request.getfixturevalue only when the release has the backend, so a release without
+    it starts no server.
+    """
+
+    @pytest.fixture(scope="session")
+    def fixture() -> Iterator[cacheservers.CacheServer | cacheservers.CacheServerUnavailable]:
+        try:
+            server = cacheservers.start(kind)
+        except cacheservers.CacheServerUnavailable as exc:
+            yield exc
+            return
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    return fixture
+
+
+redis_server = _cache_server(cacheservers.REDIS)
+memcached_server = _cache_server(cacheservers.MEMCACHED)

@@ -1,4 +1,6 @@
-"""The async cache API (Django 4.0) on the local-memory backend: native or threaded by the thread holding its lock.
+"""The async cache API (Django 4.0) on each built-in cache backend: per method, the thread of its work and the loop
+stall, with the backend's I/O slowed by DELAY on purpose (files, SQL statements, a delaying proxy in front of real
+Redis and memcached servers), so I/O on the loop shows.
 
 https://docs.djangoproject.com/en/stable/topics/cache/#asynchronous-support
 """
@@ -6,42 +8,69 @@ https://docs.djangoproject.com/en/stable/topics/cache/#asynchronous-support
 from __future__ import annotations
 
 import pytest
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.management import call_command
 
-from harness.asyncapis import Api, expect, observe
+from harness.backends import importable, observe_cache
+from harness.cacheservers import CacheServerUnavailable
+from harness.delays import DELAY, DelayProxy, NotingClient, slow_files
 from harness.rules import apis as rules
-from harness.work import NotingLock
+from harness.rules import cache as cache_rules
+from harness.work import NotingLock, sql_work
+
+REDIS = "django.core.cache.backends.redis.RedisCache"
+MEMCACHED = "django.core.cache.backends.memcached.PyMemcacheCache"
 
 
-def noting_cache() -> LocMemCache:
-    """A private LocMemCache whose every read and write notes its thread (all of them hold `_lock`)."""
+@pytest.mark.probe("cache.locmem")
+def test_cache_locmem(probe):
+    """In memory, no I/O to slow: the work is holding the cache's lock, noted with its thread."""
     cache = LocMemCache("async-api-probe", {})
     cache._lock = NotingLock(cache._lock)
-    return cache
+    probe.record(rules.async_apis(observe_cache(cache, 0.0)))
 
 
-@pytest.mark.probe("cache.async-api")
-def test_cache_async_api(probe):
-    cache = noting_cache()
-    cache.set("counter", 1)
+@pytest.mark.probe("cache.file")
+def test_cache_file(probe, tmp_path):
+    with slow_files(tmp_path, DELAY):
+        probe.record(rules.async_apis(observe_cache(FileBasedCache(str(tmp_path), {}), DELAY)))
 
-    async def aget(method) -> None:
-        expect(await method("counter") == 1, "aget() did not return the stored value")
 
-    apis = [
-        Api("aset", cache, lambda aset: aset("key", "value")),
-        Api("aget", cache, aget),
-        Api("aadd", cache, lambda aadd: aadd("added", 1)),
-        Api("atouch", cache, lambda atouch: atouch("key")),
-        Api("ahas_key", cache, lambda ahas_key: ahas_key("key")),
-        Api("aget_or_set", cache, lambda aget_or_set: aget_or_set("other", 2)),
-        Api("aincr", cache, lambda aincr: aincr("counter")),
-        Api("adecr", cache, lambda adecr: adecr("counter")),
-        Api("aset_many", cache, lambda aset_many: aset_many({"a": 1, "b": 2})),
-        Api("aget_many", cache, lambda aget_many: aget_many(["a", "b"])),
-        Api("adelete_many", cache, lambda adelete_many: adelete_many(["a", "b"])),
-        Api("aincr_version", cache, lambda aincr_version: aincr_version("key")),
-        Api("adelete", cache, lambda adelete: adelete("added")),
-        Api("aclear", cache, lambda aclear: aclear()),
-    ]
-    probe.record(rules.async_apis(observe(apis)))
+@pytest.mark.probe("cache.db")
+@pytest.mark.usefixtures("transactional_db")
+def test_cache_db(probe):
+    call_command("createcachetable", "probe_cache", verbosity=0)
+    with sql_work(DELAY):
+        probe.record(rules.async_apis(observe_cache(DatabaseCache("probe_cache", {}), DELAY)))
+
+
+def on_server(probe, request, backend: str, server_fixture: str, location: str) -> None:
+    """Record the async API of `backend` against a real server behind a delaying proxy, or why it could not run."""
+    backend_class = importable(backend)
+    if backend_class is None:
+        probe.record(cache_rules.backend_absent(backend))
+        return
+    server = request.getfixturevalue(server_fixture)
+    if isinstance(server, CacheServerUnavailable):
+        probe.record(cache_rules.server_unavailable(backend, str(server)))
+        return
+    with DelayProxy(str(server.socket_path), DELAY) as proxy:
+        cache = backend_class(location.format(port=proxy.port), {})
+        cache._cache = NotingClient(cache._cache)  # the client every method of the backend calls
+        try:
+            observation = observe_cache(cache, DELAY)
+        finally:
+            cache.close()
+    probe.record(rules.async_apis(observation))
+
+
+@pytest.mark.probe("cache.redis")
+def test_cache_redis(probe, request):
+    on_server(probe, request, REDIS, "redis_server", "redis://127.0.0.1:{port}")
+
+
+@pytest.mark.probe("cache.memcached")
+def test_cache_memcached(probe, request):
+    on_server(probe, request, MEMCACHED, "memcached_server", "127.0.0.1:{port}")
