@@ -22,7 +22,6 @@ import platform
 import signal
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from harness.atomic import write_text_atomically
 from harness.evidence import describe, scrub
 from harness.servers import STARTED
 from harness.states import State, Verdict
+from harness.versions import installed
 
 SCHEMA_VERSION = 1
 # The packages whose exact versions decide a result; each is recorded with every results file.
@@ -39,6 +39,8 @@ PACKAGES = (
     *("django", "asgiref", "uvicorn", "websockets", "daphne", "twisted", "httpx", "pytest", "pytest-django"),
     # what the Channels, PostgreSQL and HTTP/2 probes run on (None where a release has no pin for it)
     *("channels", "psycopg", "psycopg2-binary", "hypercorn", "h2"),
+    # the protocol libraries under the servers and the cache backends' clients (the as-shipped axis varies them)
+    *("h11", "autobahn", "redis", "pymemcache"),
 )
 
 
@@ -57,10 +59,7 @@ class ProbeRun:
 def versions() -> dict[str, str | None]:
     found: dict[str, str | None] = {"python": platform.python_version()}
     for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
+        found[name] = installed(name)
     return found
 
 

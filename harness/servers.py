@@ -1,7 +1,9 @@
 """Run a real ASGI server (uvicorn, daphne or hypercorn) as a subprocess on 127.0.0.1, and always stop it.
 
-The server binds port 0 and the harness reads the real port from its log, so there is no window
-in which another process could take a port we chose. Readiness is polled, never slept for.
+The harness binds a socket on 127.0.0.1 port 0 itself and hands it to the server as an inherited file descriptor
+(`--fd`, hypercorn's `fd://`), so it knows the port without reading any log, there is no window in which another
+process could take it, and every server version back to 2019 can do it (uvicorn 0.13 crashes on `--port 0`; old
+versions log `:0`). Only daphne over TLS binds port 0 itself and logs the port. Readiness is polled, never slept for.
 Given a certificate (harness/tls.py) a server speaks TLS, and may negotiate HTTP/2 by ALPN.
 https://www.uvicorn.org/settings/ https://github.com/django/daphne#http2-support https://hypercorn.readthedocs.io/
 """
@@ -12,6 +14,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -33,19 +36,18 @@ HOST = "127.0.0.1"
 READY_PATH = "/__harness__/ready"
 START_TIMEOUT = 20.0
 
+DAPHNE = "from daphne.cli import CommandLineInterface; CommandLineInterface.entrypoint()"
+FD = "{fd}"  # replaced by the number of the listening socket the server inherits
 COMMANDS = {
-    "uvicorn": ["-m", "uvicorn", "--host", HOST, "--port", "0", "--lifespan", "auto"],
-    "daphne": ["-m", "daphne", "-b", HOST, "-p", "0"],
+    "uvicorn": ["-m", "uvicorn", "--fd", FD, "--lifespan", "auto"],
+    # daphne before 3.0 has no `python -m daphne`; its console script's entry point exists in every version.
+    "daphne": ["-c", DAPHNE, "--fd", FD],
     # --workers 0 serves from the process we start: a spawned worker would outlive a SIGKILLed pytest, since
     # the parent-death signal (harness/services.py) reaches only the direct child.
-    "hypercorn": ["-m", "hypercorn", "--bind", f"{HOST}:0", "--workers", "0"],
+    "hypercorn": ["-m", "hypercorn", "--bind", f"fd://{FD}", "--workers", "0"],
 }
-# What each server logs once it listens; port 0 makes each print the real port (hypercorn logs getsockname()).
-LISTENING = {
-    "uvicorn": re.compile(r"Uvicorn running on https?://127\.0\.0\.1:(\d+)"),
-    "daphne": re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)"),
-    "hypercorn": re.compile(r"Running on https?://127\.0\.0\.1:(\d+)"),
-}
+# daphne over TLS listens through a Twisted endpoint on port 0 and logs the port it got.
+DAPHNE_TLS_LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 
 
 # Every server this process started, in order: the recorder reports their start-up times.
@@ -119,11 +121,15 @@ def run_server(
 ) -> Iterator[Server]:
     """Start `name` serving `app` (over TLS when given `tls`), wait until it answers, yield it, and stop it."""
     log_path = log_dir / f"{name}{'-tls' if tls else ''}-{app.replace(':', '-')}.log"
-    command = [sys.executable, *(COMMANDS[name] if tls is None else tls_command(name, tls)), app]
+    listener = None if name == "daphne" and tls else _listen()
+    fds = (listener.fileno(),) if listener else ()
+    arguments = COMMANDS[name] if tls is None else tls_command(name, tls)
+    command = [sys.executable, *(arg.replace(FD, str(fds[0])) if fds else arg for arg in arguments), app]
     started = time.monotonic()
-    with log_path.open("wb") as log:
+    with log_path.open("wb") as log, listener or contextlib.nullcontext():
         process = subprocess.Popen(
             command,
+            pass_fds=fds,
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -132,8 +138,9 @@ def run_server(
             # A SIGKILLed pytest runs no teardown: the kernel then kills the server (it sits in its own session).
             preexec_fn=die_with_parent(signal.SIGKILL),
         )
+        port = listener.getsockname()[1] if listener else 0
     settings = (env or {}).get("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", ""))
-    server = Server(name, app, process, log_path, settings, tls=tls)
+    server = Server(name, app, process, log_path, settings, port=port, tls=tls)
     try:
         _wait_until_ready(server, started, timeout)
         server.startup_seconds = time.monotonic() - started
@@ -143,13 +150,28 @@ def run_server(
         stop(process)
 
 
+def _listen() -> socket.socket:
+    """A TCP socket listening on 127.0.0.1 at a port the kernel picks, for the server to inherit.
+
+    The caller closes its own copy once the server has started: the server's copy keeps listening.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind((HOST, 0))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
 def tls_command(name: str, tls: Tls) -> list[str]:
     """`COMMANDS[name]` serving TLS with `tls`'s certificate; each server takes it its own way."""
     certificate, key = str(tls.certificate), str(tls.key)
     if name == "daphne":
         # A Twisted endpoint replaces -b/-p (daphne would listen on both); ALPN offers h2 when twisted[http2] is in.
         endpoint = f"ssl:0:interface={HOST}:privateKey={_endpoint_quote(key)}:certKey={_endpoint_quote(certificate)}"
-        return ["-m", "daphne", "-e", endpoint]
+        return ["-c", DAPHNE, "-e", endpoint]
     options = {
         "uvicorn": ["--ssl-certfile", certificate, "--ssl-keyfile", key],
         "hypercorn": ["--certfile", certificate, "--keyfile", key],
@@ -171,7 +193,7 @@ def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
                 f"{server.name} {_exit(server.process)} before listening. Log tail:\n{excerpt(server.log())}"
             )
         if not server.port:
-            match = LISTENING[server.name].search(server.log())
+            match = DAPHNE_TLS_LISTENING.search(server.log())
             server.port = int(match.group(1)) if match else 0
         if server.port:
             with contextlib.suppress(httpx.HTTPError):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -36,7 +37,9 @@ class Tls:
 
 def self_signed(directory: Path) -> Tls:
     """Write a new key and a certificate for HOST (as an IP SAN, which hostname checking needs) into `directory`."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    # cryptography before 3.1 (the as-shipped envs of 2019-2020) needs the backend passed; later ones ignore it.
+    backend = default_backend()
+    key = ec.generate_private_key(ec.SECP256R1(), backend)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
     # Backdated a little: a server whose clock is a second behind the client's must not see it as not yet valid.
     now = dt.datetime.now(dt.timezone.utc)
@@ -50,7 +53,7 @@ def self_signed(directory: Path) -> Tls:
         .not_valid_after(now + LIFETIME)
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+        .sign(key, hashes.SHA256(), backend)
     )
     tls = Tls(directory / "certificate.pem", directory / "key.pem")
     tls.key.write_bytes(

@@ -8,8 +8,9 @@ https://channels.readthedocs.io/en/stable/topics/routing.html
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import Any
+
+from harness.versions import installed
 
 application: Any = None
 error: BaseException | None = None
@@ -34,7 +35,4 @@ except Exception as exc:  # ModuleNotFoundError where no Channels release fits; 
 
 
 def version() -> str | None:
-    try:
-        return metadata.version("channels")
-    except metadata.PackageNotFoundError:
-        return None
+    return installed("channels")

@@ -8,32 +8,27 @@ from __future__ import annotations
 import json
 
 import pytest
-from websockets.exceptions import InvalidStatus, WebSocketException
-from websockets.sync.client import connect
 
 from harness.evidence import describe, last_exception
 from harness.rules import channels as rules
 from harness.rules.channels import ConsumerObservation
 from harness.servers import Server
+from harness.wsclient import converse
 
 MESSAGE = "ping"
 
 
-def converse(server: Server, path: str) -> ConsumerObservation:
+def consume(server: Server, path: str) -> ConsumerObservation:
     """Connect to `path`, send MESSAGE, read the consumer's JSON reply and close; collect what both sides saw."""
     mark = server.log_mark()
-    accepted, status, reply, close_code, client_error = False, None, None, None, None
-    try:
-        with connect(server.url(path, scheme="ws"), open_timeout=10, close_timeout=2) as ws:
-            accepted, status = True, 101
-            ws.send(MESSAGE)
-            reply = json.loads(ws.recv(timeout=5))
-            ws.close()
-            close_code = ws.close_code
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-    except (WebSocketException, OSError, TimeoutError, ValueError) as exc:  # ValueError: a reply that is not JSON
-        client_error = describe(exc)
+    seen = converse(server.url(path, scheme="ws"), MESSAGE)
+    reply, client_error = None, seen.client_error
+    if seen.reply is not None:
+        try:
+            reply = json.loads(seen.reply)
+        except ValueError as exc:  # a reply that is not JSON
+            client_error = describe(exc)
+    accepted, status, close_code = seen.accepted, seen.status, seen.close_code
     return ConsumerObservation(
         channels_error=server.ready.get("channels_error"),  # type: ignore[arg-type]
         sent=MESSAGE,
@@ -50,9 +45,9 @@ def converse(server: Server, path: str) -> ConsumerObservation:
 
 @pytest.mark.probe("channels.async-consumer")
 def test_async_consumer(asgi_server, probe):
-    probe.record(rules.async_consumer(converse(asgi_server, "/ws/channels/async/")))
+    probe.record(rules.async_consumer(consume(asgi_server, "/ws/channels/async/")))
 
 
 @pytest.mark.probe("channels.sync-consumer")
 def test_sync_consumer(asgi_server, probe):
-    probe.record(rules.sync_consumer(converse(asgi_server, "/ws/channels/sync/")))
+    probe.record(rules.sync_consumer(consume(asgi_server, "/ws/channels/sync/")))
