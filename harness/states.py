@@ -1,4 +1,9 @@
-"""The states a probe can record, and the verdict a rule hands to the recorder."""
+"""The one table of states: every state a probe can record or the report can show, how it ranks, reads and looks.
+
+Every output reads this table: the legend, the terminal summary, Markdown, the HTML page (symbols and colours), the
+roadmap's combination and regressions, and the JSON Schemas' state enums (report/inputs.py fills them in). Adding a
+state is adding one row; tests/unit/harness/test_states.py checks the README's table of states against it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,61 @@ from typing import Any
 
 
 class State(str, Enum):
-    NATIVE = "native"  # works, and the work ran on the event loop thread
-    THREADED = "threaded"  # async API, but the work was observed on another thread
-    BLOCKING = "blocking"  # works on the loop thread, but stalls the loop: other requests wait
-    ABSENT = "absent"  # not there (import, attribute or route missing; protocol refused)
-    BROKEN = "broken"  # there, but fails
-    NOT_RUN = "not-run"  # the probe could not run (harness error, env crash, missing interpreter)
-    UNDECIDED = "undecided"  # it ran, but the observation does not settle the verdict
+    """One row per state, best first: (name, rank, symbol, terminal style, colour, dark colour, recorded, meaning).
+
+    rank: higher is more async; None for a state that says nothing about progress (it neither raises nor hides a
+    regression). recorded: False for a state only the roadmap's combination gives (probes never record it).
+    Colours are the HTML page's (light and dark scheme); the terminal style is a rich style name.
+    """
+
+    # fmt: off
+    NATIVE = ("native", 5, "●", "green", "#1a7f37", "#3fb950", True, "works, and the work ran on the event loop thread")
+    THREADED = ("threaded", 4, "◐", "blue", "#0969da", "#4493f8", True, "async API, but the work was observed on another thread")
+    SERIALIZED = ("serialized", 3, "◓", "cyan", "#1b7c83", "#39c5cf", True, "works off the loop, which stays free, but concurrent requests run one at a time on a worker thread")
+    BLOCKING = ("blocking", 2, "◒", "dark_orange", "#bc4c00", "#f0883e", True, "works on the loop thread, but stalls the loop: other requests wait")
+    PARTIAL = ("partial", 1, "◔", "yellow", "#9a6700", "#d29922", False, "roadmap items only: some deciding probes work, others are absent")
+    ABSENT = ("absent", 0, "○", "grey50", "#6e7781", "#8d96a0", True, "not there (import, attribute or route missing; protocol refused)")
+    BROKEN = ("broken", 0, "✗", "red", "#cf222e", "#f85149", True, "there, but fails")
+    UNDECIDED = ("undecided", None, "?", "magenta", "#8250df", "#a371f7", True, "it ran, but the observation did not settle the verdict (see the samples)")
+    NOT_RUN = ("not-run", None, "–", "grey50", "#6e7781", "#8d96a0", True, "the probe could not run (missing interpreter, crash, bad results file): see the reason")
+    # fmt: on
+
+    rank: int | None
+    symbol: str
+    style: str
+    colour: str
+    dark_colour: str
+    recorded: bool
+    meaning: str
+
+    def __new__(cls, name: str, *row: Any) -> State:
+        member = str.__new__(cls, name)
+        member._value_ = name
+        return member
+
+    def __init__(
+        self,
+        name: str,
+        rank: int | None,
+        symbol: str,
+        style: str,
+        colour: str,
+        dark_colour: str,
+        recorded: bool,
+        meaning: str,
+    ) -> None:
+        self.rank, self.symbol, self.style = rank, symbol, style
+        self.colour, self.dark_colour, self.recorded, self.meaning = colour, dark_colour, recorded, meaning
+
+    @property
+    def label(self) -> str:
+        """`● native`: readable without colour."""
+        return f"{self.symbol} {self.value}"
+
+
+# Every state by name, in the table's order; the ones a probe can record.
+STATES = {state.value: state for state in State}
+RECORDED = tuple(state.value for state in State if state.recorded)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from report.inputs import MERGED_SCHEMA, matrix_hash
 from report.results import EnvRun, Merged
-from report.roadmap import Regression, Roadmap, Score
+from report.roadmap import WORKING, Regression, Roadmap, Score
 
 
 def host() -> dict[str, Any]:
@@ -121,5 +121,5 @@ def _score(score: Score) -> dict[str, Any]:
         "counts": score.counts,
         "total": score.total,
         "native": round(score.share("native"), 4),
-        "working": round(score.share("native", "threaded", "blocking"), 4),
+        "working": round(score.share(*WORKING), 4),
     }

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.atomic import write_text_atomically
 from report.baseline import Comparison
-from report.roadmap import STATES
+from harness.states import STATES
 
 MAX_RUNS = 100
 # A run whose whole env went missing changes dozens of cells; the line keeps the first few, the report has all.

@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 
+from harness.states import STATES
 from report.legend import MEANINGS, SYMBOLS
 from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
 
@@ -28,6 +29,7 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         data=data,
         comparison=comparison,
         changed={change["anchor"]: change for change in comparison["changes"]} if comparison else {},
+        states=STATES,
         symbols=SYMBOLS,
         meanings=MEANINGS,
         areas=sorted(set(areas_of.values())),

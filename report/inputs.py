@@ -20,6 +20,7 @@ from typing import Any
 
 import jsonschema
 
+from harness.states import RECORDED, STATES
 from report.matrix import Matrix, display_path, key_path
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -52,8 +53,15 @@ class Source:
 
 @functools.cache
 def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
-    """schemas/<schema_name>, read once per process however many files are checked against it."""
+    """schemas/<schema_name>, read once per process however many files are checked against it.
+
+    The state enums come from harness/states.py's table, so a new state is valid everywhere at once.
+    """
     schema = json.loads((SCHEMAS / schema_name).read_text(encoding="utf-8"))
+    enums = {"recorded_state": list(RECORDED), "state": list(STATES)}
+    for name, definition in schema.get("$defs", {}).items():
+        if name in enums:
+            definition["enum"] = enums[name]
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
@@ -88,7 +96,7 @@ def matrix_hash(matrix: Matrix) -> str:
         ],
         "probes": [asdict(p) for p in matrix.probes],
     }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def gather(matrix: Matrix, paths: Sequence[Path], prefer: str | None = None) -> dict[str, Source]:

@@ -26,17 +26,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from harness.states import STATES, State
 from report.matrix import Release, RoadmapItem
 from report.results import Merged, servers_of
 
-NATIVE, THREADED, BLOCKING = "native", "threaded", "blocking"
-PARTIAL, ABSENT, BROKEN = "partial", "absent", "broken"
-NOT_RUN, UNDECIDED = "not-run", "undecided"
-WORKING = (NATIVE, THREADED, BLOCKING)
-# Higher is more async. not-run and undecided are missing on purpose: they say nothing about progress.
-RANK = {NATIVE: 4, THREADED: 3, BLOCKING: 2, PARTIAL: 1, ABSENT: 0, BROKEN: 0}
-# Every state a cell or an item can show, best first; the legend and the score follow this order.
-STATES = (NATIVE, THREADED, BLOCKING, PARTIAL, ABSENT, BROKEN, UNDECIDED, NOT_RUN)
+NATIVE, THREADED, BLOCKING = State.NATIVE.value, State.THREADED.value, State.BLOCKING.value
+PARTIAL, ABSENT, BROKEN = State.PARTIAL.value, State.ABSENT.value, State.BROKEN.value
+NOT_RUN, UNDECIDED = State.NOT_RUN.value, State.UNDECIDED.value
+# Higher is more async. not-run and undecided have no rank on purpose: they say nothing about progress.
+RANK = {name: state.rank for name, state in STATES.items() if state.rank is not None}
+# The states in which something works (native, threaded, blocking, ...): every one that ranks above partial.
+WORKING = tuple(name for name, rank in RANK.items() if rank > RANK[PARTIAL])
 
 
 def combine(states: Iterable[str]) -> str:
@@ -52,10 +52,7 @@ def combine(states: Iterable[str]) -> str:
         return ABSENT
     if ABSENT in found:
         return PARTIAL
-    for state in (BLOCKING, THREADED):
-        if state in found:
-            return state
-    return NATIVE
+    return min(found, key=RANK.__getitem__)  # every cell works: the least async one decides
 
 
 @dataclass(frozen=True)

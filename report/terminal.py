@@ -11,21 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from report.baseline import Comparison
-from report.legend import SYMBOLS, label
+from report.legend import STYLES, SYMBOLS, label
 from report.matrix import display_path
 from report.upgrade import Change
 
 WIDTH = 100
-STYLES = {
-    "native": "green",
-    "threaded": "blue",
-    "blocking": "dark_orange",
-    "partial": "yellow",
-    "absent": "grey50",
-    "broken": "red",
-    "undecided": "magenta",
-    "not-run": "grey50",
-}
 
 # How each kind of run-to-run change stands out (report/baseline.py defines the kinds).
 KIND_STYLES = {"regression": "red bold", "not-run": "yellow bold", "undecided": "magenta", "improvement": "green"}
