@@ -6,6 +6,7 @@ both write through it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -13,16 +14,32 @@ from pathlib import Path
 
 def write_text_atomically(path: Path, text: str) -> None:
     """Write to a temp file beside `path`, flush it to disk, then rename over `path` (atomic on one filesystem)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    write_all_atomically({path: text})
+
+
+def write_all_atomically(files: dict[Path, str]) -> None:
+    """Write every file or none: all temp files first, then the renames (a failure leaves every old file as it was).
+
+    A target that is a folder, or a folder we cannot write to, fails before any file is replaced.
+    """
+    temps: dict[Path, str] = {}
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            # Without fsync a power cut after the rename could leave an empty file under the new name.
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
+        for path, text in files.items():
+            if path.is_dir():
+                raise IsADirectoryError(21, "is a folder, not a file", str(path))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            temps[path] = temp
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                # Without fsync a power cut after the rename could leave an empty file under the new name.
+                os.fsync(handle.fileno())
+            os.chmod(temp, 0o644)
+        for path, temp in temps.items():
+            os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        for temp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
         raise

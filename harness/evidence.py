@@ -8,6 +8,7 @@ import site
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_EXCERPT = 2000
@@ -41,6 +42,20 @@ _PREFIXES = _prefixes()
 def strip_controls(text: str) -> str:
     """`text` without terminal escape sequences and control characters, tab and newline kept."""
     return _CONTROLS.sub("", text)
+
+
+def inert(value: Any) -> Any:
+    """`value` (parsed JSON) with `strip_controls` applied to every string in it, keys included.
+
+    The report reads results that may come from another machine: nothing in them may drive a terminal.
+    """
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, dict):
+        return {inert(key): inert(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [inert(item) for item in value]
+    return value
 
 
 def scrub(text: str) -> str:

@@ -6,7 +6,7 @@ reason, never `absent`. The file is rewritten atomically after every probe, so a
 half-way still leaves the rows it completed (with `"complete": false`). The file is complete only when every
 probe pytest collected recorded its row.
 
-A partial run (`-k`, `--deselect`, or only some files or tests named) updates only the cells it ran: the other
+A partial run (`-k`, `-m` or `--deselect`: tox always names the whole suite) updates only the cells it ran: the other
 rows of the env's earlier file stay, each with `"earlier": {"started", "versions"}` of the run that recorded
 it, so nothing is erased and the report can tell an old verdict from a new one.
 """
@@ -92,13 +92,12 @@ class Recorder:
         self.recorded.add(nodeid)
         self.write(complete=False)
 
-    def collected(self, items: list[pytest.Item], args: list[str]) -> None:
+    def collected(self, items: list[pytest.Item]) -> None:
         """Note which probes this session runs; a partial session keeps the earlier file's other rows."""
         probes = [item for item in items if probe_id(item) is not None]
         self.expected = {item.nodeid for item in probes}
-        # A run is partial when something was deselected (-k, -m, --deselect) or no folder was given, only files
-        # or test ids: it then did not ask for every probe.
-        self.partial = self.deselected or not any(os.path.isdir(arg.split("::")[0]) for arg in args)
+        # Partial: -k, -m or --deselect left probes out (tox's command always names the whole suite).
+        self.partial = self.deselected
         if self.partial:
             ran = {(probe_id(item), server_of(item)) for item in probes}
             self.kept, self.earlier_complete = _earlier_rows(self.path, self.env, ran)
@@ -214,7 +213,7 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     recorder = session.config.stash.get(_RECORDER, None)
     if recorder is not None:
-        recorder.collected(session.items, session.config.args)
+        recorder.collected(session.items)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -8,7 +8,10 @@
     python -m report history                  one line per earlier run
     python -m report prune --keep 20          drop all but the newest 20 runs from the history
 
-Exit status: 0, or 1 when a cell regressed against the baseline (or OLD), or 2 when the input is unusable.
+Exit status: 0, or 1 when a cell regressed against the baseline (or OLD), or 2 when an input cannot be trusted
+(matrix.yaml, or a results file that is unreadable, stale or recorded on other versions than matrix.yaml pins; with
+--require-all also an env without results) or an output cannot be written. Everything that could be read is still
+reported: such inputs show as not-run with the reason. Outputs are written all together or not at all.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.atomic import write_text_atomically
+from harness.atomic import write_all_atomically
 from report import baseline, history, html, markdown, terminal, timings
 from report.export import host, to_data
 from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
@@ -38,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = terminal.console()
     history_path: Path = args.history or args.out / "history.jsonl"
     if args.command == "history":
+        for problem in history.problems(history_path):
+            print(f"report: {problem}", file=sys.stderr)
         terminal.history(history.read(history_path), out)
         return 0
     if args.command == "prune":
@@ -47,15 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         matrix = load_matrix(args.matrix)
         if args.command == "compare":
-            comparison = baseline.compare(
-                _data_of(matrix, args.old, args.prefer),
-                _data_of(matrix, args.new, args.prefer),
-                display_path(args.old),
-                display_path(args.new),
-            )
+            (old, old_problems), (new, new_problems) = (_data_of(matrix, p, args.prefer) for p in (args.old, args.new))
+            comparison = baseline.compare(old, new, display_path(args.old), display_path(args.new))
             terminal.comparison(comparison, out)
-            return 1 if comparison.regressions else 0
-        merged = load_results(matrix, args.results or [RESULTS_DIR], prefer=args.prefer)
+            return _untrusted([*old_problems, *new_problems]) or (1 if comparison.regressions else 0)
+        # `tox -e report` before any env ran: no results/ yet, so every env shows as not-run (README).
+        sources = args.results or ([RESULTS_DIR] if RESULTS_DIR.exists() else [])
+        merged = load_results(matrix, sources, prefer=args.prefer, local=not args.results)
         data = _to_data(merged)
         if args.command == "diff":
             try:
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             terminal.upgrade(args.before, args.after, found, out)
             return 0
         return _build(args, merged, data, out)
-    except (MatrixError, IncompatibleResults) as exc:
+    except (MatrixError, IncompatibleResults, OutputError) as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
 
@@ -94,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--baseline", type=Path, help="the results to compare with (default: <out>/baseline.json)")
     parser.add_argument("--accept", action="store_true", help="make this run the new baseline")
+    parser.add_argument(
+        "--require-all",
+        action="store_true",
+        help="also exit 2 when an env of matrix.yaml has no results (CI: every job must upload its file)",
+    )
     parser.add_argument("--history", type=Path, help="the run history (default: <out>/history.jsonl)")
     sub = parser.add_subparsers(dest="command")
     diff = sub.add_parser("diff", help="what changes between two releases, e.g. `diff 5.2 6.0`")
@@ -112,16 +120,39 @@ def _to_data(merged: Merged) -> dict[str, Any]:
     return to_data(merged, evaluate(merged), dt.datetime.now(dt.timezone.utc), host())
 
 
-def _data_of(matrix: Matrix, path: Path, prefer: str | None) -> dict[str, Any]:
-    """A merged results file as it is, or per-env results (a file or a folder) merged now."""
+class OutputError(Exception):
+    """An output cannot be written; the message names it and the fix."""
+
+
+def _data_of(matrix: Matrix, path: Path, prefer: str | None) -> tuple[dict[str, Any], list[str]]:
+    """A merged results file as it is, or per-env results (a file or a folder) merged now; and their problems."""
     if path.is_file():
         try:
             is_merged = "cells" in json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
             is_merged = False
         if is_merged:
-            return baseline.load(path)
-    return _to_data(load_results(matrix, [path], prefer=prefer))
+            return baseline.load(path), []
+    merged = load_results(matrix, [path], prefer=prefer)
+    return _to_data(merged), list(merged.problems)
+
+
+def _untrusted(problems: list[str]) -> int:
+    """Print each input that cannot be trusted; 2 if there is any, else 0."""
+    for problem in problems:
+        print(f"report: {problem}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+def _write_outputs(files: dict[Path, str]) -> None:
+    try:
+        write_all_atomically(files)
+    except OSError as exc:
+        where = display_path(Path(exc.filename)) if exc.filename else "the output folder"
+        raise OutputError(
+            f"cannot write {where}: {exc.strerror or exc}; nothing was written. Fix: make it a writable file "
+            "in a writable folder, or pass another `--out`"
+        ) from exc
 
 
 def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: terminal.Console) -> int:
@@ -139,23 +170,31 @@ def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: 
             comparison = baseline.compare(old, data, baseline.label(baseline_path, old), "this run")
     shown = comparison.to_data() if comparison else None
     bench, bench_problem = timings.load_bench(args.out / timings.BENCH_PATH.name)
-    write_text_atomically(args.out / "results.json", json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    write_text_atomically(args.out / "report.md", markdown.render(data, shown, bench))
-    write_text_atomically(args.out / "report.html", html.render(data, shown, bench))
-    history.append(args.history or args.out / "history.jsonl", history.entry(data, comparison))
+    history_path: Path = args.history or args.out / "history.jsonl"
+    files = {
+        args.out / "results.json": json.dumps(data, indent=1, ensure_ascii=False) + "\n",
+        args.out / "report.md": markdown.render(data, shown, bench),
+        args.out / "report.html": html.render(data, shown, bench),
+        history_path: history.appended(history_path, history.entry(data, comparison)),
+    }
+    if args.accept:
+        files[baseline_path] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    _write_outputs(files)
     terminal.summary(data, out)
     if bench_problem:
         print(f"report: {bench_problem}", file=sys.stderr)
-    for run in merged.runs:
-        if run.status == "invalid":
-            print(f"report: {run.problem}; {run.release.env} counts as not-run", file=sys.stderr)
+    for problem in history.problems(history_path):
+        print(f"report: {problem}", file=sys.stderr)
     terminal.comparison(comparison, out, baseline_path)
     out.print(f"wrote {args.out / 'report.md'}, {args.out / 'report.html'} and {args.out / 'results.json'}")
+    problems = [f"{problem}; its cells count as not-run" for problem in merged.problems]
+    if args.require_all:
+        missing = [run.release.env for run in merged.runs if run.status == "missing"]
+        problems += [f"no results for {', '.join(missing)} (--require-all)"] if missing else []
     if args.accept:
-        write_text_atomically(baseline_path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         terminal.accepted(comparison, baseline_path, out)
-        return 0
-    return 1 if comparison and comparison.regressions else 0
+        return _untrusted(problems)
+    return _untrusted(problems) or (1 if comparison and comparison.regressions else 0)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.evidence import inert
 from report.inputs import IncompatibleResults, validate_merged
 from report.matrix import display_path
 from report.roadmap import NOT_RUN, RANK, UNDECIDED
@@ -92,7 +93,7 @@ def load(path: Path) -> dict[str, Any]:
     """A merged results file (baseline.json, results.json) of the schema this code reads."""
     name = display_path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = inert(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IncompatibleResults(f"{name}: cannot read it as JSON ({exc})") from exc
     return validate_merged(

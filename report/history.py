@@ -2,7 +2,8 @@
 
 Each line also names the cells that changed against the baseline of that run, so reading the file top to
 bottom shows when a state changed. Only the newest MAX_RUNS lines are kept; `python -m report prune --keep N`
-drops older ones on demand.
+drops older ones on demand. A line that does not parse (a hand edit gone wrong) is reported by `problems` and
+kept as it is when a run is appended: the history never loses a line silently.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.atomic import write_text_atomically
-from report.baseline import Comparison
+from harness.evidence import inert
 from harness.states import STATES
+from report.baseline import Comparison
 
 MAX_RUNS = 100
 # A run whose whole env went missing changes dozens of cells; the line keeps the first few, the report has all.
@@ -54,33 +56,58 @@ def entry(data: dict[str, Any], comparison: Comparison | None) -> dict[str, Any]
     }
 
 
-def read(path: Path) -> list[dict[str, Any]]:
-    """Every run in the history, oldest first; a line that does not parse (a hand edit) is skipped."""
+def _lines(path: Path) -> list[str]:
+    """The history's lines as they are, oldest first (blank lines dropped)."""
     if not path.exists():
         return []
-    runs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            runs.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return runs
+    return [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    try:
+        run = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return inert(run) if isinstance(run, dict) else None
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    """Every run in the history that parses, oldest first (`problems` names the lines that do not)."""
+    return [run for run in map(_parse, _lines(path)) if run is not None]
+
+
+def problems(path: Path) -> list[str]:
+    """`history.jsonl:3: not valid JSON ...` for each line that does not parse."""
+    return [
+        f"{path}:{number}: not valid JSON (a hand edit?); it is kept as it is, but no report reads it"
+        for number, line in enumerate(_lines(path), start=1)
+        if _parse(line) is None
+    ]
+
+
+def appended(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> str:
+    """The history's new text with `run` added, the newest `keep` lines kept (broken ones too, as they are)."""
+    return _text([*_lines(path), _dump(run)][-keep:])
 
 
 def append(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> None:
-    _write(path, [*read(path), run][-keep:])
+    write_text_atomically(path, appended(path, run, keep))
 
 
 def prune(path: Path, keep: int) -> int:
-    """Keep only the newest `keep` runs; return how many were dropped."""
-    runs = read(path)
-    kept = runs[-keep:] if keep > 0 else []
-    _write(path, kept)
-    return len(runs) - len(kept)
+    """Keep only the newest `keep` lines; return how many were dropped."""
+    lines = _lines(path)
+    kept = lines[-keep:] if keep > 0 else []
+    write_text_atomically(path, _text(kept))
+    return len(lines) - len(kept)
 
 
-def _write(path: Path, runs: list[dict[str, Any]]) -> None:
-    write_text_atomically(path, "".join(json.dumps(run, ensure_ascii=False, sort_keys=True) + "\n" for run in runs))
+def _dump(run: dict[str, Any]) -> str:
+    return json.dumps(run, ensure_ascii=False, sort_keys=True)
+
+
+def _text(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
 
 
 def _state(cell: dict[str, Any] | None) -> str:

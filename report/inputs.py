@@ -20,6 +20,7 @@ from typing import Any
 
 import jsonschema
 
+from harness.evidence import inert
 from harness.states import RECORDED, STATES
 from report.matrix import Matrix, display_path, key_path
 
@@ -114,7 +115,10 @@ def gather(matrix: Matrix, paths: Sequence[Path], prefer: str | None = None) -> 
 
 def _sources(matrix: Matrix, path: Path, order: int) -> list[Source]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # No string from a results file may drive the terminal that prints the summary: strip controls now.
+        data = inert(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        return [Source(path.stem, path, order, error=f"cannot read it ({exc.strerror})")]
     except UnicodeDecodeError as exc:
         return [Source(path.stem, path, order, error=f"not UTF-8 text ({exc.reason})")]
     except json.JSONDecodeError as exc:

@@ -185,7 +185,7 @@ def _versions(data: dict[str, Any]) -> str:
             [
                 f"{release['version']} (`{release['env']}`)",
                 _cell_text(status),
-                *[release["versions"].get(name) or "—" for name in packages],
+                *[_cell_text(release["versions"].get(name) or "—") for name in packages],
             ]
         )
     return _table(["Release", "Run", *packages], rows)

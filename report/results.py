@@ -3,12 +3,16 @@
 matrix.yaml decides which releases and probes exist. An env without a results file, with a file
 that does not match schemas/results.schema.json, or that stopped early still gets a cell for every
 probe: `not-run`, with the reason (a missing interpreter, a crash, the bad field), never `absent`.
+A file (or a row kept from an earlier run) recorded on another Django or Python than matrix.yaml pins is
+"mismatched", and a file tox could not have rewritten here (its Python is missing) is "stale": both count as
+invalid, with the reason, and `Merged.problems` lists every such input so the report can fail on them.
 The results may come from many folders and machines: report/inputs.py picks one source per env.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +26,8 @@ from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
 RESULTS_DIR = ROOT / "results"
 # In report/schemas/: what a per-env results file must look like.
 RESULTS_SCHEMA = "results.schema.json"
+# The `schema` of the per-env files this report reads (harness/recorder.py's SCHEMA_VERSION).
+SCHEMA_VERSION = 1
 NOT_RUN = State.NOT_RUN.value
 
 
@@ -70,6 +76,8 @@ class Merged:
     runs: tuple[EnvRun, ...]
     cells: dict[tuple[str, str, str | None], Cell]
     warnings: tuple[str, ...] = ()
+    # inputs that cannot be trusted (unreadable, stale, mismatched): shown as not-run, and the report fails
+    problems: tuple[str, ...] = ()
 
     def cell(self, release: str, probe: str, server: str | None) -> Cell:
         return self.cells[(release, probe, server)]
@@ -93,6 +101,7 @@ def servers_of(probe: Probe) -> tuple[str | None, ...]:
     return SERVERS if probe.servers else (None,)
 
 
+@functools.cache
 def python_available(version: str) -> bool:
     """Whether `python3.X` starts here (pyenv shims exist for versions they cannot run)."""
     try:
@@ -105,16 +114,21 @@ def python_available(version: str) -> bool:
 def load_results(
     matrix: Matrix,
     sources: Path | Sequence[Path] = RESULTS_DIR,
-    interpreter: Callable[[str], bool] = python_available,
+    interpreter: Callable[[str], bool] | None = None,
     prefer: str | None = None,
+    local: bool = False,
 ) -> Merged:
     """Read each release's results (from any number of files and folders) and give every cell a state.
 
-    Raises IncompatibleResults when two sources hold the same env and `prefer` does not say which wins.
+    `local` says the sources are this checkout's results/, as tox here writes them: a file whose Python is not
+    installed here cannot be from the latest `tox` (which skipped its env), so it is stale. Raises
+    IncompatibleResults when two sources hold the same env and `prefer` does not say which wins.
     """
+    interpreter = interpreter or python_available
     found = gather(matrix, [sources] if isinstance(sources, Path) else list(sources), prefer)
     runs: list[EnvRun] = []
     cells: dict[tuple[str, str, str | None], Cell] = {}
+    problems: list[str] = []
     warnings = [
         f"{display_path(source.path)}: env {env!r} is not a release in matrix.yaml; its results are left out"
         for env, source in found.items()
@@ -122,20 +136,27 @@ def load_results(
     ]
     for release in matrix.releases:
         source = found.get(release.env)
-        run, rows = _read_env(release, source, interpreter)
+        run, rows = _read_env(release, source, interpreter, local)
         runs.append(run)
+        if run.status == "invalid":
+            problems.append(str(run.problem))
         indexed = _index_rows(matrix, release, source.path, rows, warnings) if source else {}
         for probe in matrix.probes:
             for server in servers_of(probe):
                 row = indexed.get((probe.id, server))
+                mismatch = _earlier_mismatch(release, row) if row else None
+                if mismatch:
+                    problems.append(f"{release.env} {probe.id}{f'@{server}' if server else ''}: {mismatch}")
                 cells[(release.version, probe.id, server)] = (
-                    _cell(release, row) if row else _missing_cell(release, probe, server, run)
+                    _cell(release, row)
+                    if row and not mismatch
+                    else _missing_cell(release, probe, server, run, mismatch)
                 )
-    return Merged(matrix, tuple(runs), cells, tuple(warnings))
+    return Merged(matrix, tuple(runs), cells, tuple(warnings), tuple(problems))
 
 
 def _read_env(
-    release: Release, source: Source | None, interpreter: Callable[[str], bool]
+    release: Release, source: Source | None, interpreter: Callable[[str], bool], local: bool
 ) -> tuple[EnvRun, list[dict[str, Any]]]:
     if source is None:
         if not interpreter(release.python):
@@ -150,6 +171,13 @@ def _read_env(
         data = validate_results(source, release)
     except ResultsFileError as exc:
         return EnvRun(release, "invalid", str(exc)), []
+    if local and not interpreter(release.python):
+        problem = (
+            f"{display_path(source.path)}: stale: Python {release.python} is not installed here, so tox skips "
+            f"{release.env} and this file is left from an earlier run (started {data['started']}). Fix: install "
+            f"it (`pyenv install {release.python}` or `uv python install {release.python}`) or delete the file"
+        )
+        return EnvRun(release, "invalid", problem), []
     return (
         EnvRun(
             release,
@@ -170,9 +198,19 @@ def validate_results(source: Source, release: Release) -> dict[str, Any]:
     if source.error:
         raise ResultsFileError(f"{name}: {source.error}")
     data = source.data
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA_VERSION:
+        raise ResultsFileError(
+            f"{name}: written by a newer version of this project (schema {schema}; this report reads schema "
+            f"{SCHEMA_VERSION}). Fix: update this checkout (`git pull`), or rebuild the report where it was written"
+        )
     problem = schema_error(data, RESULTS_SCHEMA)
     if problem:
         raise ResultsFileError(f"{name}: {problem}")
+    try:
+        dt.datetime.fromisoformat(data["started"])
+    except ValueError:
+        raise ResultsFileError(f"{name}: started: {data['started']!r} is not a 'date-time'") from None
     if data["env"] != release.env:
         raise ResultsFileError(f"{name}: env: says {data['env']!r}, but this file belongs to {release.env!r}")
     if data["release"] != release.version:
@@ -180,7 +218,30 @@ def validate_results(source: Source, release: Release) -> dict[str, Any]:
             f"{name}: release: says {data['release']!r}, but {release.env} runs Django {release.version} "
             f"(matrix.yaml pins {release.django})"
         )
+    mismatch = version_mismatch(release, data["versions"])
+    if mismatch:
+        raise ResultsFileError(f"{name}: mismatched: {mismatch}")
     return data
+
+
+def version_mismatch(release: Release, versions: dict[str, Any]) -> str | None:
+    """Why results recorded on `versions` do not stand for `release` as matrix.yaml pins it, or None."""
+    django, python = versions.get("django"), str(versions.get("python") or "")
+    if django == release.django and python.split(".")[:2] == release.python.split("."):
+        return None
+    return (
+        f"recorded on Django {django} and Python {python or 'unknown'}, but matrix.yaml pins Django "
+        f"{release.django} on Python {release.python}. Fix: rerun `tox -e {release.env}`"
+    )
+
+
+def _earlier_mismatch(release: Release, row: dict[str, Any]) -> str | None:
+    """For a row a partial rerun kept from an earlier run: why that run does not stand for `release`, or None."""
+    earlier = row.get("earlier")
+    if not earlier:
+        return None
+    mismatch = version_mismatch(release, earlier["versions"])
+    return f"kept from an earlier run (started {earlier['started']}) {mismatch}" if mismatch else None
 
 
 def _index_rows(
@@ -219,8 +280,10 @@ def _cell(release: Release, row: dict[str, Any]) -> Cell:
     )
 
 
-def _missing_cell(release: Release, probe: Probe, server: str | None, run: EnvRun) -> Cell:
-    if run.status in ("missing", "invalid"):
+def _missing_cell(release: Release, probe: Probe, server: str | None, run: EnvRun, mismatch: str | None = None) -> Cell:
+    if mismatch:
+        reason = mismatch
+    elif run.status in ("missing", "invalid"):
         reason = str(run.problem)
     elif run.status == "incomplete":
         reason = "the env stopped before this probe"

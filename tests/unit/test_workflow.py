@@ -36,4 +36,4 @@ def test_the_report_job_merges_every_upload():
     assert JOBS["report"]["needs"] == "env" and JOBS["report"]["if"] == "always()"
     download = _step("report", "actions/download-artifact")
     assert download["with"] == {"pattern": "results-*", "path": "results", "merge-multiple": True}
-    assert "tox -e report -- --results results" in _runs("report")
+    assert "tox -e report -- --results results --require-all" in _runs("report")

@@ -11,6 +11,7 @@ import json
 from harness.evidence import last_exception, scrub
 from harness.servers import Server
 from report.__main__ import main
+from report.matrix import load_matrix
 
 ESC = "\x1b"
 HOSTILE = (
@@ -38,7 +39,7 @@ def _results(tmp_path):
         "schema": 1,
         "env": "dj52",
         "release": "5.2",
-        "versions": {"python": "3.13.1", "django": "5.2.1"},
+        "versions": {"python": "3.13.1", "django": load_matrix().release("5.2").django},  # as matrix.yaml pins
         "started": "2026-11-25T08:16:30+00:00",
         "duration": 1.0,
         "complete": False,  # so the summary prints the env's problem line too

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from report.__main__ import main
+from report.matrix import load_matrix
 
 INJECTED = '<script>window.injected = true</script><img src=x onerror="window.injected = true">'
 
@@ -41,7 +42,7 @@ def built_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "schema": 1,
             "env": env,
             "release": release,
-            "versions": {"python": "3.13.1", "django": f"{release}.1"},
+            "versions": {"python": "3.13.1", "django": load_matrix().release(release).django},
             "started": "2026-11-25T08:16:30+00:00",
             "duration": 1.0,
             "complete": True,

@@ -184,7 +184,7 @@ def test_duplicate_item(tmp_path):
 
 def test_schema_error_names_key_and_fix(tmp_path):
     message = _broken(tmp_path, "    probes: [asgi.entrypoint]", "    probes: []")
-    assert ".probes: [] should be non-empty" in message
+    assert ".probes: an empty list. Fix: list at least one entry" in message
     message = _broken(tmp_path, ITEM, ITEM + "\n    planed_for: 3.0")
     assert "'planed_for' was unexpected" in message
     message = _broken(tmp_path, "    source: https://www.aeracode.org", "    source: http://www.aeracode.org")
