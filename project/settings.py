@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,11 +57,25 @@ PROBE_MIDDLEWARE_STACKS = {
 
 ROOT_URLCONF = "project.urls"
 
+
+def _run_database() -> str:
+    """PROBE_DB if given, else a SQLite file in a folder of this run's own, removed when the run ends.
+
+    Two runs of one env at once must not share a database (one deletes the test database the other writes).
+    The path goes into the environment, so the servers the run starts use the same database.
+    """
+    if "PROBE_DB" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="probe-db-")
+        atexit.register(shutil.rmtree, folder, True)
+        os.environ["PROBE_DB"] = os.path.join(folder, "db.sqlite3")
+    return os.environ["PROBE_DB"]
+
+
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("PROBE_DB", str(BASE_DIR / "db.sqlite3")),
-        "TEST": {"NAME": os.environ.get("PROBE_DB", str(BASE_DIR / "db.sqlite3")) + ".test"},
+        "NAME": _run_database(),
+        "TEST": {"NAME": _run_database() + ".test"},
     }
 }
 
