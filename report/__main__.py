@@ -159,7 +159,7 @@ def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: 
     baseline_path: Path = args.baseline or args.out / "baseline.json"
     # What this writes must be readable as a baseline or a merge input later: check it against its schema now.
     validate_merged(data, "the merged results", "this is a bug in report/export.py; please report it")
-    comparison = None
+    comparison, old = None, None
     if baseline_path.exists():
         try:
             old = baseline.load(baseline_path)
@@ -177,8 +177,9 @@ def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: 
         args.out / "report.html": html.render(data, shown, bench),
         history_path: history.appended(history_path, history.entry(data, comparison)),
     }
+    accepted, kept = baseline.accepting(old, data)
     if args.accept:
-        files[baseline_path] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        files[baseline_path] = json.dumps(accepted, indent=1, ensure_ascii=False) + "\n"
     _write_outputs(files)
     terminal.summary(data, out)
     if bench_problem:
@@ -192,7 +193,7 @@ def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: 
         missing = [run.release.env for run in merged.runs if run.status == "missing"]
         problems += [f"no results for {', '.join(missing)} (--require-all)"] if missing else []
     if args.accept:
-        terminal.accepted(comparison, baseline_path, out)
+        terminal.accepted(comparison, baseline_path, out, kept)
         return _untrusted(problems)
     return _untrusted(problems) or (1 if comparison and comparison.regressions else 0)
 

@@ -101,6 +101,35 @@ def load(path: Path) -> dict[str, Any]:
     )
 
 
+def accepting(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The baseline `--accept` writes: `new`, except what did not run now keeps the old baseline's cell.
+
+    Accepting a partial run must not replace known states with not-run: a later regression there would then pass
+    as "not-run -> broken". A release that did not run at all keeps its old entry too (its versions give the
+    context of later changes). Returns the new baseline and the anchors of the cells it kept.
+    """
+    if old is None:
+        return new, []
+    old_cells = {cell["anchor"]: cell for cell in old["cells"]}
+    cells, kept = [], []
+    for cell in new["cells"]:
+        before = old_cells.get(cell["anchor"])
+        if cell["state"] == NOT_RUN and before is not None and before["state"] != NOT_RUN:
+            cells.append(before)
+            kept.append(cell["anchor"])
+        else:
+            cells.append(cell)
+    old_releases = {release["version"]: release for release in old["releases"]}
+    releases = [
+        old_releases[release["version"]]
+        if release["status"] in ("missing", "invalid")
+        and old_releases.get(release["version"], {}).get("status") in ("complete", "incomplete")
+        else release
+        for release in new["releases"]
+    ]
+    return {**new, "cells": cells, "releases": releases}, kept
+
+
 def label(path: Path, data: dict[str, Any]) -> str:
     return f"{display_path(path)} (generated {data.get('generated', 'at an unknown time')})"
 

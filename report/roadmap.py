@@ -141,21 +141,50 @@ class ItemResult:
 
     @property
     def shipped_text(self) -> str:
-        """`3.1 (threaded)`, or why there is none: never, or not known because releases did not run."""
-        if self.first_shipped is None:
-            return self._none_text()
-        return f"{self.first_shipped} ({self.states[self.first_shipped]})"
+        """`3.1 (threaded)`, or why there is none: never, or unknown because an earlier release did not run."""
+        found, unknown = first_reached(self.states, WORKING)
+        if found is None or unknown:
+            return self._none_text(unknown)
+        return f"{found} ({self.states[found]})"
 
     @property
     def native_text(self) -> str:
-        return self.first_native if self.first_native else self._none_text()
+        found, unknown = first_reached(self.states, (NATIVE,))
+        return found if found is not None and not unknown else self._none_text(unknown)
 
-    def _none_text(self) -> str:
-        unknown = sum(state in (NOT_RUN, UNDECIDED) for state in self.states.values())
-        if unknown == len(self.states):
+    def _none_text(self, unknown: list[str]) -> str:
+        if len(unknown) == len(self.states):
             return "unknown (nothing ran)"
-        last = list(self.states)[-1]
-        return f"never (as of {last}; {unknown} releases unknown)" if unknown else f"never (as of {last})"
+        if unknown:
+            states = {self.states[version] for version in unknown}
+            why = {NOT_RUN: "did not run", UNDECIDED: "stayed undecided"}
+            return f"unknown ({_span(list(self.states), unknown)} {' or '.join(why[s] for s in sorted(states))})"
+        return f"never (as of {list(self.states)[-1]})"
+
+
+def first_reached(states: dict[str, str], wanted: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The first release (in order) whose state is in `wanted`, and the releases before it whose state is not known.
+
+    A release that did not run (or stayed undecided) before it may have been the first: then the answer is unknown.
+    With no release in `wanted`, every unknown release counts.
+    """
+    unknown: list[str] = []
+    for version, state in states.items():
+        if state in wanted:
+            return version, unknown
+        if state in (NOT_RUN, UNDECIDED):
+            unknown.append(version)
+    return None, unknown
+
+
+def _span(versions: list[str], chosen: list[str]) -> str:
+    """`3.1`, `3.0 and 3.1`, `2.2 … 6.0` (a run of consecutive releases), or `2.2, 3.1, 4.0`."""
+    if len(chosen) == 1:
+        return chosen[0]
+    first = versions.index(chosen[0])
+    if len(chosen) > 2 and versions[first : first + len(chosen)] == chosen:
+        return f"{chosen[0]} … {chosen[-1]}"
+    return f"{', '.join(chosen[:-1])} and {chosen[-1]}"
 
 
 @dataclass(frozen=True)
@@ -194,8 +223,11 @@ def evaluate(merged: Merged) -> Roadmap:
     items = []
     for item in merged.matrix.roadmap:
         states = {release.version: item_state(merged, item, release.version) for release in releases}
-        shipped = next((v for v, s in states.items() if s in WORKING), None)
-        native = next((v for v, s in states.items() if s == NATIVE), None)
+        # A first that an unknown release might precede is not known: unknown, never a later release.
+        working, unknown_before = first_reached(states, WORKING)
+        shipped = None if unknown_before else working
+        native_found, unknown_before_native = first_reached(states, (NATIVE,))
+        native = None if unknown_before_native else native_found
         planned = item.planned_for
         unknown = sum(state in (NOT_RUN, UNDECIDED) for state in states.values())
         items.append(
@@ -206,7 +238,7 @@ def evaluate(merged: Merged) -> Roadmap:
                 native,
                 delay(releases, planned, shipped, merged.run_date, unknown) if planned else None,
                 delay(releases, planned, native, merged.run_date, unknown) if planned else None,
-                _docs_note(item, shipped, states, last),
+                _docs_note(item, working, states, last),
             )
         )
     scores = tuple(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from report.baseline import Comparison
+from report.baseline import NOT_RUN, Comparison
 from report.legend import STYLES, SYMBOLS, label
 from report.matrix import display_path
 from report.upgrade import Change
 
 WIDTH = 100
+# `--accept` after a partial run names the cells it kept from the previous baseline, the first few of them.
+MAX_KEPT_LISTED = 10
 
 # How each kind of run-to-run change stands out (report/baseline.py defines the kinds).
 KIND_STYLES = {"regression": "red bold", "not-run": "yellow bold", "undecided": "magenta", "improvement": "green"}
@@ -133,15 +136,26 @@ def comparison(found: Comparison | None, out: Console, baseline_path: Path | Non
         )
 
 
-def accepted(found: Comparison | None, baseline_path: Path, out: Console) -> None:
-    """Say what `--accept` took in: the changed cells now count as the expected state."""
+def accepted(found: Comparison | None, baseline_path: Path, out: Console, kept: Sequence[str] = ()) -> None:
+    """Say what `--accept` took in (the changed cells now count as the expected state), and what it kept."""
     if found is None:
         out.print(Text(f"accepted: {display_path(baseline_path)} is the first baseline (this run, every cell)."))
         return
     changed = ", ".join(f"{n} {kind}" for kind, n in found.counts().items()) or "no changed cell"
     out.print(Text(f"accepted: {display_path(baseline_path)} now holds this run ({changed}):", style="bold"))
     for change in found.changes:
-        out.print(Text(f"  {change.anchor}: {_side(change.before)} → {_side(change.after)} ({change.kind})"))
+        if change.after is None or change.after["state"] != NOT_RUN or change.anchor not in kept:
+            out.print(Text(f"  {change.anchor}: {_side(change.before)} → {_side(change.after)} ({change.kind})"))
+    if kept:
+        out.print(
+            Text(
+                f"  kept {len(kept)} cells of the previous baseline that did not run now: "
+                + ", ".join(kept[:MAX_KEPT_LISTED])
+                + (f" … and {len(kept) - MAX_KEPT_LISTED} more" if len(kept) > MAX_KEPT_LISTED else ""),
+                style="yellow",
+            ),
+            overflow="fold",
+        )
 
 
 def history(runs: list[dict[str, Any]], out: Console) -> None:

@@ -89,7 +89,7 @@ def _item(states: dict[str, str]) -> ItemResult:
 
 def test_none_text_says_never_only_when_every_release_ran():
     assert _item({"5.2": "absent", "6.0": "absent"}).shipped_text == "never (as of 6.0)"
-    assert _item({"5.2": "not-run", "6.0": "absent"}).native_text == "never (as of 6.0; 1 releases unknown)"
+    assert _item({"5.2": "not-run", "6.0": "absent"}).native_text == "unknown (5.2 did not run)"
     assert _item({"5.2": "not-run", "6.0": "undecided"}).shipped_text == "unknown (nothing ran)"
 
 
