@@ -29,11 +29,11 @@ import pytest
 
 from harness.atomic import write_text_atomically
 from harness.evidence import describe, scrub
+from harness.rows import SCHEMA_VERSION, Row
 from harness.servers import STARTED
 from harness.states import State, Verdict
 from harness.versions import installed
 
-SCHEMA_VERSION = 1
 # The packages whose exact versions decide a result; each is recorded with every results file.
 PACKAGES = (
     *("django", "asgiref", "uvicorn", "websockets", "daphne", "twisted", "httpx", "pytest", "pytest-django"),
@@ -75,7 +75,7 @@ class Recorder:
         self.started = dt.datetime.now(dt.timezone.utc)
         self.clock = time.monotonic()
         self.versions = versions()
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[Row] = []
         # The probe tests collected to run (node ids), and those that recorded a row.
         self.expected: set[str] | None = None
         self.recorded: set[str] = set()
@@ -87,7 +87,7 @@ class Recorder:
         self.phases = {"setup": 0.0, "call": 0.0, "teardown": 0.0}
         self.first_probe: float | None = None
 
-    def add(self, nodeid: str, row: dict[str, Any]) -> None:
+    def add(self, nodeid: str, row: Row) -> None:
         self.rows.append(row)
         self.recorded.add(nodeid)
         self.write(complete=False)
@@ -254,7 +254,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _row(item: pytest.Item, identifier: str, verdict: Verdict, duration: float, env: str) -> dict[str, Any]:
+def _row(item: pytest.Item, identifier: str, verdict: Verdict, duration: float, env: str) -> Row:
     server = server_of(item)
     function = getattr(item, "function", None)
     source = inspect.getsource(function) if function else item.nodeid

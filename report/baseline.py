@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import rows as contract
 from harness.evidence import inert
 from report.inputs import IncompatibleResults, validate_merged
 from report.matrix import display_path
@@ -40,18 +41,25 @@ KINDS = (REGRESSION, NOT_RUN, UNDECIDED, SIDEWAYS, IMPROVEMENT, EVIDENCE, NEW, R
 
 @dataclass(frozen=True)
 class Change:
-    """One cell that differs between the baseline (`before`) and this run (`after`); a missing side is None."""
+    """A cell or roadmap item that differs between two sides: the baseline and this run (`compare`), or two releases
+    of one run (report/upgrade.py). A side holds at least `state` and `reason`; a missing side is None."""
 
-    kind: str
-    release: str
-    subject: str
+    kind: str  # one of KINDS
+    release: str  # the release of the cell the change links to: this run's, or the release upgraded to
+    subject: str  # a probe row (`views.async-function@uvicorn`), or a roadmap item's id when `item`
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    context: tuple[str, ...]
+    context: tuple[str, ...] = ()  # what else changed between the two runs
+    item: bool = False
 
     @property
     def anchor(self) -> str:
-        return f"{self.release}/{self.subject}"
+        return contract.anchor(self.release, self.subject)
+
+    @property
+    def what(self) -> str:
+        """How a table names it: the probe row, or `roadmap: <item id>`."""
+        return f"roadmap: {self.subject}" if self.item else self.subject
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -143,6 +151,11 @@ def classify(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
     old, new = before["state"], after["state"]
     if old == new:
         return EVIDENCE if before["facts"] != after["facts"] else None
+    return state_change(old, new)
+
+
+def state_change(old: str, new: str) -> str:
+    """The kind of change between two different states: not-run or undecided when a side is, else by rank."""
     if NOT_RUN in (old, new):
         return NOT_RUN
     if UNDECIDED in (old, new):

@@ -6,9 +6,10 @@ import datetime as dt
 import os
 import platform
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypedDict
 
-from report.inputs import MERGED_SCHEMA, matrix_hash
+from harness.rows import SCHEMA_VERSION, Cell
+from report.inputs import matrix_hash
 from report.results import EnvRun, Merged
 from report.roadmap import WORKING, Regression, Roadmap, Score
 
@@ -30,7 +31,7 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
     as_of = merged.run_date
     started = [run.started for run in merged.runs if run.started]
     return {
-        "schema": MERGED_SCHEMA,
+        "schema": SCHEMA_VERSION,
         # Results built from other releases or probes cannot be merged with these (report/inputs.py checks it).
         "matrix_hash": matrix_hash(merged.matrix),
         "generated": generated.isoformat(timespec="seconds"),
@@ -42,9 +43,11 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
         },
         "releases": [_release(run, as_of) for run in merged.runs],
         "probes": [asdict(probe) for probe in merged.matrix.probes],
+        # Release by release, each in the per-probe table's row order: probe_rows() relies on it.
         "cells": [
-            {**asdict(cell), "subject": cell.subject, "anchor": cell.anchor}
-            for (_, _, _), cell in sorted(merged.cells.items(), key=lambda kv: _order(merged, kv[0]))
+            merged.cell(release.version, probe.id, server).to_data()
+            for release in merged.matrix.releases
+            for probe, server in merged.rows()
         ],
         "roadmap": [
             {
@@ -96,10 +99,36 @@ def _release(run: EnvRun, as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def _order(merged: Merged, key: tuple[str, str, str | None]) -> tuple[int, int]:
-    versions = [release.version for release in merged.matrix.releases]
-    rows = [(probe.id, server) for probe, server in merged.rows()]
-    return versions.index(key[0]), rows.index((key[1], key[2]))
+class ProbeRow(TypedDict):
+    """One row of the per-probe table: a probe under one server (or none), with its cell on every release."""
+
+    probe: str
+    server: str | None
+    subject: str
+    title: str
+    area: str
+    cells: list[Cell]
+
+
+def probe_rows(data: dict[str, Any]) -> list[ProbeRow]:
+    """The merged file's cells regrouped into the per-probe table's rows (HTML and Markdown both show it)."""
+    probes = {probe["id"]: probe for probe in data["probes"]}
+    found: dict[str, ProbeRow] = {}
+    for cell in data["cells"]:  # in release order, so each row's cells are too
+        probe = probes[cell["probe"]]
+        row = found.setdefault(
+            cell["subject"],
+            {
+                "probe": cell["probe"],
+                "server": cell["server"],
+                "subject": cell["subject"],
+                "title": probe["title"],
+                "area": probe["area"],
+                "cells": [],
+            },
+        )
+        row["cells"].append(cell)
+    return list(found.values())
 
 
 def _evidence(merged: Merged, regression: Regression) -> dict[str, str]:

@@ -7,7 +7,9 @@ from typing import Any
 
 import jinja2
 
+from harness.rows import anchor
 from harness.states import STATES
+from report.export import probe_rows
 from report.legend import MEANINGS, SYMBOLS
 from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
 
@@ -29,6 +31,7 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         data=data,
         comparison=comparison,
         changed={change["anchor"]: change for change in comparison["changes"]} if comparison else {},
+        anchor=anchor,
         states=STATES,
         symbols=SYMBOLS,
         meanings=MEANINGS,
@@ -36,7 +39,7 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         item_areas={
             item["id"]: sorted({areas_of[ref.split("@")[0]] for ref in item["probes"]}) for item in data["roadmap"]
         },
-        probe_rows=_probe_rows(data, areas_of),
+        probe_rows=probe_rows(data),
         packages=sorted({name for release in data["releases"] for name in release["versions"]}),
         timings=env_rows(data),
         bench=bench,
@@ -45,24 +48,3 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         ratios_text=ratios_text,
         stability_text=stability_text,
     )
-
-
-def _probe_rows(data: dict[str, Any], areas_of: dict[str, str]) -> list[dict[str, Any]]:
-    titles = {probe["id"]: probe["title"] for probe in data["probes"]}
-    rows: dict[str, dict[str, Any]] = {}
-    for cell in data["cells"]:
-        row = rows.setdefault(
-            cell["subject"],
-            {
-                "probe": cell["probe"],
-                "server": cell["server"],
-                "title": titles[cell["probe"]],
-                "area": areas_of[cell["probe"]],
-                "cells": [],
-            },
-        )
-        row["cells"].append(cell)
-    order = [release["version"] for release in data["releases"]]
-    for row in rows.values():
-        row["cells"].sort(key=lambda cell: order.index(cell["release"]))
-    return list(rows.values())

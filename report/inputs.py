@@ -21,13 +21,11 @@ from typing import Any
 import jsonschema
 
 from harness.evidence import inert
+from harness.rows import SCHEMA_VERSION, row_of
 from harness.states import RECORDED, STATES
 from report.matrix import Matrix, display_path, key_path
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-# The `schema` of report/results.json (and report/baseline.json); bump it when their shape changes,
-# together with schemas/merged.schema.json.
-MERGED_SCHEMA = 1
 ENV_NAME = re.compile(r"^dj[0-9]+$")
 # How to settle two results for one env: the run that started later, or the source named later.
 PREFERENCES = ("newest", "last")
@@ -79,9 +77,9 @@ def validate_merged(data: Any, name: str, fix: str) -> dict[str, Any]:
     """A merged results file (results.json, baseline.json) of this schema; raise IncompatibleResults otherwise."""
     if not isinstance(data, dict) or "cells" not in data:
         raise IncompatibleResults(f"{name}: not a merged results file (no `cells`): compare report/results.json files")
-    if data.get("schema") != MERGED_SCHEMA:
+    if data.get("schema") != SCHEMA_VERSION:
         raise IncompatibleResults(
-            f"{name}: schema {data.get('schema')!r}, but this report reads schema {MERGED_SCHEMA}. Fix: {fix}."
+            f"{name}: schema {data.get('schema')!r}, but this report reads schema {SCHEMA_VERSION}. Fix: {fix}."
         )
     problem = schema_error(data, "merged.schema.json")
     if problem:
@@ -136,7 +134,7 @@ def check_merged(matrix: Matrix, path: Path, data: dict[str, Any]) -> dict[str, 
     name = display_path(path)
     theirs, ours = data.get("matrix_hash"), matrix_hash(matrix)
     # Another matrix explains every other difference in shape, so it is named first.
-    if data.get("schema") == MERGED_SCHEMA and theirs != ours:
+    if data.get("schema") == SCHEMA_VERSION and theirs != ours:
         raise IncompatibleResults(
             f"{name}: built from another matrix.yaml (releases and probes hash {theirs}, here {ours}). "
             "Fix: merge its per-env files from results/ instead, or check out the commit it was built from."
@@ -152,12 +150,12 @@ def env_results(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             continue
         # Cells the report filled in for probes without a row carry no source hash: they were never recorded.
         rows = [
-            {"id": cell["probe"], **{key: cell[key] for key in _ROW_KEYS}}
+            row_of(cell)
             for cell in data["cells"]
             if cell["release"] == release["version"] and cell["source_hash"] is not None
         ]
         found[release["env"]] = {
-            "schema": 1,
+            "schema": SCHEMA_VERSION,
             "env": release["env"],
             "release": release["version"],
             "versions": release["versions"],
@@ -168,9 +166,6 @@ def env_results(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "probes": rows,
         }
     return found
-
-
-_ROW_KEYS = ("server", "state", "reason", "facts", "measurements", "duration", "source_hash", "reproduce")
 
 
 def _settle(held: Source | None, new: Source, prefer: str | None) -> Source:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.evidence import strip_controls
+from report.export import probe_rows
 from report.legend import MEANINGS, label
 from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
 
@@ -159,21 +160,14 @@ def _evidence(side: dict[str, Any] | None) -> str:
 
 
 def _probe_rows(data: dict[str, Any]) -> list[list[str]]:
-    versions = [r["version"] for r in data["releases"]]
-    by_key = {(c["release"], c["subject"]): c for c in data["cells"]}
-    subjects = list(dict.fromkeys(c["subject"] for c in data["cells"]))
-    titles = {p["id"]: p["title"] for p in data["probes"]}
-    rows = []
-    for subject in subjects:
-        first = by_key[(versions[0], subject)]
-        rows.append(
-            [
-                f"`{first['probe']}`: {_cell_text(titles[first['probe']])}",
-                first["server"] or "—",
-                *[label(by_key[(v, subject)]["state"]) for v in versions],
-            ]
-        )
-    return rows
+    return [
+        [
+            f"`{row['probe']}`: {_cell_text(row['title'])}",
+            row["server"] or "—",
+            *[label(cell["state"]) for cell in row["cells"]],
+        ]
+        for row in probe_rows(data)
+    ]
 
 
 def _versions(data: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import rows as contract
 from harness.states import State
 from report.inputs import Source, gather, schema_error
 from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
@@ -49,12 +50,29 @@ class Cell:
     @property
     def subject(self) -> str:
         """The row this cell sits in: `views.async-function@uvicorn`, or the bare id without a server."""
-        return f"{self.probe}@{self.server}" if self.server else self.probe
+        return contract.subject(self.probe, self.server)
 
     @property
     def anchor(self) -> str:
         """The permalink of this cell, like `6.1/views.async-function@uvicorn`."""
-        return f"{self.release}/{self.subject}"
+        return contract.anchor(self.release, self.subject)
+
+    def to_data(self) -> contract.Cell:
+        """This cell as the merged file holds it (harness/rows.py)."""
+        return {
+            "release": self.release,
+            "probe": self.probe,
+            "server": self.server,
+            "state": self.state,
+            "reason": self.reason,
+            "reproduce": self.reproduce,
+            "facts": self.facts,
+            "measurements": self.measurements,
+            "duration": self.duration,
+            "source_hash": self.source_hash,
+            "subject": self.subject,
+            "anchor": self.anchor,
+        }
 
 
 @dataclass(frozen=True)
@@ -265,7 +283,7 @@ def _index_rows(
     return found
 
 
-def _cell(release: Release, row: dict[str, Any]) -> Cell:
+def _cell(release: Release, row: contract.Row) -> Cell:
     return Cell(
         release=release.version,
         probe=row["id"],

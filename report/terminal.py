@@ -11,10 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from report.baseline import NOT_RUN, Comparison
+from report.baseline import NOT_RUN, Change, Comparison
 from report.legend import STYLES, SYMBOLS, label
 from report.matrix import display_path
-from report.upgrade import Change
 
 WIDTH = 100
 # `--accept` after a partial run names the cells it kept from the previous baseline, the first few of them.
@@ -89,11 +88,12 @@ def upgrade(before: str, after: str, found: list[Change], out: Console) -> None:
     table.add_column(after, no_wrap=True)
     table.add_column("why", overflow="fold")
     for change in found:
+        old, new = _side(change.before), _side(change.after)
         table.add_row(
-            change.subject,
-            Text(label(change.before), style=STYLES[change.before]),
-            Text(label(change.after), style=STYLES[change.after]),
-            change.why,
+            change.what,
+            Text(old, style=STYLES[change.before["state"]] if change.before else ""),
+            Text(new, style=STYLES[change.after["state"]] if change.after else ""),
+            change.after["reason"] if change.after else "",
         )
     out.print(table)
 

@@ -1,27 +1,30 @@
-"""What changes when you upgrade from one release to another: the roadmap items and probe cells that differ."""
+"""What changes when you upgrade from one release to another: the roadmap items and probe cells that differ.
+
+The HTML page's upgrade view shows the same (tests/unit/report/test_page.py checks it against `changes`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Change:
-    subject: str  # "roadmap: <item id>" or a probe row like "views.async-function@uvicorn"
-    before: str
-    after: str
-    why: str
+from report.baseline import Change, state_change
 
 
 def changes(data: dict[str, Any], before: str, after: str) -> list[Change]:
-    """Every roadmap item and probe cell whose state differs between the two releases."""
+    """Every roadmap item and probe cell whose state differs between the two releases, items first."""
     versions = [release["version"] for release in data["releases"]]
     for version in (before, after):
         if version not in versions:
             raise ValueError(f"release {version!r} is not in matrix.yaml (releases: {', '.join(versions)})")
     found = [
-        Change(f"roadmap: {item['id']}", item["states"][before], item["states"][after], item["title"])
+        Change(
+            state_change(item["states"][before], item["states"][after]),
+            after,
+            item["id"],
+            {"state": item["states"][before], "reason": item["title"]},
+            {"state": item["states"][after], "reason": item["title"]},
+            item=True,
+        )
         for item in data["roadmap"]
         if item["states"][before] != item["states"][after]
     ]
@@ -31,5 +34,5 @@ def changes(data: dict[str, Any], before: str, after: str) -> list[Change]:
             continue
         old = cells.get((before, subject))
         if old is not None and old["state"] != cell["state"]:
-            found.append(Change(subject, old["state"], cell["state"], cell["reason"]))
+            found.append(Change(state_change(old["state"], cell["state"]), after, subject, old, cell))
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from harness.recorder import SCHEMA_VERSION
+from harness.rows import SCHEMA_VERSION
 from harness.states import RECORDED, STATES, State
 from report.inputs import SCHEMAS, _validator
 from report.matrix import ROOT

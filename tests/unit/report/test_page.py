@@ -3,11 +3,15 @@ rows, injected markup stays text; it also saves a screenshot (REPORT_SCREENSHOT=
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+from report.legend import label
+from report.upgrade import changes
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -109,6 +113,35 @@ def test_upgrade_view_shows_only_changes(page):
     assert "roadmap: async-request-stack" in text and "asgi.entrypoint@uvicorn" in text
     page.select_option("#upgrade-to", "5.2")
     assert "No difference" in page.inner_text("#upgrade-table tbody")
+
+
+def test_upgrade_view_shows_what_upgrade_py_computes_for_every_pair(page, built_report):
+    data = json.loads((built_report / "results.json").read_text(encoding="utf-8"))
+    versions = [release["version"] for release in data["releases"]]
+    shown = page.evaluate(
+        """(versions) => {
+          const from = document.getElementById("upgrade-from"), to = document.getElementById("upgrade-to");
+          const found = {};
+          for (const before of versions) {
+            for (const after of versions) {
+              from.value = before; to.value = after; to.dispatchEvent(new Event("change"));
+              found[before + " " + after] = [...document.querySelectorAll("#upgrade-table tbody tr")]
+                .filter((tr) => tr.querySelector("a"))
+                .map((tr) => [tr.querySelector("a").getAttribute("href"), ...[...tr.children].map((c) => c.textContent)]);
+            }
+          }
+          return found;
+        }""",
+        versions,
+    )
+    for before in versions:
+        for after in versions:
+            expected = [
+                ["#" + c.anchor, c.what, label(c.before["state"]), label(c.after["state"]), c.after["reason"]]
+                for c in changes(data, before, after)
+            ]
+            assert shown[f"{before} {after}"] == expected, (before, after)
+    assert any(shown.values())
 
 
 def test_screenshot(page, tmp_path):
