@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import rows as contract
+from harness.rows import SCHEMA_VERSION
 from harness.states import State
 from report.inputs import Source, gather, schema_error
 from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
@@ -27,8 +28,6 @@ from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
 RESULTS_DIR = ROOT / "results"
 # In report/schemas/: what a per-env results file must look like.
 RESULTS_SCHEMA = "results.schema.json"
-# The `schema` of the per-env files this report reads (harness/recorder.py's SCHEMA_VERSION).
-SCHEMA_VERSION = 1
 NOT_RUN = State.NOT_RUN.value
 
 
