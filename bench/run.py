@@ -1,7 +1,7 @@
 """Benchmark the full matrix: cold vs warm, parallel vs sequential, uv vs pip, against its floor (`tox -e bench`).
 
 Each configuration runs the real matrix with its own tox work dir, so "cold" really creates every env.
-Writes report/bench.json; the report shows it in its footer. Medians over --runs runs, because the machine is shared.
+Writes report/out/bench.json; the report shows it in its footer. Medians over --runs runs, because the machine is shared.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
-OUTPUT = ROOT / "report" / "bench.json"
+OUTPUT = ROOT / "report" / "out" / "bench.json"
 # Two envs, one old and one new Python, are enough to compare env creation by pip and by uv.
 PIP_ENVS = "dj31,dj61"
 

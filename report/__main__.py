@@ -1,6 +1,6 @@
 """`python -m report`: merge results, compare them with the baseline, write the report, print a summary.
 
-    python -m report                          merge results/, compare with report/baseline.json, write report/
+    python -m report                          merge results/, compare with report/out/baseline.json, write report/out/
     python -m report --results a/ --results b/dj52.json   merge files and folders (CI jobs, machines, runs)
     python -m report --accept                 make this run the new baseline (and say what that accepts)
     python -m report compare OLD NEW          compare two results (merged files, per-env files or folders)
@@ -33,7 +33,8 @@ from report.results import RESULTS_DIR, Merged, load_results
 from report.roadmap import evaluate
 from report.upgrade import changes
 
-OUT_DIR = Path(__file__).resolve().parent
+# What `python -m report` writes (and the committed baseline and history): code stays apart from its output.
+OUT_DIR = Path(__file__).resolve().parent / "out"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

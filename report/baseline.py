@@ -1,6 +1,6 @@
 """Run to run: every cell of this run against the same cell of an earlier run (the baseline), classified.
 
-The baseline is a merged results file (report/baseline.json has report/results.json's schema). A change is:
+The baseline is a merged results file (report/out/baseline.json has report/out/results.json's schema). A change is:
 
 - `regression`:  the state ranks lower than before (native > threaded > blocking > absent = broken);
 - `improvement`: it ranks higher;

@@ -1,4 +1,4 @@
-"""The merged report as plain data: report/results.json, and the data the HTML page's script reads."""
+"""The merged report as plain data: report/out/results.json, and the data the HTML page's script reads."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Which results file speaks for each env, when results come from many folders, machines or runs.
 
 `python -m report a/ b/dj52.json c/results.json` takes any mix of per-env files (results/<env>.json, as the
-recorder writes them), folders of them (one CI job's artifact each), and merged files (a report/results.json
+recorder writes them), folders of them (one CI job's artifact each), and merged files (a report/out/results.json
 from another machine). Two results for the same env are an error unless `prefer` says which wins: a
 silent pick would hide that two machines disagree.
 """
@@ -76,7 +76,7 @@ def schema_error(data: Any, schema_name: str) -> str | None:
 def validate_merged(data: Any, name: str, fix: str) -> dict[str, Any]:
     """A merged results file (results.json, baseline.json) of this schema; raise IncompatibleResults otherwise."""
     if not isinstance(data, dict) or "cells" not in data:
-        raise IncompatibleResults(f"{name}: not a merged results file (no `cells`): compare report/results.json files")
+        raise IncompatibleResults(f"{name}: not a merged results file (no `cells`): compare report/out/results.json files")
     if data.get("schema") != SCHEMA_VERSION:
         raise IncompatibleResults(
             f"{name}: schema {data.get('schema')!r}, but this report reads schema {SCHEMA_VERSION}. Fix: {fix}."

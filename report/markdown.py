@@ -20,7 +20,7 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         f"Generated {data['generated']} from the runs started {data['run']['first_started']} to "
         f"{data['run']['last_started']} on {_host(data['run']['host'])}. "
         "Open `report.html` (next to this file) for the evidence behind every cell, filters, the async-score "
-        "chart and the upgrade view. Rules: [README-rules.md](README-rules.md).",
+        "chart and the upgrade view. Rules: [README-rules.md](../README-rules.md).",
         "",
         "## Roadmap items",
         "",

@@ -1,6 +1,6 @@
 """Where the matrix's time goes: each env's own timings (from its results file) and the benchmark's medians.
 
-The benchmark (`python bench/run.py`) writes report/bench.json; the report shows it when it is there.
+The benchmark (`python bench/run.py`) writes report/out/bench.json; the report shows it when it is there.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-BENCH_PATH = Path(__file__).resolve().parent / "bench.json"
+BENCH_PATH = Path(__file__).resolve().parent / "out" / "bench.json"
 # The benchmark's medians the report shows, in order, with what each one timed.
 BENCH_ROWS = (
     ("cold_parallel", "cold, parallel (every env created by tox-uv)"),

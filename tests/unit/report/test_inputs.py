@@ -14,7 +14,7 @@ from report.matrix import ROOT, load_matrix
 
 MATRIX = load_matrix()
 # Two envs' results as two CI jobs would upload them, taken from the committed report's real run.
-REAL = env_results(json.loads((ROOT / "report" / "results.json").read_text(encoding="utf-8")))
+REAL = env_results(json.loads((ROOT / "report" / "out" / "results.json").read_text(encoding="utf-8")))
 
 
 def _write(folder: Path, env: str, **changes: Any) -> Path:
@@ -93,7 +93,7 @@ def test_a_merged_file_of_another_schema_or_matrix_is_refused(tmp_path, change, 
 
 
 def test_a_merged_file_of_the_wrong_shape_names_the_field(tmp_path):
-    data = json.loads((ROOT / "report" / "results.json").read_text(encoding="utf-8"))
+    data = json.loads((ROOT / "report" / "out" / "results.json").read_text(encoding="utf-8"))
     data["cells"][3]["state"] = "fast"
     merged = tmp_path / "results.json"
     merged.write_text(json.dumps(data))
