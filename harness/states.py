@@ -32,6 +32,7 @@ class State(str, Enum):
     NOT_RUN = ("not-run", None, "–", "grey50", "#6e7781", "#8d96a0", True, "the probe could not run (missing interpreter, crash, bad results file): see the reason")
     # fmt: on
 
+    _value_: str
     rank: int | None
     symbol: str
     style: str
@@ -58,6 +59,11 @@ class State(str, Enum):
     ) -> None:
         self.rank, self.symbol, self.style = rank, symbol, style
         self.colour, self.dark_colour, self.recorded, self.meaning = colour, dark_colour, recorded, meaning
+
+    @property
+    def value(self) -> str:
+        """The state's name as every file spells it: `not-run`."""
+        return self._value_
 
     @property
     def label(self) -> str:
