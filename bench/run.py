@@ -47,7 +47,7 @@ def env_breakdown() -> dict[str, dict[str, Any]]:
         data = json.loads(path.read_text(encoding="utf-8"))
         timings = data.get("timings", {})
         servers = timings.get("servers", [])
-        first_start = {}
+        first_start: dict[str, float] = {}
         for server in servers:
             first_start.setdefault(server["server"], server["startup"])
         # Deliberate waits: the concurrency waves, which must take their sleeps by design.
@@ -118,7 +118,7 @@ def _made_by(env_dir: Path) -> str | None:
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     def median(key: str) -> float:
-        return round(statistics.median(run[key] for run in runs), 3)
+        return round(float(statistics.median(run[key] for run in runs)), 3)
 
     keys = ("cold_parallel", "warm_parallel", "warm_sequential", "create_pip", "create_uv", "floor")
     medians = {key: median(key) for key in keys}

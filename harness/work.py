@@ -66,7 +66,7 @@ class NotingEmailBackend(locmem.EmailBackend):
 
     def send_messages(self, messages: Any) -> int:
         WORK.note()
-        return super().send_messages(messages)
+        return int(super().send_messages(messages))
 
 
 class NotingPasswordHasher(MD5PasswordHasher):
@@ -74,4 +74,4 @@ class NotingPasswordHasher(MD5PasswordHasher):
 
     def verify(self, password: str, encoded: str) -> bool:
         WORK.note()
-        return super().verify(password, encoded)
+        return bool(super().verify(password, encoded))

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from harness.atomic import write_all_atomically
 from report import baseline, history, html, markdown, terminal, timings
 from report.export import host, to_data
@@ -156,7 +158,7 @@ def _write_outputs(files: dict[Path, str]) -> None:
         ) from exc
 
 
-def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: terminal.Console) -> int:
+def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: Console) -> int:
     baseline_path: Path = args.baseline or args.out / "baseline.json"
     # What this writes must be readable as a baseline or a merge input later: check it against its schema now.
     validate_merged(data, "the merged results", "this is a bug in report/export.py; please report it")

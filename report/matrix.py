@@ -207,7 +207,7 @@ def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
 def _named(text: str, name: str) -> Any:
     """A stream whose `name` PyYAML puts in marks, so errors name the file."""
     stream = io.StringIO(text)
-    stream.name = name  # type: ignore[misc]
+    stream.name = name
     return stream
 
 
@@ -234,10 +234,11 @@ def _problem(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         missing = error.message.split("'")[1]
         return f"missing key {missing!r}. Fix: add `{missing}:` here."
+    schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties":
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(schema.get("properties", {})))
         return f"{error.message}. Fix: remove the key or correct its spelling (allowed: {allowed})."
-    hint = error.schema.get("description")
+    hint = schema.get("description")
     if error.validator == "minItems":
         return f"an empty list. Fix: list at least one entry{f' ({hint})' if hint else ''}."
     fix = f" Fix: write {hint}." if hint else ""

@@ -174,7 +174,7 @@ def load_results(
 
 def _read_env(
     release: Release, source: Source | None, interpreter: Callable[[str], bool], local: bool
-) -> tuple[EnvRun, list[dict[str, Any]]]:
+) -> tuple[EnvRun, list[contract.Row]]:
     if source is None:
         if not interpreter(release.python):
             problem = (
@@ -214,7 +214,7 @@ def validate_results(source: Source, release: Release) -> dict[str, Any]:
     name = display_path(source.path)
     if source.error:
         raise ResultsFileError(f"{name}: {source.error}")
-    data = source.data
+    data: dict[str, Any] = source.data
     schema = data.get("schema") if isinstance(data, dict) else None
     if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA_VERSION:
         raise ResultsFileError(
@@ -252,7 +252,7 @@ def version_mismatch(release: Release, versions: dict[str, Any]) -> str | None:
     )
 
 
-def _earlier_mismatch(release: Release, row: dict[str, Any]) -> str | None:
+def _earlier_mismatch(release: Release, row: contract.Row) -> str | None:
     """For a row a partial rerun kept from an earlier run: why that run does not stand for `release`, or None."""
     earlier = row.get("earlier")
     if not earlier:
@@ -262,10 +262,10 @@ def _earlier_mismatch(release: Release, row: dict[str, Any]) -> str | None:
 
 
 def _index_rows(
-    matrix: Matrix, release: Release, path: Path, rows: list[dict[str, Any]], warnings: list[str]
-) -> dict[tuple[str, str | None], dict[str, Any]]:
+    matrix: Matrix, release: Release, path: Path, rows: list[contract.Row], warnings: list[str]
+) -> dict[tuple[str, str | None], contract.Row]:
     expected = {(p.id, server) for p in matrix.probes for server in servers_of(p)}
-    found: dict[tuple[str, str | None], dict[str, Any]] = {}
+    found: dict[tuple[str, str | None], contract.Row] = {}
     for row in rows:
         key = (row["id"], row["server"])
         if key not in expected:

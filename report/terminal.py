@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from report.baseline import NOT_RUN, Change, Comparison
+from report.baseline import Change, Comparison
 from report.legend import STYLES, SYMBOLS, label
 from report.matrix import display_path
+from report.roadmap import NOT_RUN
 
 WIDTH = 100
 # `--accept` after a partial run names the cells it kept from the previous baseline, the first few of them.

@@ -1,7 +1,7 @@
 """Regenerate the requirements/*.txt lock files from matrix.yaml (`tox -e compile`).
 
-    python requirements/compile.py                  every lock file
-    python requirements/compile.py dj30 dj30-shipped only these envs (`tools` for the tool envs)
+    python -m requirements.compile                  every lock file (from the repository's root; `tox -e compile`)
+    python -m requirements.compile dj30 dj30-shipped only these envs (`tools` for the tool envs)
 
 A latest env (djXY) locks the release's pins. An as-shipped env (djXY-shipped) is resolved in two steps so that
 only the observers may be newer than the release day: first the stack under test alone, with uv's resolver cut-off
@@ -20,9 +20,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from report.matrix import MATRIX_PATH, Matrix, Release, Shipped, load_matrix  # noqa: E402
+from report.matrix import MATRIX_PATH, Matrix, Release, Shipped, load_matrix
 
 HERE = Path(__file__).resolve().parent
 # Extras that a pin needs to be useful: daphne serves TLS-less HTTP but imports twisted's TLS bits.

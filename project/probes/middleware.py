@@ -69,8 +69,8 @@ def async_tracer(layer: str):
 
         return middleware
 
-    factory.async_capable = True
-    factory.sync_capable = False
+    factory.async_capable = True  # type: ignore[attr-defined]
+    factory.sync_capable = False  # type: ignore[attr-defined]
     return factory
 
 
@@ -105,16 +105,16 @@ def _trace_hops() -> None:
     if getattr(to_thread, "traces_hops", False):
         return
 
-    @functools.wraps(to_thread)
+    @functools.wraps(to_thread)  # type: ignore[arg-type]
     async def traced_to_thread(self, *args, **kwargs):
         _step(f"sync_to_async({_name(self.func)})")
         return await to_thread(self, *args, **kwargs)
 
-    @functools.wraps(to_loop)
+    @functools.wraps(to_loop)  # type: ignore[arg-type]
     def traced_to_loop(self, *args, **kwargs):
         _step(f"async_to_sync({_name(self.awaitable)})")
         return to_loop(self, *args, **kwargs)
 
-    traced_to_thread.traces_hops = True
-    SyncToAsync.__call__ = traced_to_thread
-    AsyncToSync.__call__ = traced_to_loop
+    traced_to_thread.traces_hops = True  # type: ignore[attr-defined]
+    SyncToAsync.__call__ = traced_to_thread  # type: ignore[method-assign]
+    AsyncToSync.__call__ = traced_to_loop  # type: ignore[method-assign]

@@ -9,6 +9,7 @@ import contextlib
 import inspect
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -78,7 +79,7 @@ def observe(server: Server | ServerStartError, name: str, tls: bool) -> Http2Obs
     mark = server.log_mark()
     # Over TLS the client offers h2 and http/1.1 and the server chooses; in cleartext nothing negotiates, so the
     # client speaks HTTP/2 from its first byte (prior knowledge) and a server without h2c refuses it.
-    switches = {"http1": tls} if PRIOR_KNOWLEDGE else {}
+    switches: dict[str, Any] = {"http1": tls} if PRIOR_KNOWLEDGE else {}
     with httpx.Client(http2=True, verify=server.verify(), timeout=TIMEOUT, **switches) as client:
         ready, refused = _send(client, server.url(READY_PATH))
         if ready is None:
@@ -93,7 +94,7 @@ def observe(server: Server | ServerStartError, name: str, tls: bool) -> Http2Obs
         alpn=alpn,
         entrypoint_error=server.ready.get("entrypoint_error"),  # type: ignore[arg-type]
         status=response.status_code if response is not None else None,
-        body=response.json() if is_json else None,
+        body=response.json() if response is not None and is_json else None,
         server_exception=last_exception(server.log_since(mark)),
         client_error=client_error,
     )
