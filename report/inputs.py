@@ -76,7 +76,9 @@ def schema_error(data: Any, schema_name: str) -> str | None:
 def validate_merged(data: Any, name: str, fix: str) -> dict[str, Any]:
     """A merged results file (results.json, baseline.json) of this schema; raise IncompatibleResults otherwise."""
     if not isinstance(data, dict) or "cells" not in data:
-        raise IncompatibleResults(f"{name}: not a merged results file (no `cells`): compare report/out/results.json files")
+        raise IncompatibleResults(
+            f"{name}: not a merged results file (no `cells`): compare report/out/results.json files"
+        )
     if data.get("schema") != SCHEMA_VERSION:
         raise IncompatibleResults(
             f"{name}: schema {data.get('schema')!r}, but this report reads schema {SCHEMA_VERSION}. Fix: {fix}."
