@@ -25,8 +25,9 @@ ARGS = [
 ]
 
 
-@pytest.fixture
-def page(built_report, tmp_path):
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One headless Chromium for the module: starting it takes about a second, a fresh page far less."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` (Debian) "
@@ -38,23 +39,32 @@ def page(built_report, tmp_path):
         pytest.fail("playwright is missing: install requirements/tools.txt (`tox -e selftest` does)")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
+            str(tmp_path_factory.mktemp("profile")),
             executable_path=CHROMIUM,
             args=ARGS,
             headless=True,
             viewport={"width": 1400, "height": 900},
         )
         try:
-            page = context.new_page()
-            page.errors = []  # type: ignore[attr-defined]
-            page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-            page.on("pageerror", lambda e: page.errors.append(str(e)))
-            page.goto((built_report / "report.html").as_uri())
-            # The page's script draws the chart last: once it is there, every click handler is in place.
-            page.wait_for_selector("#score-chart polyline")
-            yield page
+            yield context
         finally:
             context.close()
+
+
+@pytest.fixture
+def page(browser, built_report):
+    """The report in a page of its own, its console errors collected in `page.errors`."""
+    page = browser.new_page()
+    try:
+        page.errors = []
+        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.goto((built_report / "report.html").as_uri())
+        # The page's script draws the chart last: once it is there, every click handler is in place.
+        page.wait_for_selector("#score-chart polyline")
+        yield page
+    finally:
+        page.close()
 
 
 def test_page_loads_without_console_errors(page):
