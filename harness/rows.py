@@ -69,6 +69,44 @@ def anchor(release: str, subject: str) -> str:
     return f"{release}/{subject}"
 
 
+def cell(release: str, row: Row) -> Cell:
+    """The merged file's cell of a row recorded on `release`."""
+    where = subject(row["id"], row["server"])
+    return {
+        "release": release,
+        "probe": row["id"],
+        "server": row["server"],
+        "state": row["state"],
+        "reason": row["reason"],
+        "reproduce": row["reproduce"],
+        "facts": row["facts"],
+        "measurements": row["measurements"],
+        "duration": row["duration"],
+        "source_hash": row["source_hash"],
+        "subject": where,
+        "anchor": anchor(release, where),
+    }
+
+
+def unrecorded(release: str, probe: str, server: str | None, state: str, reason: str, reproduce: str) -> Cell:
+    """A cell no probe recorded (the report fills one in for every probe without a row): no evidence, no hash."""
+    where = subject(probe, server)
+    return {
+        "release": release,
+        "probe": probe,
+        "server": server,
+        "state": state,
+        "reason": reason,
+        "reproduce": reproduce,
+        "facts": {},
+        "measurements": {},
+        "duration": None,
+        "source_hash": None,
+        "subject": where,
+        "anchor": anchor(release, where),
+    }
+
+
 def row_of(cell: Cell) -> Row:
     """The per-env row a cell was made from (a merged file read back as input)."""
     return {

@@ -45,7 +45,7 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
         "probes": [asdict(probe) for probe in merged.matrix.probes],
         # Release by release, each in the per-probe table's row order: probe_rows() relies on it.
         "cells": [
-            merged.cell(release.version, probe.id, server).to_data()
+            merged.cell(release.version, probe.id, server)
             for release in merged.matrix.releases
             for probe, server in merged.rows()
         ],
@@ -133,10 +133,10 @@ def probe_rows(data: dict[str, Any]) -> list[ProbeRow]:
 
 def _evidence(merged: Merged, regression: Regression) -> dict[str, str]:
     """Both sides' reasons of a probe's version regression, so it reads without opening the page."""
-    by_subject = {(cell.release, cell.subject): cell for cell in merged.cells.values()}
+    by_subject = {(cell["release"], cell["subject"]): cell for cell in merged.cells.values()}
     return {
-        "before_reason": by_subject[(regression.before_release, regression.subject)].reason,
-        "after_reason": by_subject[(regression.after_release, regression.subject)].reason,
+        "before_reason": by_subject[(regression.before_release, regression.subject)]["reason"],
+        "after_reason": by_subject[(regression.after_release, regression.subject)]["reason"],
     }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import rows as contract
-from harness.rows import SCHEMA_VERSION
+from harness.rows import SCHEMA_VERSION, Cell
 from harness.states import State
 from report.inputs import Source, gather, schema_error
 from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
@@ -29,49 +29,6 @@ RESULTS_DIR = ROOT / "results"
 # In report/schemas/: what a per-env results file must look like.
 RESULTS_SCHEMA = "results.schema.json"
 NOT_RUN = State.NOT_RUN.value
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One verdict: a probe, under one server (or none), on one release."""
-
-    release: str
-    probe: str
-    server: str | None
-    state: str
-    reason: str
-    reproduce: str
-    facts: dict[str, Any] = field(default_factory=dict)
-    measurements: dict[str, Any] = field(default_factory=dict)
-    duration: float | None = None
-    source_hash: str | None = None
-
-    @property
-    def subject(self) -> str:
-        """The row this cell sits in: `views.async-function@uvicorn`, or the bare id without a server."""
-        return contract.subject(self.probe, self.server)
-
-    @property
-    def anchor(self) -> str:
-        """The permalink of this cell, like `6.1/views.async-function@uvicorn`."""
-        return contract.anchor(self.release, self.subject)
-
-    def to_data(self) -> contract.Cell:
-        """This cell as the merged file holds it (harness/rows.py)."""
-        return {
-            "release": self.release,
-            "probe": self.probe,
-            "server": self.server,
-            "state": self.state,
-            "reason": self.reason,
-            "reproduce": self.reproduce,
-            "facts": self.facts,
-            "measurements": self.measurements,
-            "duration": self.duration,
-            "source_hash": self.source_hash,
-            "subject": self.subject,
-            "anchor": self.anchor,
-        }
 
 
 @dataclass(frozen=True)
@@ -165,7 +122,7 @@ def load_results(
                 if mismatch:
                     problems.append(f"{release.env} {probe.id}{f'@{server}' if server else ''}: {mismatch}")
                 cells[(release.version, probe.id, server)] = (
-                    _cell(release, row)
+                    contract.cell(release.version, row)
                     if row and not mismatch
                     else _missing_cell(release, probe, server, run, mismatch)
                 )
@@ -282,21 +239,6 @@ def _index_rows(
     return found
 
 
-def _cell(release: Release, row: contract.Row) -> Cell:
-    return Cell(
-        release=release.version,
-        probe=row["id"],
-        server=row["server"],
-        state=row["state"],
-        reason=row["reason"],
-        reproduce=row["reproduce"],
-        facts=row["facts"],
-        measurements=row["measurements"],
-        duration=row["duration"],
-        source_hash=row["source_hash"],
-    )
-
-
 def _missing_cell(release: Release, probe: Probe, server: str | None, run: EnvRun, mismatch: str | None = None) -> Cell:
     if mismatch:
         reason = mismatch
@@ -307,4 +249,4 @@ def _missing_cell(release: Release, probe: Probe, server: str | None, run: EnvRu
     else:
         reason = "the env finished without a row for this probe (is its test collected and marked?)"
     selector = f' -- -k "{server}"' if server else ""
-    return Cell(release.version, probe.id, server, NOT_RUN, reason, f"tox -e {release.env}{selector}")
+    return contract.unrecorded(release.version, probe.id, server, NOT_RUN, reason, f"tox -e {release.env}{selector}")

@@ -210,7 +210,7 @@ class Roadmap:
 def item_state(merged: Merged, item: RoadmapItem, release: str) -> str:
     probes = {probe.id: probe for probe in merged.matrix.probes}
     states = [
-        merged.cell(release, ref.probe, server).state
+        merged.cell(release, ref.probe, server)["state"]
         for ref in item.probes
         for server in ((ref.server,) if ref.server else servers_of(probes[ref.probe]))
     ]
@@ -250,8 +250,8 @@ def evaluate(merged: Merged) -> Roadmap:
         r
         for probe, server in merged.rows()
         for r in regressions(
-            merged.cell(releases[0].version, probe.id, server).subject,
-            [(release.version, merged.cell(release.version, probe.id, server).state) for release in releases],
+            merged.cell(releases[0].version, probe.id, server)["subject"],
+            [(release.version, merged.cell(release.version, probe.id, server)["state"]) for release in releases],
         )
     ]
     return Roadmap(tuple(items), scores, tuple(item_regressions), tuple(probe_regressions))

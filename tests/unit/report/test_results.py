@@ -54,32 +54,32 @@ def test_every_release_probe_and_server_gets_a_cell(tmp_path):
     merged = _merge(tmp_path, {"dj52": _file()})
     expected = sum(len(MATRIX.releases) * (2 if p.servers else 1) for p in MATRIX.probes)
     assert len(merged.cells) == expected
-    assert merged.cell("5.2", "asgi.entrypoint", "uvicorn").state == "native"
+    assert merged.cell("5.2", "asgi.entrypoint", "uvicorn")["state"] == "native"
 
 
 def test_missing_file_with_interpreter_says_env_crashed_or_not_run(tmp_path):
     cell = _merge(tmp_path, {}).cell("3.0", "asgi.entrypoint", "daphne")
-    assert cell.state == "not-run"
-    assert cell.reason == "no results file: the env crashed or was not run (see `tox -e dj30`)"
+    assert cell["state"] == "not-run"
+    assert cell["reason"] == "no results file: the env crashed or was not run (see `tox -e dj30`)"
 
 
 def test_missing_file_without_interpreter_says_how_to_install(tmp_path):
     cell = _merge(tmp_path, {}, python_found=False).cell("3.0", "asgi.entrypoint", "uvicorn")
-    assert cell.state == "not-run"
-    assert cell.reason == "Python 3.9 not found: install it with `pyenv install 3.9` or `uv python install 3.9`"
+    assert cell["state"] == "not-run"
+    assert cell["reason"] == "Python 3.9 not found: install it with `pyenv install 3.9` or `uv python install 3.9`"
 
 
 def test_incomplete_file_keeps_its_rows_and_marks_the_rest(tmp_path):
     merged = _merge(tmp_path, {"dj52": _file(complete=False)})
-    assert merged.cell("5.2", "asgi.entrypoint", "uvicorn").state == "native"
+    assert merged.cell("5.2", "asgi.entrypoint", "uvicorn")["state"] == "native"
     rest = merged.cell("5.2", "asgi.entrypoint", "daphne")
-    assert (rest.state, rest.reason) == ("not-run", "the env stopped before this probe")
+    assert (rest["state"], rest["reason"]) == ("not-run", "the env stopped before this probe")
 
 
 def test_complete_file_without_a_row_is_not_run(tmp_path):
     cell = _merge(tmp_path, {"dj52": _file()}).cell("5.2", "websocket.django", "uvicorn")
-    assert cell.state == "not-run"
-    assert "without a row for this probe" in cell.reason
+    assert cell["state"] == "not-run"
+    assert "without a row for this probe" in cell["reason"]
 
 
 @pytest.mark.parametrize(
@@ -105,8 +105,8 @@ def test_bad_file_names_file_and_field_and_keeps_other_envs(tmp_path, content, p
     assert run.status == "invalid"
     assert problem in str(run.problem).replace(str(tmp_path), "results")
     cell = merged.cell("5.2", "asgi.entrypoint", "uvicorn")
-    assert cell.state == "not-run" and cell.reason == run.problem
-    assert merged.cell("6.1", "asgi.entrypoint", "uvicorn").state == "native"
+    assert cell["state"] == "not-run" and cell["reason"] == run.problem
+    assert merged.cell("6.1", "asgi.entrypoint", "uvicorn")["state"] == "native"
 
 
 def test_rows_outside_matrix_are_warned_about_and_left_out(tmp_path):
