@@ -9,11 +9,25 @@ next to another env doing the same:
 - SERIALIZED_MIN_RATIO = 0.8 allows a serialized run to look 20% faster than it can be (clock and
   scheduling skew) and still count as serialized.
 A sample between the two, or samples that disagree, leave the verdict undecided, with the samples.
+
+The clock says whether requests waited for each other; the loop-stall meter in the server (project/asgi.py,
+harness/stall.py) says whether the event loop itself was held up, which is a different fact:
+- each sample's stall is the meter's longest heartbeat lateness during its burst; the loop counts as stalled when
+  every sample's stall exceeds the threshold: a view on the loop stalls every burst by its whole sleep, while a
+  hiccup of a busy machine (measured up to 90 ms once, next to three other envs) hits one burst, not all three;
+- the stall threshold is half the delay one request injects (its sleep T), and never under STALL_FLOOR_MS = 50:
+  a view that sleeps on the loop stalls it by the whole sleep, twice the threshold. A free loop is late too, but
+  by the loop's own work: a burst of N requests arriving at once is parsed and dispatched in one loop iteration,
+  measured at 15-45 ms for 20 requests on an idle machine (daphne's Twisted loop being the slower), which a
+  fixed 50 ms would sit too close to. A stalled loop is `blocking`.
+- NOISE_MAX_FRACTION = 0.5: the meter's own lateness on the idle loop, measured just before, must stay within
+  half the threshold, or the stall cannot be told from noise and the verdict is undecided.
+Requests that ran one at a time on a worker thread while the loop stayed free are `serialized`, never `blocking`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.rules.response import entrypoint_missing
@@ -21,6 +35,16 @@ from harness.states import State, Verdict
 
 OVERLAPPED_MAX_RATIO = 0.5
 SERIALIZED_MIN_RATIO = 0.8
+STALL_FLOOR_MS = 50.0
+STALL_FRACTION = 0.5
+NOISE_MAX_FRACTION = 0.5
+
+# What the loop-stall meter says (loop_state), and the reasons when it cannot tell.
+STALLED, FREE, UNMEASURED, NOISY = "stalled", "free", "unmeasured", "noisy"
+UNTOLD = {
+    UNMEASURED: "the server's loop-stall meter did not answer",
+    NOISY: "the loop-stall meter's own noise exceeds half the stall threshold: it cannot tell",
+}
 
 OVERLAPPED = "overlapped"
 SERIALIZED = "serialized"
@@ -36,8 +60,10 @@ class ConcurrencyObservation:
     sleep: float
     walls: list[float]  # one wall time per sample, in seconds
     loop_threads: list[int]  # as each response reported them
-    view_threads: list[int]
+    view_threads: list[int]  # the threads that did the requests' work: the views', and any traced layers'
     failures: list[str]  # "HTTP 500: ..." for each request that did not answer 200
+    stalls_ms: list[float] = field(default_factory=list)  # per sample, the server loop's longest stall during it
+    noise_ms: float | None = None  # the meter's own longest lateness on the idle loop just before
 
 
 def classify(wall: float, requests: int, sleep: float) -> str:
@@ -54,8 +80,9 @@ def async_concurrency(obs: ConcurrencyObservation) -> Verdict:
     """Concurrent requests to an async view that awaits a sleep.
 
     native: they overlapped, on the loop thread. threaded: they overlapped on other threads.
-    blocking: they ran one at a time (the loop was stalled). broken: some failed.
-    undecided: samples in the gray zone or disagreeing.
+    blocking: the loop stalled past the threshold (stall_threshold_ms). serialized: they ran one at a time off the loop while
+    the loop stayed free. broken: some failed. undecided: samples in the gray zone or disagreeing, no stall
+    measurement, or a meter too noisy to tell.
     """
     return _concurrency(obs, overlapped_on_loop=State.NATIVE)
 
@@ -64,12 +91,57 @@ def sync_concurrency(obs: ConcurrencyObservation) -> Verdict:
     """Concurrent requests to a plain sync view that calls time.sleep, under an ASGI server.
 
     threaded: they overlapped, so each ran on a worker thread of its own (asgiref gives each
-    request its own thread-sensitive context). blocking: they ran one at a time, as when every
-    thread-sensitive call shares one thread, so one slow sync view stalls every other sync
-    request. broken: some failed. undecided: samples in the gray zone or disagreeing.
+    request its own thread-sensitive context). serialized: they ran one at a time on a worker thread while the
+    loop stayed free, as when every thread-sensitive call shares one thread: one slow sync view delays every
+    other sync request, but async requests still run. blocking: the loop itself stalled past the
+    threshold (stall_threshold_ms). broken: some failed. undecided: as for async_concurrency.
     """
     # A sync sleep that overlapped on the loop thread cannot happen; if it did, it is no worker thread.
     return _concurrency(obs, overlapped_on_loop=State.UNDECIDED)
+
+
+def stall_threshold_ms(sleep: float) -> float:
+    """The loop stall (ms) above which requests that each inject `sleep` seconds stalled the loop: blocking."""
+    return max(STALL_FLOOR_MS, STALL_FRACTION * sleep * 1000)
+
+
+def loop_state(stall_ms: float | None, noise_ms: float | None, threshold: float) -> str:
+    """What the loop-stall meter says: STALLED or FREE, or why it cannot tell (a key of UNTOLD)."""
+    if stall_ms is None or noise_ms is None:
+        return UNMEASURED
+    if noise_ms > NOISE_MAX_FRACTION * threshold:
+        return NOISY
+    return STALLED if stall_ms > threshold else FREE
+
+
+def least(stalls_ms: list[float]) -> float | None:
+    """The smallest of the samples' stalls (the loop stalled in every sample by at least this); None without any."""
+    return min(stalls_ms) if stalls_ms else None
+
+
+def decide(
+    requests: int, samples: list[str], on_loop: bool, stall_ms: float | None, noise_ms: float | None, threshold: float
+) -> tuple[State, str]:
+    """The state from the samples' classes, where the views ran, and the loop stall, with a reason free of numbers.
+
+    `on_loop` true means an overlapped run is native; the caller maps it (a sync view overlapping on the loop
+    cannot happen, so sync_concurrency turns that into undecided). Order: the clock must agree with itself,
+    the meter must be quiet enough, then a stalled loop is blocking whatever the clock says.
+    """
+    if not samples or len(set(samples)) > 1 or samples[0] == GRAY:
+        return State.UNDECIDED, f"the samples do not settle it: {', '.join(samples)}"
+    loop = loop_state(stall_ms, noise_ms, threshold)
+    if loop in UNTOLD:
+        return State.UNDECIDED, UNTOLD[loop]
+    if loop == STALLED:
+        return State.BLOCKING, f"the event loop stalled longer than {threshold:g} ms while {requests} requests ran"
+    if samples[0] == SERIALIZED:
+        if on_loop:
+            return State.UNDECIDED, f"{requests} requests ran one at a time on the loop thread, yet it never stalled"
+        return State.SERIALIZED, f"{requests} requests ran one at a time off the loop; the event loop stayed free"
+    if on_loop:
+        return State.NATIVE, f"{requests} requests overlapped on the loop thread"
+    return State.THREADED, f"{requests} requests overlapped on worker threads"
 
 
 def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verdict:
@@ -85,25 +157,18 @@ def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verd
         "samples": classes,
         "view_on_loop_thread": on_loop,
         "one_view_thread": len(set(obs.view_threads)) == 1,
+        "stall_threshold_ms": stall_threshold_ms(obs.sleep),
     }
     measurements = _measurements(obs)
     if obs.failures:
         facts["failures"] = sorted(set(obs.failures))
         return Verdict(State.BROKEN, f"{len(obs.failures)} requests failed: {obs.failures[0]}", facts, measurements)
-    if not classes or len(set(classes)) > 1 or classes[0] == GRAY:
-        return Verdict(State.UNDECIDED, f"the samples do not settle it: {', '.join(classes)}", facts, measurements)
-    if classes[0] == SERIALIZED:
-        return Verdict(State.BLOCKING, f"{obs.requests} requests ran one at a time", facts, measurements)
-    if on_loop:
-        return Verdict(
-            overlapped_on_loop, f"{obs.requests} requests overlapped on the loop thread", facts, measurements
-        )
-    return Verdict(
-        State.THREADED,
-        f"{obs.requests} requests overlapped on worker threads",
-        facts,
-        measurements,
-    )
+    stall = least(obs.stalls_ms)
+    state, reason = decide(obs.requests, classes, on_loop, stall, obs.noise_ms, facts["stall_threshold_ms"])
+    if state is State.NATIVE:
+        state = overlapped_on_loop
+    facts["loop_stalled"] = state is State.BLOCKING
+    return Verdict(state, reason, facts, measurements)
 
 
 def _measurements(obs: ConcurrencyObservation) -> dict[str, Any]:
@@ -115,4 +180,6 @@ def _measurements(obs: ConcurrencyObservation) -> dict[str, Any]:
         "loop_threads": sorted(set(obs.loop_threads)),
         "view_threads": sorted(set(obs.view_threads)),
         "distinct_view_threads": len(set(obs.view_threads)),
+        "stalls_ms": obs.stalls_ms,
+        "noise_ms": obs.noise_ms,
     }

@@ -7,24 +7,19 @@ https://docs.djangoproject.com/en/stable/releases/5.0/#decorators
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import time
-
-import httpx
 import pytest
 
 from harness.client import get
-from harness.evidence import last_exception
+from harness.concurrency import measure_concurrency
 from harness.rules import views as rules
-from harness.rules.timing import ConcurrencyObservation, async_concurrency, sync_concurrency
+from harness.rules.timing import async_concurrency, sync_concurrency
 from harness.servers import Server
 
-SAMPLES = 3
 # Async: 20 requests sleeping 0.2 s take 0.2 s when they overlap, 4 s one at a time.
 ASYNC_REQUESTS, ASYNC_SLEEP = 20, 0.2
-# Sync: fewer and shorter, since a serialized run costs N*T per sample (1 s here).
-SYNC_REQUESTS, SYNC_SLEEP = 10, 0.1
+# Sync: fewer, since a serialized run costs N*T per sample (1 s here). The sleep is the delay a view on the loop
+# would stall it by: 0.2 s puts that at twice the stall threshold (harness/rules/timing.py).
+SYNC_REQUESTS, SYNC_SLEEP = 5, 0.2
 
 # What each decorator in project/probes/views.py::DECORATED_VIEWS should do to an async view's
 # response: (method, status, (header, a fragment its value must contain) or None).
@@ -85,38 +80,3 @@ def decorated_call(server: Server, name: str) -> rules.DecoratedCall:
         on_loop=body["view_thread"] == body["loop_thread"] if body else None,
         server_exception=obs.server_exception or obs.client_error,
     )
-
-
-def measure_concurrency(server: Server, path: str, requests: int, sleep: float) -> ConcurrencyObservation:
-    """SAMPLES bursts of `requests` simultaneous GETs to a view that sleeps `sleep` seconds.
-
-    A first, single request warms the server up (first-request imports and thread start-up are not
-    what is measured); when it fails, that failure is the observation and no burst is sent.
-    """
-    observation = functools.partial(ConcurrencyObservation, server.ready.get("entrypoint_error"), requests, sleep)
-    first = get(server, f"{path}?seconds=0")
-    if first.status != 200:
-        cause = first.server_exception or first.client_error or "no exception in the server log"
-        return observation([], [], [], [f"HTTP {first.status}: {cause}"])
-    mark = server.log_mark()
-    walls, responses = [], []
-    for _ in range(SAMPLES):
-        wall, burst = asyncio.run(_burst(server.url(f"{path}?seconds={sleep}"), requests))
-        walls.append(wall)
-        responses += burst
-    bodies = [response.json() for response in responses if response.status_code == 200]
-    exception = last_exception(server.log_since(mark)) or "no exception in the server log"
-    return observation(
-        walls,
-        [body["loop_thread"] for body in bodies],
-        [body["view_thread"] for body in bodies],
-        [f"HTTP {response.status_code}: {exception}" for response in responses if response.status_code != 200],
-    )
-
-
-async def _burst(url: str, requests: int) -> tuple[float, list[httpx.Response]]:
-    limits = httpx.Limits(max_connections=requests)
-    async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
-        started = time.monotonic()
-        responses = await asyncio.gather(*(client.get(url) for _ in range(requests)))
-        return time.monotonic() - started, list(responses)

@@ -1,58 +1,139 @@
-"""The timing rules reach every state they can return, and classify samples by their named margins."""
+"""The timing rules reach every state they can return, and classify samples and stalls by their named margins."""
 
 from __future__ import annotations
 
+import pytest
+
 from harness.rules.timing import (
     GRAY,
+    NOISE_MAX_FRACTION,
     OVERLAPPED,
     OVERLAPPED_MAX_RATIO,
     SERIALIZED,
     SERIALIZED_MIN_RATIO,
+    STALL_FLOOR_MS,
     ConcurrencyObservation,
     async_concurrency,
     classify,
+    stall_threshold_ms,
     sync_concurrency,
 )
 from harness.states import State
 
-LOOP = 1
+LOOP, WORKER = 1, 2
 N, T = 20, 0.2  # N*T = 4 s
 OVERLAPPED_WALL, SERIALIZED_WALL, GRAY_WALL = 0.3, 4.2, 2.6
+QUIET = 3.0  # ms: a free loop's stall and the meter's noise, as measured here
+THRESHOLD = stall_threshold_ms(T)  # 100 ms: half the 200 ms a sleep on the loop would stall it by
+JUST = 0.001  # ms or s: the smallest step past a margin the rules must notice
 
 
-def observed(*walls, view_threads=(LOOP,), failures=(), entrypoint_error=None):
-    return ConcurrencyObservation(entrypoint_error, N, T, list(walls), [LOOP], list(view_threads), list(failures))
+def observed(*walls, view_threads=(LOOP,), failures=(), entrypoint_error=None, stall_ms=QUIET, noise_ms=QUIET):
+    """One stall per sample: `stall_ms` for each, or a list of them; None for no measurement."""
+    stalls = [] if stall_ms is None else stall_ms if isinstance(stall_ms, list) else [stall_ms] * len(walls)
+    return ConcurrencyObservation(
+        entrypoint_error, N, T, list(walls), [LOOP], list(view_threads), list(failures), stalls, noise_ms
+    )
 
 
 def test_classify_uses_the_named_margins():
     assert classify(N * T * OVERLAPPED_MAX_RATIO, N, T) == OVERLAPPED
+    assert classify(N * T * OVERLAPPED_MAX_RATIO + JUST, N, T) == GRAY
+    assert classify(N * T * SERIALIZED_MIN_RATIO - JUST, N, T) == GRAY
     assert classify(N * T * SERIALIZED_MIN_RATIO, N, T) == SERIALIZED
     assert classify(GRAY_WALL, N, T) == GRAY
+
+
+def test_the_stall_threshold_is_half_the_injected_delay_and_never_below_the_floor():
+    assert THRESHOLD == 100.0
+    assert stall_threshold_ms(0.05) == STALL_FLOOR_MS
+    verdict = async_concurrency(observed(OVERLAPPED_WALL))
+    assert verdict.facts["stall_threshold_ms"] == THRESHOLD
 
 
 def test_async_native_when_overlapped_on_the_loop():
     verdict = async_concurrency(observed(OVERLAPPED_WALL, OVERLAPPED_WALL, 0.4))
     assert verdict.state is State.NATIVE
     assert verdict.facts["samples"] == [OVERLAPPED] * 3
+    assert verdict.facts["loop_stalled"] is False
     assert verdict.measurements["ratios"] == [0.075, 0.075, 0.1]
     assert verdict.measurements["spread"] == 0.025
+    assert verdict.measurements["stalls_ms"] == [QUIET] * 3
 
 
 def test_async_threaded_when_overlapped_on_workers():
     assert async_concurrency(observed(OVERLAPPED_WALL, view_threads=(2, 3))).state is State.THREADED
 
 
-def test_blocking_when_serialized():
-    assert async_concurrency(observed(SERIALIZED_WALL, SERIALIZED_WALL)).state is State.BLOCKING
-    verdict = sync_concurrency(observed(SERIALIZED_WALL, view_threads=(2, 2)))
-    assert verdict.state is State.BLOCKING
+def test_one_at_a_time_on_one_worker_with_a_free_loop_is_serialized_not_blocking():
+    verdict = sync_concurrency(observed(SERIALIZED_WALL, SERIALIZED_WALL, view_threads=(WORKER, WORKER)))
+    assert verdict.state is State.SERIALIZED
     assert verdict.facts["one_view_thread"] is True
+    assert verdict.facts["loop_stalled"] is False
+    assert "event loop stayed free" in verdict.reason
+    assert async_concurrency(observed(SERIALIZED_WALL, view_threads=(WORKER,))).state is State.SERIALIZED
+
+
+def test_a_stalled_loop_is_blocking_whether_requests_queued_or_overlapped():
+    stalled = THRESHOLD * 2
+    on_loop = sync_concurrency(observed(SERIALIZED_WALL, stall_ms=stalled))
+    assert on_loop.state is State.BLOCKING
+    assert on_loop.facts["loop_stalled"] is True
+    assert sync_concurrency(observed(SERIALIZED_WALL, view_threads=(WORKER,), stall_ms=stalled)).state is State.BLOCKING
+    # A loop that stalled cannot make a run "threaded", even when the requests overlapped.
+    assert async_concurrency(observed(OVERLAPPED_WALL, view_threads=(2, 3), stall_ms=stalled)).state is State.BLOCKING
+    assert async_concurrency(observed(OVERLAPPED_WALL, stall_ms=stalled)).state is State.BLOCKING
+
+
+@pytest.mark.parametrize(
+    ("stall_ms", "state"),
+    [
+        (0.0, State.SERIALIZED),
+        (THRESHOLD - JUST, State.SERIALIZED),
+        (THRESHOLD, State.SERIALIZED),  # the threshold is a bound a stall must exceed
+        (THRESHOLD + JUST, State.BLOCKING),
+    ],
+)
+def test_the_stall_threshold_separates_serialized_from_blocking(stall_ms, state):
+    assert sync_concurrency(observed(SERIALIZED_WALL, view_threads=(WORKER,), stall_ms=stall_ms)).state is state
+
+
+@pytest.mark.parametrize(
+    ("noise_ms", "state"),
+    [(NOISE_MAX_FRACTION * THRESHOLD, State.SERIALIZED), (NOISE_MAX_FRACTION * THRESHOLD + JUST, State.UNDECIDED)],
+)
+def test_a_meter_too_noisy_to_tell_a_stall_leaves_it_undecided(noise_ms, state):
+    verdict = sync_concurrency(observed(SERIALIZED_WALL, view_threads=(WORKER,), noise_ms=noise_ms))
+    assert verdict.state is state
+
+
+def test_the_loop_is_stalled_only_when_every_sample_stalled_it():
+    # A sleep on the loop stalls every burst; a busy machine's hiccup stalls one.
+    hiccup = [QUIET, THRESHOLD + 40, QUIET]
+    serialized = (SERIALIZED_WALL, SERIALIZED_WALL, SERIALIZED_WALL)
+    assert sync_concurrency(observed(*serialized, view_threads=(WORKER,), stall_ms=hiccup)).state is State.SERIALIZED
+    every = [THRESHOLD + JUST, THRESHOLD * 3, THRESHOLD * 2]
+    assert sync_concurrency(observed(*serialized, view_threads=(WORKER,), stall_ms=every)).state is State.BLOCKING
+
+
+def test_no_stall_measurement_is_undecided():
+    assert sync_concurrency(observed(SERIALIZED_WALL, view_threads=(WORKER,), stall_ms=None)).state is State.UNDECIDED
+    assert async_concurrency(observed(OVERLAPPED_WALL, noise_ms=None)).state is State.UNDECIDED
+
+
+def test_one_at_a_time_on_the_loop_thread_without_a_stall_contradicts_itself():
+    verdict = sync_concurrency(observed(SERIALIZED_WALL, view_threads=(LOOP,)))
+    assert verdict.state is State.UNDECIDED
+    assert "never stalled" in verdict.reason
 
 
 def test_undecided_when_samples_disagree_or_sit_in_the_gray_zone():
     assert async_concurrency(observed(OVERLAPPED_WALL, SERIALIZED_WALL)).state is State.UNDECIDED
     assert sync_concurrency(observed(GRAY_WALL, GRAY_WALL, view_threads=(2,))).state is State.UNDECIDED
     assert async_concurrency(observed()).state is State.UNDECIDED
+    # The clock must settle it first: a stalled loop with disagreeing samples is still undecided.
+    stalled = observed(OVERLAPPED_WALL, GRAY_WALL, stall_ms=THRESHOLD * 2)
+    assert async_concurrency(stalled).state is State.UNDECIDED
 
 
 def test_sync_threaded_when_overlapped_on_workers():
