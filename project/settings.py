@@ -32,6 +32,16 @@ MIDDLEWARE: list[str] = []
 # request picks one with the PROBE_STACK_HEADER header. The async-only tracers (project/probes/middleware.py)
 # add no hop of their own: every hop in a trace is the layers' between them.
 PROBE_STACK_HEADER = "x-probe-stack"
+# startproject's MIDDLEWARE, unchanged since Django 2.0.
+STARTPROJECT_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 PROBE_MIDDLEWARE_STACKS = {
     # middleware.async-native: only async-only middleware around the views
     "async-only": ["project.probes.middleware.outer_async", "project.probes.middleware.inner_async"],
@@ -41,17 +51,19 @@ PROBE_MIDDLEWARE_STACKS = {
         "project.probes.middleware.sync_only",
         "project.probes.middleware.inner_async",
     ],
-    # middleware.default-stack and views.async-decorators: startproject's MIDDLEWARE, unchanged since Django 2.0
+    # middleware.default-stack and views.async-decorators: startproject's MIDDLEWARE between two async-only tracers
     "default": [
         "project.probes.middleware.outer_async",
-        "django.middleware.security.SecurityMiddleware",
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        *STARTPROJECT_MIDDLEWARE,
         "project.probes.middleware.inner_async",
+    ],
+    # middleware.sync-concurrency: ONE sync-only middleware, nothing else, around an async view
+    "one-sync": ["project.probes.middleware.sync_only"],
+    # asgi.request-stack: startproject's MIDDLEWARE between two tracers built like Django's own (MiddlewareMixin)
+    "request-stack": [
+        "project.probes.middleware.outer_mixin",
+        *STARTPROJECT_MIDDLEWARE,
+        "project.probes.middleware.inner_mixin",
     ],
 }
 

@@ -14,6 +14,8 @@ urlpatterns = [
     path("class/async/", views.AsyncClassView.as_view()),
     path("protocol/async/", views.async_protocol_view),
     path("stream/async/", views.async_stream_view),
+    path("stream/sync/", views.sync_stream_view),
+    path("stream/file/", views.file_response_view),
     path("disconnect/", views.disconnect_view),
     path("disconnect/state/", views.disconnect_state),
     *(path(f"decorated/{name}/", view) for name, view in views.DECORATED_VIEWS.items()),

@@ -1,13 +1,22 @@
-"""Verdict rules for Django's ASGI entry point and the lifespan protocol, as a real server ran them.
+"""Verdict rules for Django's ASGI entry point, its request path under concurrency, and the lifespan protocol.
 
 No rule looks at a version number. Each is unit-tested in every direction in tests/unit/harness/rules/test_asgi.py.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from harness.rules.response import HttpObservation, unserved
+from harness.rules.timing import (
+    ConcurrencyObservation,
+    classify,
+    decide,
+    least,
+    stall_threshold_ms,
+    sync_concurrency,
+)
 from harness.states import State, Verdict
 
 UVICORN_LIFESPAN_UNSUPPORTED = "ASGI 'lifespan' protocol appears unsupported."
@@ -21,6 +30,73 @@ def served(obs: HttpObservation) -> Verdict:
     if refused:
         return refused
     return Verdict(State.NATIVE, "get_asgi_application() served the request (HTTP 200)", facts)
+
+
+@dataclass(frozen=True)
+class StackRequest:
+    """One request through the traced stack: the threads of its middleware hooks, and its sync view's thread."""
+
+    chain: list[int]
+    view: int
+
+
+# Which worker threads the requests' stacks ran in (workers()).
+NO_WORKER = "no worker thread"
+ONE_FOR_ALL = "one worker thread for every request"
+ONE_PER_REQUEST = "one worker thread per request"
+SEVERAL_PER_REQUEST = "several worker threads per request"
+
+
+def workers(loop: set[int], requests: list[StackRequest]) -> str:
+    """How the requests' off-loop work was spread over threads."""
+    off_loop = [set(request.chain + [request.view]) - loop for request in requests]
+    if not any(off_loop):
+        return NO_WORKER
+    if len(set().union(*off_loop)) == 1:
+        return ONE_FOR_ALL
+    if all(len(threads) <= 1 for threads in off_loop):
+        return ONE_PER_REQUEST
+    return SEVERAL_PER_REQUEST
+
+
+def request_stack(obs: ConcurrencyObservation, requests: list[StackRequest]) -> Verdict:
+    """Where Django's own request path runs under ASGI: concurrent requests through startproject's middleware,
+    traced by hooks built like Django's own (MiddlewareMixin), to a sync view that sleeps.
+
+    native: they overlapped, the middleware chain ran on the loop thread and only the sync view went to a worker.
+    threaded: they overlapped, and the chain ran off the loop too (the facts say: one worker thread per request,
+    or several). serialized: they ran one at a time off the loop, the loop free: one worker thread for the whole
+    stack queues every request. blocking: the loop stalled past the threshold. broken, absent, undecided: as for
+    timing.sync_concurrency. Serving HTTP at all (asgi.entrypoint) says nothing about this.
+    """
+    base = sync_concurrency(obs)
+    if base.state in (State.ABSENT, State.BROKEN):
+        return base
+    loop = set(obs.loop_threads)
+    chain_on_loop = bool(requests) and all(thread in loop for request in requests for thread in request.chain)
+    view_on_loop = bool(requests) and all(request.view in loop for request in requests)
+    spread = workers(loop, requests)
+    facts = {
+        **base.facts,
+        "chain_on_loop_thread": chain_on_loop,
+        "view_on_loop_thread": view_on_loop,
+        "workers": spread,
+    }
+    samples = [classify(wall, obs.requests, obs.sleep) for wall in obs.walls]
+    state, reason = decide(
+        obs.requests,
+        samples,
+        chain_on_loop and view_on_loop,
+        least(obs.stalls_ms),
+        obs.noise_ms,
+        stall_threshold_ms(obs.sleep),
+    )
+    if state is State.THREADED and chain_on_loop:
+        state = State.NATIVE
+    if state in (State.NATIVE, State.THREADED, State.SERIALIZED):
+        where = "on the loop thread" if chain_on_loop else "off the loop"
+        reason = f"{reason}: the middleware hooks ran {where}, the stack in {spread}"
+    return Verdict(state, reason, facts, base.measurements)
 
 
 def lifespan(server: str, log: str, server_exception: str | None, app_error: str | None) -> Verdict:

@@ -1,4 +1,5 @@
-"""Verdict rule for a request through traced middleware: which thread ran each layer, and how often Django hopped.
+"""Verdict rules for traced middleware: which thread ran each layer of a request, how often Django hopped, and what one
+sync-only layer costs when requests come at once.
 
 No rule looks at a version number. Each is unit-tested in every direction in tests/unit/harness/rules/test_middleware.py.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.rules.response import HttpObservation, unserved
+from harness.rules.timing import ConcurrencyObservation, sync_concurrency
 from harness.states import State, Verdict
 
 # Trace steps that project/probes/middleware.py writes for each thread hop Django makes.
@@ -57,3 +59,15 @@ def middleware_trace(obs: HttpObservation, trace: list[list[Any]] | None, sync_l
         facts,
         measurements,
     )
+
+
+def sync_layer_concurrency(obs: ConcurrencyObservation) -> Verdict:
+    """Concurrent requests to an async view that awaits a sleep, behind ONE sync-only middleware.
+
+    The observation's work threads are the sync layer's. threaded: they overlapped, the layer running in a worker
+    thread per request. serialized: they ran one at a time in a worker thread, the loop free (every request's sync
+    layer waits for the one thread it shares, although the view behind it is async). blocking: the loop stalled
+    past the threshold. broken, absent, undecided: as for timing.sync_concurrency, whose decision this is: sync
+    work under ASGI, whether a view or a middleware does it.
+    """
+    return sync_concurrency(obs)

@@ -1,4 +1,6 @@
-"""Verdict rule for a StreamingHttpResponse over an async iterator: streamed on the loop, or consumed synchronously.
+"""Verdict rules for streamed responses: an async iterator (streamed on the loop, or consumed synchronously?), and a
+sync iterator or a FileResponse (which thread made each chunk, did each reach the client as it was made, did the
+loop stall?).
 
 No rule looks at a version number. Each is unit-tested in every direction in tests/unit/harness/rules/test_streaming.py.
 """
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.rules.response import entrypoint_missing
+from harness.rules.timing import STALLED, UNTOLD, loop_state, stall_threshold_ms
 from harness.states import State, Verdict
 
 # The warning Django logs when it must consume a streaming iterator in the other mode (4.2+).
@@ -65,3 +68,120 @@ def streaming(obs: StreamObservation) -> Verdict:
             measurements,
         )
     return Verdict(State.NATIVE, "the async iterator was streamed on the loop thread", facts, measurements)
+
+
+# How the chunks of a sync stream reached the client (delivery()).
+STREAMED, BUFFERED, MIXED = "streamed", "buffered", "mixed"
+
+
+@dataclass(frozen=True)
+class SyncStreamObservation:
+    """A response over a sync iterator that pauses `pause` seconds (a blocking sleep) before each chunk but the first.
+
+    Each chunk says which thread made it and when (`produced_at`); `arrivals` are when the client read each, on the
+    same clock (time.monotonic is system-wide on Linux). The stall is the server loop's, while the response ran.
+    """
+
+    entrypoint_error: str | None
+    status: int | None
+    pause: float
+    chunks: list[dict[str, Any]]
+    arrivals: list[float]
+    stall_ms: float | None = None
+    noise_ms: float | None = None
+    server_exception: str | None = None
+    warning: str | None = None
+    expected_chunks: int = 3
+
+
+def delivery(produced: list[float], arrivals: list[float]) -> str:
+    """STREAMED when each chunk reached the client before the next was made; BUFFERED when none reached it before the
+    last was made; MIXED otherwise. Causal, so no margin: a buffered chunk cannot arrive before the last one is made,
+    and a streamed one arrives a whole pause before the next."""
+    if all(arrived < made for arrived, made in zip(arrivals, produced[1:])):
+        return STREAMED
+    if all(arrived >= produced[-1] for arrived in arrivals):
+        return BUFFERED
+    return MIXED
+
+
+def sync_stream(obs: SyncStreamObservation) -> Verdict:
+    """Where a sync iterator's chunks were made, how they reached the client, and whether the loop stalled.
+
+    The iterator sleeps between chunks, so making them on the loop thread stalls it by the pause; the stall
+    threshold is half the pause (never under 50 ms, harness/rules/timing.py::stall_threshold_ms).
+    - blocking: the loop stalled past the threshold (the chunks were made on it, or something else held it);
+    - threaded: the chunks were made on a worker thread and each reached the client as it was made; the loop
+      stayed free;
+    - broken: the response failed, lost chunks, or was buffered: every chunk reached the client only after the
+      last was made. A StreamingHttpResponse exists to stream; one that arrives whole at the end does not do what
+      it is for, whatever Django's warning says (Django 4.2+ documents that it consumes a sync iterator in a
+      thread under ASGI, and warns). The warning is quoted in the reason;
+    - undecided: the meter could not tell, chunks made on the loop without a stall, or a delivery neither
+      streamed nor buffered.
+    Never native: a sync iterator that sleeps cannot run on the loop without stalling it.
+    """
+    missing = entrypoint_missing(obs.entrypoint_error)
+    if missing:
+        return missing
+    threshold = stall_threshold_ms(obs.pause)
+    facts: dict[str, Any] = {
+        "status": obs.status,
+        "server_exception": obs.server_exception,
+        "warning": obs.warning,
+        "chunks": len(obs.chunks),
+        "stall_threshold_ms": threshold,
+    }
+    produced = [chunk.get("produced_at", 0.0) for chunk in obs.chunks]
+    measurements: dict[str, Any] = {
+        "stall_ms": obs.stall_ms,
+        "noise_ms": obs.noise_ms,
+        "chunk_threads": [chunk.get("chunk_thread") for chunk in obs.chunks],
+        "loop_thread": obs.chunks[0].get("loop_thread") if obs.chunks else None,
+        "produced_gaps": _gaps(produced),
+        "arrival_gaps": _gaps(obs.arrivals),
+        "arrived_after_made": [round(arrived - made, 3) for arrived, made in zip(obs.arrivals, produced)],
+    }
+    if obs.status != 200 or len(obs.chunks) != obs.expected_chunks or len(obs.arrivals) != len(obs.chunks):
+        cause = obs.server_exception or "no exception in the server log"
+        return Verdict(State.BROKEN, f"HTTP {obs.status} with {len(obs.chunks)} chunks: {cause}", facts, measurements)
+    on_loop = all(chunk.get("chunk_thread") == chunk.get("loop_thread") for chunk in obs.chunks)
+    how = delivery(produced, obs.arrivals)
+    facts.update(on_loop_thread=on_loop, delivery=how)
+    warned = obs.warning or "no warning logged"
+    loop = loop_state(obs.stall_ms, obs.noise_ms, threshold)
+    if loop in UNTOLD:
+        return Verdict(State.UNDECIDED, UNTOLD[loop], facts, measurements)
+    where = "on the loop thread" if on_loop else "on a worker thread"
+    if loop == STALLED:
+        return Verdict(
+            State.BLOCKING,
+            f"the chunks were made {where} and the event loop stalled longer than {threshold:g} ms; {how}",
+            facts,
+            measurements,
+        )
+    if on_loop:
+        return Verdict(
+            State.UNDECIDED, "the chunks were made on the loop thread, yet the loop never stalled", facts, measurements
+        )
+    if how == BUFFERED:
+        return Verdict(
+            State.BROKEN,
+            f"buffered: every chunk reached the client only after the last was made (on a worker thread): {warned}",
+            facts,
+            measurements,
+        )
+    if how == MIXED:
+        return Verdict(
+            State.UNDECIDED, "some chunks reached the client as they were made, others later", facts, measurements
+        )
+    return Verdict(
+        State.THREADED,
+        f"streamed: each chunk reached the client as it was made, on a worker thread; the loop stayed free ({warned})",
+        facts,
+        measurements,
+    )
+
+
+def _gaps(times: list[float]) -> list[float]:
+    return [round(later - earlier, 3) for earlier, later in zip(times, times[1:])]

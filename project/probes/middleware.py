@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import AsyncToSync, SyncToAsync
+from django.utils.deprecation import MiddlewareMixin
 
 TRACE_HEADER = "X-Probe-Trace"
 # One list per request, shared by reference: asgiref copies the context into worker threads,
@@ -90,9 +91,32 @@ def sync_tracer(layer: str):
     return factory
 
 
+def mixin_tracer(layer: str) -> type:
+    """A middleware class built like Django's own (MiddlewareMixin hooks), whose steps are named `layer`.
+
+    Django runs these hooks exactly where it runs those of SecurityMiddleware, SessionMiddleware and the rest, so
+    their threads are the threads of Django's own request path. The trace lives on the request (the hooks may run
+    on different threads); the outermost layer's process_response, which runs last, writes it.
+    """
+
+    class Tracer(MiddlewareMixin):
+        def process_request(self, request: Any) -> None:
+            if not hasattr(request, "probe_trace"):
+                request.probe_trace = []
+            request.probe_trace.append([f"{layer}:request", threading.get_ident()])
+
+        def process_response(self, request: Any, response: Any) -> Any:
+            return _finish(layer, request.probe_trace, response)
+
+    Tracer.__name__ = Tracer.__qualname__ = f"MixinTracer[{layer}]"
+    return Tracer
+
+
 outer_async = async_tracer("outer-async")
 inner_async = async_tracer("inner-async")
 sync_only = sync_tracer("sync-only")
+outer_mixin = mixin_tracer("outer-mixin")
+inner_mixin = mixin_tracer("inner-mixin")
 
 
 def _name(function: Any) -> str:

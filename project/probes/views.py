@@ -8,7 +8,7 @@ import threading
 import time
 
 from django.contrib.auth.decorators import login_required, user_passes_test
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.views import View
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -71,6 +71,53 @@ async def async_stream_view(request):
             yield json.dumps({"loop_thread": loop_thread, "chunk_thread": threading.get_ident()}) + "\n"
 
     return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+
+
+def _line(loop_thread: object) -> str:
+    """One JSON line naming the thread that made it and when (monotonic, the same clock the probe reads)."""
+    produced = {"loop_thread": loop_thread, "chunk_thread": threading.get_ident(), "produced_at": time.monotonic()}
+    return json.dumps(produced) + "\n"
+
+
+def sync_stream_view(request):
+    """Three JSON lines from a sync generator, which pauses `seconds` (a blocking sleep) before the 2nd and 3rd."""
+    loop_thread, pause = _where(request)["loop_thread"], _seconds(request)
+
+    def lines():
+        for index in range(3):
+            if index:
+                time.sleep(pause)
+            yield _line(loop_thread)
+
+    return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+
+
+class SlowFile:
+    """A file FileResponse reads block by block: three JSON lines, a blocking pause before the 2nd and 3rd, then EOF.
+
+    Only `read` and `close`: no name, seek or tell, so every release's FileResponse streams it as it reads it.
+    """
+
+    def __init__(self, loop_thread: object, pause: float) -> None:
+        self.loop_thread, self.pause, self.blocks = loop_thread, pause, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.blocks == 3:
+            return b""
+        if self.blocks:
+            time.sleep(self.pause)
+        self.blocks += 1
+        return _line(self.loop_thread).encode()
+
+    def close(self) -> None:
+        pass
+
+
+def file_response_view(request):
+    """A FileResponse over SlowFile."""
+    return FileResponse(
+        SlowFile(_where(request)["loop_thread"], _seconds(request)), content_type="application/x-ndjson"
+    )
 
 
 async def disconnect_view(request):

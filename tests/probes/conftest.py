@@ -42,6 +42,8 @@ def _stack(name: str):
 async_middleware_server = _stack("async-only")
 sync_middleware_server = _stack("sync-in-chain")
 default_stack_server = _stack("default")
+one_sync_middleware_server = _stack("one-sync")
+request_stack_server = _stack("request-stack")
 
 
 @pytest.fixture(scope="session")

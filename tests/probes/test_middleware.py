@@ -8,14 +8,21 @@ https://docs.djangoproject.com/en/stable/topics/http/middleware/#asynchronous-su
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import httpx
 import pytest
 
 from harness.client import get
+from harness.concurrency import measure_concurrency
 from harness.rules import middleware as rules
 from harness.servers import Server
 from harness.states import Verdict
 from project.probes.middleware import TRACE_HEADER
+
+# N requests to an async view that awaits T seconds, behind one sync-only middleware: T when they overlap, N*T when
+# the layer queues them on one thread (1 s a sample).
+SYNC_LAYER_REQUESTS, SYNC_LAYER_SLEEP = 5, 0.2
 
 
 def traced(server: Server, sync_layers: tuple[str, ...] = ()) -> Verdict:
@@ -37,3 +44,20 @@ def test_sync_in_chain(sync_middleware_server, probe):
 @pytest.mark.probe("middleware.default-stack")
 def test_default_stack(default_stack_server, probe):
     probe.record(traced(default_stack_server))
+
+
+@pytest.mark.probe("middleware.sync-concurrency")
+def test_sync_concurrency(one_sync_middleware_server, probe):
+    obs = measure_concurrency(
+        one_sync_middleware_server, "/sleep/async/", SYNC_LAYER_REQUESTS, SYNC_LAYER_SLEEP, sync_layer_threads
+    )
+    probe.record(rules.sync_layer_concurrency(obs))
+
+
+def trace_of(response: httpx.Response) -> list[list[Any]]:
+    return json.loads(response.headers.get(TRACE_HEADER, "[]"))  # type: ignore[no-any-return]
+
+
+def sync_layer_threads(response: httpx.Response) -> list[int]:
+    """The threads the sync-only tracer's steps ran on (its hops are the adapters', not its work)."""
+    return [thread for step, thread in trace_of(response) if step.startswith("sync-only:")]

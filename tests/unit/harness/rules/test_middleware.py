@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.rules import middleware as rules
 from harness.rules.response import HttpObservation
+from harness.rules.timing import ConcurrencyObservation
 from harness.states import State
 from tests.unit.harness.rules.observations import LOOP, NO_ASGI, WORKER, failed, ok
 
@@ -51,3 +52,27 @@ def test_middleware_trace_undecided_broken_absent():
     assert rules.middleware_trace(ok({"loop_thread": LOOP, "view_thread": LOOP}), None).state is State.UNDECIDED
     assert rules.middleware_trace(failed(), None).state is State.BROKEN
     assert rules.middleware_trace(HttpObservation(NO_ASGI, None), None).state is State.ABSENT
+
+
+def burst(*walls, layer_threads=(WORKER,), stalls=3.0):
+    """5 requests sleeping 0.2 s behind one sync layer: 1 s when the layer queues them, 0.2 s when it does not."""
+    return ConcurrencyObservation(
+        None, 5, 0.2, list(walls), [LOOP], list(layer_threads), [], [stalls] * len(walls), 2.0
+    )
+
+
+def test_one_sync_layer_overlapping_in_a_worker_per_request_is_threaded():
+    assert rules.sync_layer_concurrency(burst(0.22, 0.23, layer_threads=(2, 3, 4))).state is State.THREADED
+
+
+def test_one_sync_layer_queueing_requests_on_one_thread_is_serialized_not_blocking():
+    verdict = rules.sync_layer_concurrency(burst(1.04, 1.05))
+    assert verdict.state is State.SERIALIZED
+    assert verdict.facts["one_view_thread"] is True
+
+
+def test_one_sync_layer_blocking_when_the_loop_stalled_and_broken_when_requests_fail():
+    assert rules.sync_layer_concurrency(burst(1.04, 1.05, stalls=200.0)).state is State.BLOCKING
+    failing = ConcurrencyObservation(None, 5, 0.2, [], [], [], ["HTTP 500: AttributeError: x"])
+    assert rules.sync_layer_concurrency(failing).state is State.BROKEN
+    assert rules.sync_layer_concurrency(burst(0.5, 0.6)).state is State.UNDECIDED

@@ -34,3 +34,79 @@ def test_streaming():
 def test_streaming_warning_pattern_takes_the_first_sentence():
     log = f"<site-packages>/django/http/response.py:534: Warning: {WARNING} Use an asynchronous iterator instead.\n"
     assert rules.STREAMING_WARNING.search(log).group(0) == WARNING
+
+
+PAUSE = 0.3  # the threshold is then 150 ms
+QUIET, STALLED = 3.0, 600.0
+
+
+def made(thread, *at):
+    return [{"loop_thread": LOOP, "chunk_thread": thread, "produced_at": when} for when in at]
+
+
+def sync_streamed(chunk_list, arrivals, stall_ms=QUIET, noise_ms=QUIET, **kwargs):
+    return rules.sync_stream(
+        rules.SyncStreamObservation(None, 200, PAUSE, chunk_list, arrivals, stall_ms, noise_ms, **kwargs)
+    )
+
+
+AS_MADE = [10.01, 10.31, 10.61]  # each chunk arrives 10 ms after it was made at 10.0, 10.3, 10.6
+AT_THE_END = [10.61, 10.611, 10.612]
+
+
+def test_delivery_is_decided_by_cause_and_effect_on_one_clock():
+    produced = [10.0, 10.3, 10.6]
+    assert rules.delivery(produced, AS_MADE) == rules.STREAMED
+    assert rules.delivery(produced, AT_THE_END) == rules.BUFFERED
+    # The margins: a chunk that arrives just before the next is made still streamed; one at the last's making is late.
+    assert rules.delivery(produced, [10.299, 10.599, 10.6]) == rules.STREAMED
+    assert rules.delivery(produced, [10.6, 10.6, 10.6]) == rules.BUFFERED
+    assert rules.delivery(produced, [10.01, 10.61, 10.62]) == rules.MIXED
+
+
+def test_sync_stream_made_off_the_loop_and_streamed_is_threaded():
+    verdict = sync_streamed(made(WORKER, 10.0, 10.3, 10.6), AS_MADE)
+    assert verdict.state is State.THREADED
+    assert verdict.facts["delivery"] == rules.STREAMED
+    assert verdict.measurements["arrived_after_made"] == [0.01, 0.01, 0.01]
+
+
+def test_sync_stream_buffered_is_broken_never_native_and_quotes_the_warning():
+    verdict = sync_streamed(made(WORKER, 10.0, 10.3, 10.6), AT_THE_END, warning=WARNING)
+    assert verdict.state is State.BROKEN
+    assert verdict.reason.startswith("buffered")
+    assert WARNING in verdict.reason
+
+
+def test_sync_stream_made_on_the_loop_that_stalled_is_blocking_streamed_or_not():
+    streamed_on_loop = sync_streamed(made(LOOP, 10.0, 10.3, 10.6), AS_MADE, stall_ms=STALLED)
+    assert streamed_on_loop.state is State.BLOCKING
+    assert streamed_on_loop.facts["delivery"] == rules.STREAMED
+    buffered_on_loop = sync_streamed(made(LOOP, 10.0, 10.3, 10.6), AT_THE_END, stall_ms=STALLED)
+    assert buffered_on_loop.state is State.BLOCKING
+    assert buffered_on_loop.facts["delivery"] == rules.BUFFERED
+
+
+def test_sync_stream_stall_threshold_is_half_the_pause():
+    chunk_list = made(WORKER, 10.0, 10.3, 10.6)
+    assert sync_streamed(chunk_list, AS_MADE, stall_ms=150.0).state is State.THREADED
+    assert sync_streamed(chunk_list, AS_MADE, stall_ms=150.001).state is State.BLOCKING
+
+
+def test_sync_stream_undecided_when_it_cannot_tell():
+    chunk_list = made(WORKER, 10.0, 10.3, 10.6)
+    assert sync_streamed(chunk_list, AS_MADE, stall_ms=None).state is State.UNDECIDED
+    assert sync_streamed(chunk_list, AS_MADE, noise_ms=75.0).state is State.THREADED
+    assert sync_streamed(chunk_list, AS_MADE, noise_ms=75.001).state is State.UNDECIDED
+    assert sync_streamed(chunk_list, [10.01, 10.61, 10.62]).state is State.UNDECIDED
+    # Made on the loop, yet the loop never stalled: the observation contradicts itself.
+    assert sync_streamed(made(LOOP, 10.0, 10.3, 10.6), AS_MADE).state is State.UNDECIDED
+
+
+def test_sync_stream_broken_or_absent_when_it_does_not_answer():
+    lost = rules.sync_stream(rules.SyncStreamObservation(None, 200, PAUSE, made(WORKER, 10.0), [10.01]))
+    assert lost.state is State.BROKEN
+    failed = rules.sync_stream(rules.SyncStreamObservation(None, 500, PAUSE, [], [], server_exception="TypeError: x"))
+    assert failed.state is State.BROKEN
+    assert "TypeError: x" in failed.reason
+    assert rules.sync_stream(rules.SyncStreamObservation(NO_ASGI, None, PAUSE, [], [])).state is State.ABSENT
