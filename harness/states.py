@@ -25,7 +25,7 @@ class State(str, Enum):
     THREADED = ("threaded", 4, "◐", "blue", "#0969da", "#4493f8", True, "async API, but the work was observed on another thread")
     SERIALIZED = ("serialized", 3, "◓", "cyan", "#1b7c83", "#39c5cf", True, "works off the loop, which stays free, but concurrent requests run one at a time on a worker thread")
     BLOCKING = ("blocking", 2, "◒", "dark_orange", "#bc4c00", "#f0883e", True, "works on the loop thread, but stalls the loop: other requests wait")
-    PARTIAL = ("partial", 1, "◔", "yellow", "#9a6700", "#d29922", False, "roadmap items only: some deciding probes work, others are absent")
+    PARTIAL = ("partial", 1, "◔", "yellow", "#9a6700", "#d29922", False, "roadmap items only: some deciding probes work, others are absent or broken (the cell says which)")
     ABSENT = ("absent", 0, "○", "grey50", "#6e7781", "#8d96a0", True, "not there (import, attribute or route missing; protocol refused)")
     BROKEN = ("broken", 0, "✗", "red", "#cf222e", "#f85149", True, "there, but fails")
     UNDECIDED = ("undecided", None, "?", "magenta", "#8250df", "#a371f7", True, "it ran, but the observation did not settle the verdict (see the samples)")

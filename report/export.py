@@ -58,6 +58,7 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
                 "planned_for": result.item.planned_for,
                 "shipped_means": result.item.shipped_means,
                 "probes": [str(ref) for ref in result.item.probes],
+                "core": [str(ref) for ref in result.item.core or result.item.probes],
                 "documented_in": asdict(result.item.documented_in) if result.item.documented_in else None,
                 "states": result.states,
                 "first_shipped": result.first_shipped,
@@ -67,6 +68,7 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
                 "shipped_delay": _delay(result.shipped_delay),
                 "native_delay": _delay(result.native_delay),
                 "docs_note": result.docs_note,
+                "parts": result.parts,
             }
             for result in roadmap.items
         ],

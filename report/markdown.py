@@ -43,9 +43,10 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         ),
         "",
         *_disagreements(data),
+        *_partial(data),
         "## Async score per release",
         "",
-        "Share of roadmap items that are native, and that work at all (native, threaded or blocking).",
+        "Share of roadmap items that are native, and that work at all (native, threaded, serialized or blocking).",
         "",
         _table(
             ["", *[_header(r) for r in releases]],
@@ -112,6 +113,17 @@ def _delay(delay: dict[str, Any] | None) -> str:
 def _disagreements(data: dict[str, Any]) -> list[str]:
     notes = [f"- `{item['id']}`: {_cell_text(item['docs_note'])}" for item in data["roadmap"] if item["docs_note"]]
     return ["Where the measurement and the release notes disagree:", "", *notes, ""] if notes else []
+
+
+def _partial(data: dict[str, Any]) -> list[str]:
+    """Which part works and which fails, for each item where it is partial (releases with the same parts together)."""
+    notes = []
+    for item in data["roadmap"]:
+        by_parts: dict[str, list[str]] = {}
+        for version, text in item.get("parts", {}).items():
+            by_parts.setdefault(text, []).append(version)
+        notes += [f"- `{item['id']}` in {', '.join(v)}: {_cell_text(text)}" for text, v in by_parts.items()]
+    return ["Where an item works only in part:", "", *notes, ""] if notes else []
 
 
 def _regressions(data: dict[str, Any]) -> list[str]:

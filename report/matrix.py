@@ -116,6 +116,9 @@ class RoadmapItem:
     shipped_means: str
     probes: tuple[ProbeRef, ...]
     documented_in: Documented | None
+    # The deciding probes that are the item's documented core (empty: all of them); report/roadmap.py ships the item
+    # on the first release where its core works.
+    core: tuple[ProbeRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,7 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
             shipped_means=item["shipped_means"],
             probes=tuple(ProbeRef.parse(ref) for ref in item["probes"]),
             documented_in=Documented(**item["documented_in"]) if item["documented_in"] else None,
+            core=tuple(ProbeRef.parse(ref) for ref in item.get("core", [])),
         )
         for item in data.get("roadmap", [])
     )
@@ -430,6 +434,12 @@ def _check_roadmap(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]
                 raise fail(
                     [*where, "probes", ref_index],
                     f"roadmap item {item.id!r} narrows probe {ref.probe!r} to server {ref.server!r}, but it runs under {runs_under}. Fix: write `{ref.probe}` or a server it runs under.",
+                )
+        for ref_index, ref in enumerate(item.core):
+            if ref not in item.probes:
+                raise fail(
+                    [*where, "core", ref_index],
+                    f"roadmap item {item.id!r} names {str(ref)!r} as its core, but it is not one of its `probes:`. Fix: list it under `probes:` too, or name one of {', '.join(map(str, item.probes))}.",
                 )
         if item.planned_for is not None and item.planned_for not in versions:
             raise fail(

@@ -4,19 +4,20 @@ The combination rule (report/README-rules.md quotes it) looks at every deciding 
 release (each deciding probe under each server it runs under, or the one server an `id@server` names):
 
 1. `not-run`   if there is no deciding cell, or any deciding cell did not run: we cannot say.
-2. `broken`    if any deciding cell is broken: some part is there but fails.
-3. `undecided` if any deciding cell is undecided: the observation did not settle it.
-4. `absent`    if every deciding cell is absent.
-5. `partial`   if some deciding cells work (native, threaded or blocking) and others are absent.
-6. `blocking`  if all work and any runs on the loop but stalls it.
-7. `threaded`  if all work and any hops to a worker thread.
-8. `native`    if every deciding cell is native.
+2. `undecided` if any deciding cell is undecided: the observation did not settle it.
+3. `absent`    if every deciding cell is absent.
+4. `broken`    if no deciding cell works and some are broken: it is there but fails.
+5. `partial`   if some deciding cells work and others are absent or broken; the item says which part fails.
+6. otherwise every deciding cell works, and the least async of them names the item: `blocking`, then
+   `serialized`, then `threaded`; `native` only if every deciding cell is native.
 
-An item has *shipped* on the first release where it is native, threaded or blocking. Delays count
-feature releases and calendar months (release dates from matrix.yaml) from the release a plan named.
-States rank native > threaded > blocking > partial > absent = broken; a later release that ranks
-lower than the nearest earlier comparable release is a version regression (not-run and undecided
-are not comparable, so they neither raise nor hide a regression).
+An item is never `broken` as a whole while a part of it works. Its *core* (matrix.yaml `core:`, by default
+every deciding probe) is what its release notes announce: it has *shipped* on the first release where its
+core works (native, threaded, serialized or blocking), even if other parts fail there (the item is then
+partial). Delays count feature releases and calendar months (release dates from matrix.yaml) from the
+release a plan named. States rank native > threaded > serialized > blocking > partial > absent = broken;
+a later release that ranks lower than the nearest earlier comparable release is a version regression
+(not-run and undecided are not comparable, so they neither raise nor hide a regression).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from harness.states import STATES, State
-from report.matrix import Release, RoadmapItem
+from report.matrix import ProbeRef, Release, RoadmapItem
 from report.results import Merged, servers_of
 
 NATIVE, THREADED, BLOCKING = State.NATIVE.value, State.THREADED.value, State.BLOCKING.value
@@ -37,6 +38,7 @@ NOT_RUN, UNDECIDED = State.NOT_RUN.value, State.UNDECIDED.value
 RANK = {name: state.rank for name, state in STATES.items() if state.rank is not None}
 # The states in which something works (native, threaded, blocking, ...): every one that ranks above partial.
 WORKING = tuple(name for name, rank in RANK.items() if rank > RANK[PARTIAL])
+FAILING = {ABSENT, BROKEN}
 
 
 def combine(states: Iterable[str]) -> str:
@@ -44,13 +46,13 @@ def combine(states: Iterable[str]) -> str:
     found = set(states)
     if not found or NOT_RUN in found:
         return NOT_RUN
-    if BROKEN in found:
-        return BROKEN
     if UNDECIDED in found:
         return UNDECIDED
     if found == {ABSENT}:
         return ABSENT
-    if ABSENT in found:
+    if not found & set(WORKING):
+        return BROKEN
+    if found & FAILING:
         return PARTIAL
     return min(found, key=RANK.__getitem__)  # every cell works: the least async one decides
 
@@ -138,11 +140,13 @@ class ItemResult:
     shipped_delay: Delay | None
     native_delay: Delay | None
     docs_note: str | None  # set when measurement and release notes disagree
+    core_states: dict[str, str] = field(default_factory=dict)  # release -> combined state of the core alone
+    parts: dict[str, str] = field(default_factory=dict)  # release -> which parts work and which fail, where partial
 
     @property
     def shipped_text(self) -> str:
         """`3.1 (threaded)`, or why there is none: never, or unknown because an earlier release did not run."""
-        found, unknown = first_reached(self.states, WORKING)
+        found, unknown = first_reached(self.core_states or self.states, WORKING)
         if found is None or unknown:
             return self._none_text(unknown)
         return f"{found} ({self.states[found]})"
@@ -207,24 +211,45 @@ class Roadmap:
     probe_regressions: tuple[Regression, ...]
 
 
-def item_state(merged: Merged, item: RoadmapItem, release: str) -> str:
+def deciding_cells(merged: Merged, refs: Sequence[ProbeRef], release: str) -> list[tuple[str, str]]:
+    """(probe id, state) of each deciding cell: each ref under each server it runs under, or the one it names."""
     probes = {probe.id: probe for probe in merged.matrix.probes}
-    states = [
-        merged.cell(release, ref.probe, server)["state"]
-        for ref in item.probes
+    return [
+        (ref.probe, merged.cell(release, ref.probe, server)["state"])
+        for ref in refs
         for server in ((ref.server,) if ref.server else servers_of(probes[ref.probe]))
     ]
-    return combine(states)
+
+
+def item_state(merged: Merged, item: RoadmapItem, release: str) -> str:
+    return combine(state for _, state in deciding_cells(merged, item.probes, release))
+
+
+def parts(cells: Sequence[tuple[str, str]]) -> str:
+    """`works: a, b; fails: c (broken)`: a probe fails when any of its cells does (one server is enough)."""
+    failing: dict[str, set[str]] = {}
+    for probe, state in cells:
+        if state in FAILING:
+            failing.setdefault(probe, set()).add(state)
+    working = sorted({probe for probe, _ in cells} - set(failing))
+    fails = ", ".join(f"{probe} ({' and '.join(sorted(states))})" for probe, states in sorted(failing.items()))
+    return f"works: {', '.join(working)}; fails: {fails}"
 
 
 def evaluate(merged: Merged) -> Roadmap:
     releases = merged.matrix.releases
-    last = releases[-1].version
     items = []
     for item in merged.matrix.roadmap:
-        states = {release.version: item_state(merged, item, release.version) for release in releases}
-        # A first that an unknown release might precede is not known: unknown, never a later release.
-        working, unknown_before = first_reached(states, WORKING)
+        cells = {release.version: deciding_cells(merged, item.probes, release.version) for release in releases}
+        states = {version: combine(state for _, state in found) for version, found in cells.items()}
+        core = item.core or item.probes
+        core_states = {
+            version: combine(state for _, state in deciding_cells(merged, core, version)) for version in states
+        }
+        partial = {version: parts(cells[version]) for version, state in states.items() if state == PARTIAL}
+        # Shipped when the core works. A first that an unknown release might precede is not known: unknown, never a
+        # later release.
+        working, unknown_before = first_reached(core_states, WORKING)
         shipped = None if unknown_before else working
         native_found, unknown_before_native = first_reached(states, (NATIVE,))
         native = None if unknown_before_native else native_found
@@ -238,7 +263,9 @@ def evaluate(merged: Merged) -> Roadmap:
                 native,
                 delay(releases, planned, shipped, merged.run_date, unknown) if planned else None,
                 delay(releases, planned, native, merged.run_date, unknown) if planned else None,
-                _docs_note(item, working, states, last),
+                docs_note(item, core_states),
+                core_states,
+                partial,
             )
         )
     scores = tuple(
@@ -257,14 +284,32 @@ def evaluate(merged: Merged) -> Roadmap:
     return Roadmap(tuple(items), scores, tuple(item_regressions), tuple(probe_regressions))
 
 
-def _docs_note(item: RoadmapItem, shipped: str | None, states: dict[str, str], last: str) -> str | None:
-    documented = item.documented_in.release if item.documented_in else None
-    if documented is None:
-        return f"measured working from {shipped}, but no release notes announce it" if shipped else None
-    if states[documented] == NOT_RUN:
-        return f"release notes name {documented}, which did not run"
-    if shipped is None:
-        return f"release notes name {documented}, but it is not measured working in any release up to {last}"
-    if shipped != documented:
-        return f"release notes name {documented}; measured working from {shipped}"
-    return None
+def docs_note(item: RoadmapItem, core_states: dict[str, str]) -> str | None:
+    """Where the release notes and the measurement of the item's core disagree, in words a maintainer can check.
+
+    Flagged: the notes name a release where the core is not measured working (and the first release where it
+    is, or that none is, or which releases did not run in between); the core measured working before the release
+    the notes name. Not flagged: an item no release notes announce (nothing to compare: Channels, HTTP/2 and
+    lifespan are not Django release-note features), and a part outside the core failing in the documented
+    release (the item is partial there, and says which part).
+    """
+    if item.documented_in is None:
+        return None
+    documented = item.documented_in.release
+    versions = list(core_states)
+    at = versions.index(documented)
+    there = core_states[documented]
+    if there in (NOT_RUN, UNDECIDED):
+        why = "did not run" if there == NOT_RUN else "stayed undecided"
+        return f"release notes name {documented}, which {why}: nothing to compare"
+    if there in WORKING:
+        earlier, unknown = first_reached({v: core_states[v] for v in versions[:at]}, WORKING)
+        if earlier is None or unknown:
+            return None
+        return f"release notes name {documented}; measured working already in {earlier}"
+    later = {v: core_states[v] for v in versions[at + 1 :]}
+    found, unknown = first_reached(later, WORKING)
+    missing = f"; {_span(list(later), unknown)} did not run or stayed undecided" if unknown else ""
+    if found is None:
+        return f"release notes name {documented}, but it is not measured working there or in any later release{missing}"
+    return f"release notes name {documented}, but it is measured working only from {found}{missing}"

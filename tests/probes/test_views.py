@@ -3,6 +3,7 @@
 https://docs.djangoproject.com/en/stable/releases/3.1/#asynchronous-views-and-middleware-support
 https://docs.djangoproject.com/en/stable/releases/4.1/#asynchronous-handlers-for-class-based-views
 https://docs.djangoproject.com/en/stable/releases/5.0/#decorators
+https://docs.djangoproject.com/en/stable/releases/5.1/#django-contrib-auth
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from harness.concurrency import measure_concurrency
 from harness.rules import views as rules
 from harness.rules.timing import async_concurrency, sync_concurrency
 from harness.servers import Server
+from harness.states import Verdict
 
 # Async: 20 requests sleeping 0.2 s take 0.2 s when they overlap, 4 s one at a time.
 ASYNC_REQUESTS, ASYNC_SLEEP = 20, 0.2
@@ -22,7 +24,8 @@ ASYNC_REQUESTS, ASYNC_SLEEP = 20, 0.2
 SYNC_REQUESTS, SYNC_SLEEP = 5, 0.2
 
 # What each decorator in project/probes/views.py::DECORATED_VIEWS should do to an async view's
-# response: (method, status, (header, a fragment its value must contain) or None).
+# response: (method, status, (header, a fragment its value must contain) or None). Split by the release whose notes
+# say it supports async views, so each probe compares with one release note: these the 5.0 notes list ...
 DECORATOR_EFFECTS = {
     "csrf_exempt": ("POST", 200, None),  # without the exemption CsrfViewMiddleware answers 403
     "never_cache": ("GET", 200, ("cache-control", "no-cache")),
@@ -34,8 +37,13 @@ DECORATOR_EFFECTS = {
     "etag": ("GET", 200, ("etag", "probe")),
     "xframe_options_sameorigin": ("GET", 200, ("x-frame-options", "SAMEORIGIN")),
     "sensitive_variables": ("GET", 200, None),
-    "login_required": ("GET", 302, ("location", "/accounts/login/")),  # anonymous: redirected
-    "user_passes_test": ("GET", 200, None),  # login_required's wrapper, with a test that passes
+}
+# ... and these django.contrib.auth decorators the 5.1 notes list (login_required, permission_required,
+# user_passes_test). An anonymous request to login_required is only redirected, so the async view is never called;
+# user_passes_test with a test that passes is the one that calls it.
+AUTH_DECORATOR_EFFECTS = {
+    "login_required": ("GET", 302, ("location", "/accounts/login/")),
+    "user_passes_test": ("GET", 200, None),
 }
 
 
@@ -61,14 +69,24 @@ def test_sync_under_asgi(asgi_server, probe):
 
 @pytest.mark.probe("views.async-decorators")
 def test_async_decorators(default_stack_server, probe):
-    baseline = get(default_stack_server, "/async/")
+    probe.record(decorated(default_stack_server, DECORATOR_EFFECTS))
+
+
+@pytest.mark.probe("views.async-auth-decorators")
+def test_async_auth_decorators(default_stack_server, probe):
+    probe.record(decorated(default_stack_server, AUTH_DECORATOR_EFFECTS))
+
+
+def decorated(server: Server, effects: dict[str, tuple[str, int, tuple[str, str] | None]]) -> Verdict:
+    baseline = get(server, "/async/")
     # Without a working async view there is nothing to decorate (and daphne takes 1 s per error).
-    calls = [decorated_call(default_stack_server, name) for name in DECORATOR_EFFECTS] if baseline.status == 200 else []
-    probe.record(rules.decorators(baseline, calls))
+    calls = [decorated_call(server, name, *effects[name]) for name in effects] if baseline.status == 200 else []
+    return rules.decorators(baseline, calls)
 
 
-def decorated_call(server: Server, name: str) -> rules.DecoratedCall:
-    method, status, header = DECORATOR_EFFECTS[name]
+def decorated_call(
+    server: Server, name: str, method: str, status: int, header: tuple[str, str] | None
+) -> rules.DecoratedCall:
     obs = get(server, f"/decorated/{name}/", method=method)
     body = obs.body or {}
     return rules.DecoratedCall(

@@ -35,7 +35,9 @@ def built_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     results.mkdir()
     for env, release, state in (("dj52", "5.2", "native"), ("dj61", "6.1", "absent")):
         rows = [
-            _row("asgi.entrypoint", server, state, INJECTED if env == "dj52" else "gone")
+            _row(probe, server, state, INJECTED if env == "dj52" else "gone")
+            # asgi.request-stack decides the roadmap item async-request-stack
+            for probe in ("asgi.entrypoint", "asgi.request-stack")
             for server in ("uvicorn", "daphne")
         ]
         data = {

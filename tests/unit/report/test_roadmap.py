@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from report.matrix import MATRIX_PATH, SERVERS, MatrixError, load_matrix
-from report.roadmap import Delay, ItemResult, combine, delay, months_between, regressions
+from report.matrix import MATRIX_PATH, SERVERS, Documented, MatrixError, ProbeRef, RoadmapItem, load_matrix
+from report.roadmap import Delay, ItemResult, combine, delay, docs_note, months_between, parts, regressions
 
 
 @pytest.mark.parametrize(
@@ -17,16 +17,20 @@ from report.roadmap import Delay, ItemResult, combine, delay, months_between, re
         ([], "not-run"),
         (["native", "not-run"], "not-run"),
         (["broken", "not-run"], "not-run"),
-        (["native", "broken"], "broken"),
+        (["native", "broken"], "partial"),  # a part works: never broken as a whole
         (["absent", "broken"], "broken"),
-        (["undecided", "broken"], "broken"),
+        (["broken", "broken"], "broken"),
+        (["undecided", "broken"], "undecided"),  # the undecided part may work: broken or partial, we cannot say
         (["native", "undecided"], "undecided"),
         (["absent", "undecided"], "undecided"),
         (["absent", "absent"], "absent"),
         (["native", "absent"], "partial"),
         (["threaded", "absent"], "partial"),
         (["blocking", "absent"], "partial"),
+        (["serialized", "broken", "absent"], "partial"),
         (["native", "blocking", "threaded"], "blocking"),
+        (["native", "serialized", "threaded"], "serialized"),
+        (["serialized", "blocking"], "blocking"),
         (["native", "threaded"], "threaded"),
         (["threaded", "threaded"], "threaded"),
         (["native", "native"], "native"),
@@ -147,15 +151,17 @@ def test_real_roadmap_loads_and_names_known_probes():
 
 
 def test_unknown_probe_names_the_item(tmp_path):
-    message = _broken(tmp_path, "    probes: [asgi.entrypoint]", "    probes: [asgi.entrypoint, orm.no-such-probe]")
+    message = _broken(
+        tmp_path, "    probes: [asgi.request-stack]", "    probes: [asgi.request-stack, orm.no-such-probe]"
+    )
     assert "roadmap[" in message and "].probes[1]:" in message
     assert "roadmap item 'async-request-stack' names unknown probe 'orm.no-such-probe'" in message
     assert "Fix: use an id listed under `probes:`" in message
 
 
 def test_unknown_server_names_the_item(tmp_path):
-    message = _broken(tmp_path, "    probes: [asgi.entrypoint]", "    probes: [asgi.entrypoint@gunicorn]")
-    assert "roadmap item 'async-request-stack' narrows probe 'asgi.entrypoint' to server 'gunicorn'" in message
+    message = _broken(tmp_path, "    probes: [asgi.request-stack]", "    probes: [asgi.request-stack@gunicorn]")
+    assert "roadmap item 'async-request-stack' narrows probe 'asgi.request-stack' to server 'gunicorn'" in message
     assert "uvicorn, daphne" in message
 
 
@@ -183,9 +189,104 @@ def test_duplicate_item(tmp_path):
 
 
 def test_schema_error_names_key_and_fix(tmp_path):
-    message = _broken(tmp_path, "    probes: [asgi.entrypoint]", "    probes: []")
+    message = _broken(tmp_path, "    probes: [asgi.request-stack]", "    probes: []")
     assert ".probes: an empty list. Fix: list at least one entry" in message
     message = _broken(tmp_path, ITEM, ITEM + "\n    planed_for: 3.0")
     assert "'planed_for' was unexpected" in message
     message = _broken(tmp_path, "    source: https://www.aeracode.org", "    source: http://www.aeracode.org")
     assert "Fix: write an https:// link" in message
+
+
+def test_core_outside_the_items_probes_names_the_item_and_the_fix(tmp_path):
+    message = _broken(
+        tmp_path, "    core: [views.async-function, views.async-concurrency]", "    core: [asgi.entrypoint]"
+    )
+    assert "core[0]:" in message
+    assert (
+        "roadmap item 'async-views' names 'asgi.entrypoint' as its core, but it is not one of its `probes:`" in message
+    )
+
+
+def test_parts_names_what_works_and_what_fails_and_how():
+    cells = [
+        ("views.async-function", "native"),
+        ("views.async-function", "native"),
+        ("views.async-class-based", "broken"),
+        ("views.async-class-based", "absent"),
+        ("views.async-concurrency", "native"),
+        ("views.async-concurrency", "broken"),  # one server failing is enough
+    ]
+    assert parts(cells) == (
+        "works: views.async-function; fails: views.async-class-based (absent and broken), views.async-concurrency (broken)"
+    )
+
+
+VERSIONS = ("2.2", "3.0", "3.1", "3.2", "4.0", "4.1")
+
+
+def item(documented: str | None = "3.1") -> RoadmapItem:
+    where = Documented(documented, "https://docs.djangoproject.com/en/stable/releases/") if documented else None
+    probes = (ProbeRef("views.async-function"), ProbeRef("views.async-class-based"))
+    return RoadmapItem("x", "x", "plan", "https://x", "2.2", "works", probes, where, (probes[0],))
+
+
+def core(*states: str) -> dict[str, str]:
+    return dict(zip(VERSIONS, states))
+
+
+def test_shipped_is_the_first_release_whose_core_works_even_where_the_item_is_partial():
+    # async-views as measured: function views native from 3.1, class-based async views broken until 4.1.
+    states = core("absent", "broken", "partial", "partial", "partial", "native")
+    core_states = core("absent", "broken", "native", "native", "native", "native")
+    result = ItemResult(item(), states, "3.1", "4.1", None, None, docs_note(item(), core_states), core_states)
+    assert result.shipped_text == "3.1 (partial)"
+    assert result.native_text == "4.1"
+    assert result.docs_note is None  # the notes name 3.1 and the core works there: nothing to flag
+
+
+def test_shipped_is_unknown_when_an_earlier_release_did_not_run():
+    core_states = core("absent", "not-run", "native", "native", "native", "native")
+    result = ItemResult(item(), core_states, None, None, None, None, None, core_states)
+    assert result.shipped_text == "unknown (3.0 did not run)"
+
+
+# One test per kind of disagreement the report flags, each phrased so a maintainer can check it in both sources.
+
+
+def test_flag_notes_name_a_release_where_the_core_does_not_work_yet():
+    note = docs_note(item("3.1"), core("absent", "absent", "broken", "broken", "broken", "native"))
+    assert note == "release notes name 3.1, but it is measured working only from 4.1"
+
+
+def test_flag_late_says_which_releases_in_between_did_not_run():
+    note = docs_note(item("3.1"), core("absent", "absent", "broken", "not-run", "broken", "native"))
+    assert (
+        note == "release notes name 3.1, but it is measured working only from 4.1; 3.2 did not run or stayed undecided"
+    )
+
+
+def test_flag_notes_name_a_release_but_nothing_works_then_or_later():
+    note = docs_note(item("3.1"), core("absent", "absent", "broken", "broken", "absent", "absent"))
+    assert note == "release notes name 3.1, but it is not measured working there or in any later release"
+
+
+def test_flag_core_works_before_the_release_the_notes_name():
+    note = docs_note(item("3.1"), core("absent", "threaded", "native", "native", "native", "native"))
+    assert note == "release notes name 3.1; measured working already in 3.0"
+
+
+def test_flag_documented_release_that_did_not_run_or_stayed_undecided():
+    assert docs_note(item("3.1"), core("absent", "absent", "not-run", "native", "native", "native")) == (
+        "release notes name 3.1, which did not run: nothing to compare"
+    )
+    assert docs_note(item("3.1"), core("absent", "absent", "undecided", "native", "native", "native")) == (
+        "release notes name 3.1, which stayed undecided: nothing to compare"
+    )
+
+
+def test_no_flag_when_they_agree_or_nothing_to_compare():
+    assert docs_note(item("3.1"), core("absent", "absent", "serialized", "native", "native", "native")) is None
+    # Working earlier is not claimed when an earlier release did not run.
+    assert docs_note(item("3.1"), core("not-run", "absent", "native", "native", "native", "native")) is None
+    # No release notes announce it (Channels, HTTP/2): nothing to compare, whatever is measured.
+    assert docs_note(item(None), core("native", "native", "native", "native", "native", "native")) is None

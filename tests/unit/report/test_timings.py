@@ -32,7 +32,7 @@ def test_env_rows_cover_the_envs_that_ran(built_report):
     rows = env_rows(_data(built_report))
     assert [row["env"] for row in rows] == ["dj52", "dj61"]
     assert rows[0]["duration"] == 1.0
-    assert rows[0]["probes"] == 0.2  # two rows of 0.1 s each
+    assert rows[0]["probes"] == 0.4  # four rows of 0.1 s each
     assert rows[0]["slowest"] == "asgi.entrypoint@uvicorn 0.10 s"
 
 
