@@ -14,6 +14,7 @@ import pytest
 
 from harness import postgres
 from harness.evidence import ROOT
+from tests.unit.harness.test_services import alive as _alive
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +89,3 @@ def test_a_killed_owner_leaves_no_server_and_no_folder(bin_dir):
         time.sleep(0.1)
     assert not _alive(int(pid)), "postgres outlived the process that started it"
     assert not Path(folder).exists(), f"{folder} outlived the process that started it"
-
-
-def _alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie waiting for init to reap it has ended)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"

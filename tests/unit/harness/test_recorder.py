@@ -46,17 +46,22 @@ def test_not_a_probe():
 """
 
 
-@pytest.fixture
-def run(pytester, monkeypatch):
+def _run_probes(pytester, monkeypatch, *args: str):
+    """Run PROBES with the recorder into results/dj99.json; return pytest's outcome and the file's data."""
     results = pytester.path / "results" / "dj99.json"
     monkeypatch.setenv("PROBE_RESULTS", str(results))
     monkeypatch.setenv("PROBE_ENV", "dj99")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makepyfile(test_probes=PROBES)
     outcome = pytester.runpytest_subprocess(
-        "-p", "harness.recorder", "-p", "no:cacheprovider", "--strict-markers", "-o", "markers=probe(id)"
+        "-p", "harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)", *args
     )
-    data = json.loads(results.read_text())
+    return outcome, json.loads(results.read_text())
+
+
+@pytest.fixture
+def run(pytester, monkeypatch):
+    outcome, data = _run_probes(pytester, monkeypatch, "--strict-markers")
     return outcome, data, {(row["id"], row["server"]): row for row in data["probes"]}
 
 
@@ -136,19 +141,6 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
         write_atomically(path, {"bad": object()})
     assert json.loads(path.read_text()) == {"ok": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["dj99.json"]
-
-
-def _run_probes(pytester, monkeypatch, *args: str):
-    """Run PROBES with the recorder into results/dj99.json; return pytest's outcome and the file's data."""
-    results = pytester.path / "results" / "dj99.json"
-    monkeypatch.setenv("PROBE_RESULTS", str(results))
-    monkeypatch.setenv("PROBE_ENV", "dj99")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makepyfile(test_probes=PROBES)
-    outcome = pytester.runpytest_subprocess(
-        "-p", "harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)", *args
-    )
-    return outcome, json.loads(results.read_text())
 
 
 def test_a_second_interrupt_while_pytest_handles_the_first_is_not_complete(pytester, monkeypatch):

@@ -34,7 +34,7 @@ time.sleep(120)
 """
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether `pid` runs (a zombie waiting for its reaper has ended)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -60,9 +60,9 @@ def test_service_group_and_folder_end_with_the_owner(how):
             owner.kill()
     deadline = time.monotonic() + services.STOP_TIMEOUT + 10
     pids = [int(service), int(grandchild)]
-    while (any(map(_alive, pids)) or Path(folder).exists()) and time.monotonic() < deadline:
+    while (any(map(alive, pids)) or Path(folder).exists()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not [pid for pid in pids if _alive(pid)], "a process of the service outlived its owner"
+    assert not [pid for pid in pids if alive(pid)], "a process of the service outlived its owner"
     assert not Path(folder).exists()
 
 
