@@ -108,7 +108,10 @@ class Recorder:
 
         pytest's exit status alone is not enough: a second Ctrl-C while pytest reports the first leaves it "OK".
         """
-        ran_all = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+        ran_all = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or (
+            # a -k that matches nothing changed nothing: the earlier file stays as complete as it was
+            self.partial and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
+        )
         recorded_all = self.expected is not None and self.expected <= self.recorded
         return ran_all and recorded_all and (self.earlier_complete or not self.partial)
 

@@ -189,3 +189,11 @@ def test_a_partial_run_keeps_nothing_from_another_envs_file(pytester, monkeypatc
     _, data = _run_probes(pytester, monkeypatch, "-k", "test_recorded")
     assert {row["id"] for row in data["probes"]} == {"views.recorded"}
     assert data["complete"] is False
+
+
+def test_a_partial_run_that_matches_nothing_changes_nothing(pytester, monkeypatch):
+    _, full = _run_probes(pytester, monkeypatch)
+    outcome, again = _run_probes(pytester, monkeypatch, "-k", "no_such_probe")
+    assert outcome.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    assert again["complete"] is True
+    assert [{k: v for k, v in row.items() if k != "earlier"} for row in again["probes"]] == full["probes"]
