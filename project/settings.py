@@ -74,13 +74,33 @@ def _run_database() -> str:
     """PROBE_DB if given, else a SQLite file in a folder of this run's own, removed when the run ends.
 
     Two runs of one env at once must not share a database (one deletes the test database the other writes).
-    The path goes into the environment, so the servers the run starts use the same database.
+    The path goes into the environment, so the servers the run starts use the same database. A run killed
+    before its exit handlers leaves its folder; the folder names the run's PID, so the next run removes it.
     """
     if "PROBE_DB" not in os.environ:
-        folder = tempfile.mkdtemp(prefix="probe-db-")
+        _remove_orphans(Path(tempfile.gettempdir()))
+        folder = tempfile.mkdtemp(prefix=f"probe-db-{os.getpid()}-")
         atexit.register(shutil.rmtree, folder, True)
         os.environ["PROBE_DB"] = os.path.join(folder, "db.sqlite3")
     return os.environ["PROBE_DB"]
+
+
+def _remove_orphans(parent: Path) -> None:
+    """Remove the database folders of runs whose process is gone (killed: no exit handler ran)."""
+    for folder in parent.glob("probe-db-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(str(folder), ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 DATABASES = {

@@ -6,6 +6,7 @@ import configparser
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from harness.evidence import ROOT
@@ -30,7 +31,17 @@ def test_an_explicit_database_is_kept(tmp_path):
     assert _database(PROBE_DB=str(tmp_path / "db.sqlite3")) == str(tmp_path / "db.sqlite3")
 
 
-def test_tox_does_not_pin_one_database_per_env():
+def test_tox_pins_no_database_and_no_temp_folder_per_env():
     tox = configparser.ConfigParser(interpolation=None)
     tox.read(ROOT / "tox.ini")
     assert "PROBE_DB" not in tox["testenv"]["set_env"]
+    assert "--basetemp" not in tox["testenv"]["commands"]
+
+
+def test_a_killed_runs_folder_is_removed_by_the_next_run():
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # its PID now names no process
+    orphan = Path(tempfile.mkdtemp(prefix=f"probe-db-{gone.pid}-"))
+    (orphan / "db.sqlite3").write_bytes(b"")
+    _database()
+    assert not orphan.exists()
