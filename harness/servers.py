@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from harness import asgi2
 from harness.evidence import ROOT, excerpt
 from harness.services import die_with_parent, stop
+from harness.versions import installed
 
 if TYPE_CHECKING:  # tls.py needs `cryptography`, which only the probe envs have
     from harness.tls import Tls
@@ -39,13 +41,17 @@ START_TIMEOUT = 20.0
 DAPHNE = "from daphne.cli import CommandLineInterface; CommandLineInterface.entrypoint()"
 FD = "{fd}"  # replaced by the number of the listening socket the server inherits
 COMMANDS = {
-    "uvicorn": ["-m", "uvicorn", "--fd", FD, "--lifespan", "auto"],
-    # daphne before 3.0 has no `python -m daphne`; its console script's entry point exists in every version.
+    # uvicorn before 0.7 and daphne before 3.0 have no `python -m`: both run their console script's entry point.
+    "uvicorn": ["-c", "from uvicorn.main import main; main()", "--fd", FD, "--lifespan", "auto"],
     "daphne": ["-c", DAPHNE, "--fd", FD],
     # --workers 0 serves from the process we start: a spawned worker would outlive a SIGKILLed pytest, since
     # the parent-death signal (harness/services.py) reaches only the direct child.
     "hypercorn": ["-m", "hypercorn", "--bind", f"fd://{FD}", "--workers", "0"],
 }
+# The first release of each server that speaks ASGI 3; older ones get harness/asgi2.py in front of the app.
+ASGI3_SINCE = {"daphne": (2, 3), "hypercorn": (0, 6)}
+# uvicorn before 0.7 crashes on --fd (UnboundLocalError in its startup): it gets --host and a port picked just before.
+FD_SINCE = {"uvicorn": (0, 7)}
 # daphne over TLS listens through a Twisted endpoint on port 0 and logs the port it got.
 DAPHNE_TLS_LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 
@@ -121,10 +127,20 @@ def run_server(
 ) -> Iterator[Server]:
     """Start `name` serving `app` (over TLS when given `tls`), wait until it answers, yield it, and stop it."""
     log_path = log_dir / f"{name}{'-tls' if tls else ''}-{app.replace(':', '-')}.log"
+    served, env = app, dict(env or {})
+    if not _since(name, ASGI3_SINCE):
+        served, env[asgi2.TARGET] = "harness.asgi2:application", app
     listener = None if name == "daphne" and tls else _listen()
-    fds = (listener.fileno(),) if listener else ()
+    port = listener.getsockname()[1] if listener else 0
     arguments = COMMANDS[name] if tls is None else tls_command(name, tls)
-    command = [sys.executable, *(arg.replace(FD, str(fds[0])) if fds else arg for arg in arguments), app]
+    fds: tuple[int, ...] = ()
+    if listener and _since(name, FD_SINCE):
+        fds = (listener.fileno(),)
+        arguments = [arg.replace(FD, str(fds[0])) for arg in arguments]
+    elif listener:
+        listener.close()  # frees the port for the server; the kernel does not hand it out again at once
+        arguments = [*(arg for arg in arguments if arg not in ("--fd", FD)), "--host", HOST, "--port", str(port)]
+    command = [sys.executable, *arguments, served]
     started = time.monotonic()
     with log_path.open("wb") as log, listener or contextlib.nullcontext():
         process = subprocess.Popen(
@@ -138,7 +154,6 @@ def run_server(
             # A SIGKILLed pytest runs no teardown: the kernel then kills the server (it sits in its own session).
             preexec_fn=die_with_parent(signal.SIGKILL),
         )
-        port = listener.getsockname()[1] if listener else 0
     settings = (env or {}).get("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", ""))
     server = Server(name, app, process, log_path, settings, port=port, tls=tls)
     try:
@@ -148,6 +163,14 @@ def run_server(
         yield server
     finally:
         stop(process)
+
+
+def _since(name: str, table: dict[str, tuple[int, int]]) -> bool:
+    """Whether the installed `name` is at least the version `table` gives for it (True when it names none)."""
+    version = installed(name)
+    if name not in table or version is None:
+        return True
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:2]) >= table[name]
 
 
 def _listen() -> socket.socket:

@@ -54,7 +54,12 @@ def converse(url: str, message: str, open_timeout: float = 10.0, reply_timeout: 
 async def _converse_asyncio(url: str, message: str, open_timeout: float, reply_timeout: float) -> Conversation:
     """The same conversation on the asyncio client of websockets 7-10."""
     import websockets
-    from websockets.exceptions import InvalidStatusCode, WebSocketException
+    from websockets import exceptions
+    from websockets.exceptions import InvalidStatusCode
+
+    # websockets 7 has no common base class (WebSocketException came in 8): name each family it raises.
+    families = ("WebSocketException", "InvalidHandshake", "InvalidState", "PayloadTooBig", "WebSocketProtocolError")
+    errors = tuple(getattr(exceptions, name) for name in families if hasattr(exceptions, name))
 
     accepted, status, reply, close_code = False, None, None, None
     try:
@@ -68,7 +73,7 @@ async def _converse_asyncio(url: str, message: str, open_timeout: float, reply_t
         close_code = ws.close_code
     except InvalidStatusCode as exc:
         return Conversation(status=exc.status_code)
-    except (WebSocketException, OSError, asyncio.TimeoutError) as exc:
+    except (*errors, OSError, asyncio.TimeoutError) as exc:
         return Conversation(accepted, status, _text(reply), close_code, describe(exc))
     return Conversation(accepted, status, _text(reply), close_code)
 

@@ -3,6 +3,7 @@ it fails; over TLS too (the tools env pins every server the probes use)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from pathlib import Path
@@ -11,7 +12,8 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from harness.servers import HOST, ServerStartError, run_server, tls_command
+from harness import asgi2, servers
+from harness.servers import DAPHNE, HOST, ServerStartError, run_server, tls_command
 from harness.tls import self_signed
 
 APP = "tests.unit.harness.asgi_app:app"
@@ -67,7 +69,7 @@ def test_hypercorn_reports_the_port_it_bound_and_listens_on_loopback_only(tmp_pa
     with run_server("hypercorn", tmp_path, app=APP) as server:
         pid, port = server.process.pid, server.port
         assert server.ready == {"entrypoint_error": None}
-        # Bound to port 0, it logs the port the kernel chose: the one we read is the one its socket holds.
+        # It serves the socket the harness bound (fd://), and logs the same port.
         assert f"Running on http://{HOST}:{port} " in server.log()
         assert _listening_addresses(port) == {"0100007F"}
         # --workers 0: the process we started is the one listening, not a spawned worker that could outlive it.
@@ -76,12 +78,47 @@ def test_hypercorn_reports_the_port_it_bound_and_listens_on_loopback_only(tmp_pa
         os.kill(pid, 0)
 
 
+@pytest.mark.parametrize("name", ["uvicorn", "daphne"])
+def test_server_serves_the_socket_the_harness_bound(tmp_path, name):
+    with run_server(name, tmp_path, app=APP) as server:
+        # The harness knows the port before the server logs anything: the server listens on the inherited socket,
+        # which the harness's own copy no longer holds.
+        assert _listening_pids(server.port) == {server.process.pid}
+        assert "--fd" in server.process.args
+
+
+def test_asgi2_face_runs_the_asgi3_app_named_in_the_environment(monkeypatch):
+    monkeypatch.setenv(asgi2.TARGET, APP)
+    asgi2._target.cache_clear()
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    instance = asgi2.application({"type": "http", "path": "/"})  # ASGI 2: the scope first, nothing runs yet
+    assert sent == []
+    asyncio.run(instance(receive, send))
+    assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
+    asgi2._target.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"), [("0.6.1", False), ("0.7.0", True), ("0.10.8", True), ("1.0", True), (None, True)]
+)
+def test_asgi3_since_compares_release_numbers(monkeypatch, version, expected):
+    monkeypatch.setattr(servers, "installed", lambda name: version)
+    assert servers._since("uvicorn", servers.ASGI3_SINCE) is expected
+
+
 def test_tls_command_gives_daphne_an_escaped_endpoint_in_place_of_its_bind_options():
     tls = SimpleNamespace(certificate=Path("/tmp/a:b/cert=1.pem"), key=Path("/tmp/key.pem"))
     command = tls_command("daphne", tls)  # type: ignore[arg-type]
     assert command == [
-        "-m",
-        "daphne",
+        "-c",
+        DAPHNE,
         "-e",
         rf"ssl:0:interface={HOST}:privateKey=/tmp/key.pem:certKey=/tmp/a\:b/cert\=1.pem",
     ]
