@@ -31,6 +31,8 @@ SUPERUSER = "probe"
 # Only names the socket file (.s.PGSQL.5432) in our own directory: nothing listens on a TCP port.
 PORT = 5432
 START_TIMEOUT = 30.0
+# The Django database alias the PostgreSQL probes route every query to (tests/probes/test_postgresql.py).
+ALIAS = "postgresql"
 
 
 class PostgresUnavailable(RuntimeError):

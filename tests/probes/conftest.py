@@ -13,8 +13,6 @@ from harness import cacheservers, postgres
 from harness.servers import Server, run_server
 
 SERVERS = ("uvicorn", "daphne")
-# The database alias the PostgreSQL probes route every query to (tests/probes/test_postgresql.py).
-POSTGRESQL = "postgresql"
 
 
 @pytest.fixture(scope="session", params=SERVERS)
@@ -67,7 +65,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     Only then, so a machine without PostgreSQL still runs every SQLite probe.
     """
     if isinstance(postgresql, postgres.Postgres):
-        settings.DATABASES[POSTGRESQL] = postgresql.database("probes")
+        settings.DATABASES[postgres.ALIAS] = postgresql.database("probes")
         # Django 3.2+ fills in each alias's defaults (TEST, OPTIONS ...) once, when connections first reads
         # DATABASES (the same dict); older releases do it per alias on first use.
         if hasattr(connections, "configure_settings"):

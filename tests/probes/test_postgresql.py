@@ -22,7 +22,6 @@ from harness.recorder import ProbeRun
 from harness.rules import database as rules
 from harness.states import Verdict
 from tests.probes import orm_observations as orm
-from tests.probes.conftest import POSTGRESQL
 
 # Every alias that exists: "default" (SQLite) for pytest-django's bookkeeping, "postgresql" when the server runs.
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -44,9 +43,9 @@ def on_postgresql(probe: ProbeRun, server: Any, observe: Callable[..., Verdict],
     if isinstance(server, postgres.PostgresUnavailable):
         probe.record(rules.unavailable("PostgreSQL", str(server)))
         return
-    facts = {"database": "postgresql", **rules.driver_facts(connections[POSTGRESQL].Database)}
+    facts = {"database": "postgresql", **rules.driver_facts(connections[postgres.ALIAS].Database)}
     try:
-        with routed_to(POSTGRESQL):
+        with routed_to(postgres.ALIAS):
             verdict = observe(*args)
     finally:
         # sync_to_async ran the ORM in asgiref's shared thread, which keeps its own connection open; the
