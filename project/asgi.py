@@ -36,6 +36,10 @@ try:
 except Exception as exc:  # ImportError on 2.2; anything else is recorded as broken
     django_application = None
     entrypoint_error = exc
+    import django
+
+    # What get_asgi_application() does on 3.0+: Channels, which brings its own handler to 2.2, needs the app registry.
+    django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402 (the settings module is chosen above)
 
@@ -96,12 +100,12 @@ async def application(scope, receive, send):
     if scope["type"] == "http" and scope["path"] == STALL_PATH:
         await send_json(send, stall_answer(scope))
         return
-    if django_application is None:
-        raise entrypoint_error
     scope = {**scope, "probe.loop_thread": threading.get_ident()}
     if scope["type"] == "websocket" and scope["path"].startswith(CHANNELS_PREFIX) and channels_routing.application:
         await channels_routing.application(scope, receive, send)
         return
+    if django_application is None:
+        raise entrypoint_error
     await _handler_for(scope)(scope, receive, send)
 
 

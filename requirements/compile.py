@@ -65,6 +65,7 @@ def compile_env(uv: str, matrix: Matrix, env: str, output: Path) -> None:
     release = next(r for r in matrix.releases if env in (r.env, r.shipped_env))
     if env == release.env:
         _compile(uv, output, release.python, requirement_lines(release.requirements), overrides=release.overrides)
+        _write_overrides(output.with_suffix(".overrides.txt"), release.overrides)
         return
     assert release.shipped is not None
     compile_shipped(uv, matrix, release, output)
@@ -100,6 +101,14 @@ def compile_shipped(uv: str, matrix: Matrix, release: Release, output: Path) -> 
             overrides=shipped.overrides,
             note=shipped_note(release),
         )
+
+
+def _write_overrides(path: Path, overrides: Mapping[str, str]) -> None:
+    """The overrides an env's install needs too (tox.ini points UV_OVERRIDE at it); no file when there are none."""
+    if overrides:
+        path.write_text("\n".join(requirement_lines(overrides)) + "\n", encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)
 
 
 def shipped_inputs(matrix: Matrix, release: Release) -> tuple[list[str], list[str]]:

@@ -1,6 +1,6 @@
 """WebSocket echo consumers for Channels: each reply names the thread that ran it and the event loop's thread.
 
-Imported only by project/channels_routing.py, and only where Channels is installed (it is not on Django 2.2-3.1).
+Imported only by project/channels_routing.py, and only where Channels is installed (2.x on the as-shipped 2.2-3.1).
 https://channels.readthedocs.io/en/stable/topics/consumers.html#websocketconsumer
 """
 

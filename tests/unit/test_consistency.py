@@ -162,3 +162,24 @@ def test_ci_runs_exactly_the_readme_commands():
         if line.startswith("tox")
     ]
     assert ci_commands == readme_commands, f".ci/run runs {ci_commands} but README.md gives {readme_commands}"
+
+
+@pytest.mark.parametrize("env", sorted(RELEASES))
+def test_overrides_reach_the_install(env):
+    """matrix.yaml `overrides` are in the lock's overrides file, and tox.ini hands it to uv (UV_OVERRIDE)."""
+    overrides = RELEASES[env].overrides
+    path = ROOT / "requirements" / f"{env}.overrides.txt"
+    set_env = _tox()["testenv"]["set_env"]
+    tox_lines = [line for line in set_env.splitlines() if "UV_OVERRIDE" in line]
+    handed = {e for line in tox_lines for e in _expand(line.split(":")[0].strip().removesuffix("-!shipped"))}
+    if not overrides:
+        assert not path.exists(), (
+            f"requirements/{env}.overrides.txt exists but matrix.yaml has no overrides; run `tox -e compile`"
+        )
+        assert env not in handed, f"tox.ini sets UV_OVERRIDE for {env}, which matrix.yaml gives no overrides"
+        return
+    lines = path.read_text(encoding="utf-8").split()
+    assert lines == [f"{name}=={version}" for name, version in sorted(overrides.items())], (
+        f"requirements/{env}.overrides.txt disagrees with matrix.yaml `overrides`; run `tox -e compile`"
+    )
+    assert env in handed, f"tox.ini [testenv] set_env lacks `UV_OVERRIDE` for {env}: uv would refuse its lock file"
