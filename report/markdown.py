@@ -7,6 +7,7 @@ from typing import Any
 from harness.evidence import strip_controls
 from report.export import probe_rows
 from report.legend import MEANINGS, label
+from report.roadmap import WORKING
 from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
 
 
@@ -24,37 +25,15 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         "",
         "## Roadmap items",
         "",
-        _table(
-            ["Item", "Planned", "Documented", "First shipped", "First native", "Delay (shipped)", "Delay (native)"]
-            + [_header(r) for r in releases],
-            [
-                [
-                    f"**{_cell_text(item['title'])}** (`{item['id']}`)",
-                    f"{item['planned_for'] or '—'} ([{_cell_text(item['planned_by'])}]({item['source']}))",
-                    _documented(item),
-                    item["first_shipped_text"],
-                    item["first_native_text"],
-                    _delay(item["shipped_delay"]),
-                    _delay(item["native_delay"]),
-                ]
-                + [label(item["states"][r["version"]]) for r in releases]
-                for item in data["roadmap"]
-            ],
-        ),
+        _roadmap(data),
         "",
         *_disagreements(data),
         *_partial(data),
         "## Async score per release",
         "",
-        "Share of roadmap items that are native, and that work at all (native, threaded, serialized or blocking).",
+        f"Share of roadmap items that are native, and that work at all ({_either(WORKING)}).",
         "",
-        _table(
-            ["", *[_header(r) for r in releases]],
-            [
-                ["native", *[f"{s['native']:.0%}" for s in data["scores"]]],
-                ["works", *[f"{s['working']:.0%}" for s in data["scores"]]],
-            ],
-        ),
+        _scores(data),
         "",
         "## Since the baseline",
         "",
@@ -87,6 +66,43 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
     if data["warnings"]:
         lines += ["## Warnings", "", *[f"- {_cell_text(w)}" for w in data["warnings"]], ""]
     return "\n".join(lines)
+
+
+def _roadmap(data: dict[str, Any]) -> str:
+    """One row per roadmap item: plan, documentation, first shipped and native, delays, its state per release."""
+    releases = data["releases"]
+    return _table(
+        ["Item", "Planned", "Documented", "First shipped", "First native", "Delay (shipped)", "Delay (native)"]
+        + [_header(r) for r in releases],
+        [
+            [
+                f"**{_cell_text(item['title'])}** (`{item['id']}`)",
+                f"{item['planned_for'] or '—'} ([{_cell_text(item['planned_by'])}]({item['source']}))",
+                _documented(item),
+                item["first_shipped_text"],
+                item["first_native_text"],
+                _delay(item["shipped_delay"]),
+                _delay(item["native_delay"]),
+            ]
+            + [label(item["states"][r["version"]]) for r in releases]
+            for item in data["roadmap"]
+        ],
+    )
+
+
+def _scores(data: dict[str, Any]) -> str:
+    return _table(
+        ["", *[_header(r) for r in data["releases"]]],
+        [
+            ["native", *[f"{s['native']:.0%}" for s in data["scores"]]],
+            ["works", *[f"{s['working']:.0%}" for s in data["scores"]]],
+        ],
+    )
+
+
+def _either(states: tuple[str, ...]) -> str:
+    """`native, threaded or blocking`."""
+    return f"{', '.join(states[:-1])} or {states[-1]}" if len(states) > 1 else "".join(states)
 
 
 def _host(host: dict[str, Any]) -> str:
