@@ -6,7 +6,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_PATH = ROOT / "matrix.yaml"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "matrix.schema.json"
+# The two installs of each release (matrix.yaml): the latest patch with today's pins, and X.Y.0 as it shipped.
+LATEST, SHIPPED = "latest", "shipped"
 # The as-shipped env of release djXY is djXY-shipped.
 SHIPPED_SUFFIX = "-shipped"
 # The servers tests/probes/conftest.py runs every `servers: true` probe under (a test keeps them equal).
@@ -57,16 +59,26 @@ class Release:
     pins: dict[str, str]
     shipped: Shipped | None = None
     overrides: dict[str, str] = field(default_factory=dict)
+    # which install this is: "latest" (the fields above) or "shipped" (made by `as_shipped`)
+    axis: str = LATEST
 
     @property
     def env(self) -> str:
-        """The tox env name of the latest install: "5.2" -> "dj52"."""
-        return "dj" + self.version.replace(".", "")
+        """The tox env name of this install: "5.2" -> "dj52" (latest) or "dj52-shipped" (as shipped)."""
+        return "dj" + self.version.replace(".", "") + (SHIPPED_SUFFIX if self.axis == SHIPPED else "")
 
     @property
     def shipped_env(self) -> str:
         """The tox env name of the as-shipped install: "5.2" -> "dj52-shipped"."""
-        return self.env + SHIPPED_SUFFIX
+        return "dj" + self.version.replace(".", "") + SHIPPED_SUFFIX
+
+    def as_shipped(self) -> Release:
+        """This release as shipped: X.Y.0 on its shipped Python, env djXY-shipped (its pins come from the lock file)."""
+        if self.shipped is None:
+            raise ValueError(f"release {self.version} has no `shipped:` install in matrix.yaml")
+        return replace(
+            self, django=self.shipped.django, python=self.shipped.python, pins={}, overrides={}, axis=SHIPPED
+        )
 
     @property
     def requirements(self) -> dict[str, str]:
@@ -134,6 +146,19 @@ class Matrix:
     observers: tuple[str, ...] = ()
     # per feature release, the Pythons Django supports (a release's `python` and its shipped one must be one)
     supported_pythons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def on_axis(self, axis: str) -> Matrix:
+        """The matrix of one axis: "latest" as written, or "shipped" with every release as it shipped."""
+        if axis == LATEST:
+            return self
+        if axis != SHIPPED:
+            raise ValueError(f"unknown axis {axis!r}: use {LATEST!r} or {SHIPPED!r}")
+        return replace(self, releases=tuple(release.as_shipped() for release in self.releases))
+
+    @property
+    def envs(self) -> frozenset[str]:
+        """Every probe env of both axes."""
+        return frozenset(name for r in self.releases for name in (r.env, r.shipped_env))
 
     def release(self, version: str) -> Release:
         for release in self.releases:

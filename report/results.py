@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def load_results(
     warnings = [
         f"{display_path(source.path)}: env {env!r} is not a release in matrix.yaml; its results are left out"
         for env, source in found.items()
-        if env not in {release.env for release in matrix.releases}
+        if env not in matrix.envs  # the other axis's files are not this merge's, but they are not strangers
     ]
     for release in matrix.releases:
         source = found.get(release.env)
@@ -201,12 +202,19 @@ def validate_results(source: Source, release: Release) -> dict[str, Any]:
 def version_mismatch(release: Release, versions: dict[str, Any]) -> str | None:
     """Why results recorded on `versions` do not stand for `release` as matrix.yaml pins it, or None."""
     django, python = versions.get("django"), str(versions.get("python") or "")
-    if django == release.django and python.split(".")[:2] == release.python.split("."):
+    if _release_number(django) == _release_number(release.django) and python.split(".")[:2] == release.python.split(
+        "."
+    ):
         return None
     return (
         f"recorded on Django {django} and Python {python or 'unknown'}, but matrix.yaml pins Django "
         f"{release.django} on Python {release.python}. Fix: rerun `tox -e {release.env}`"
     )
+
+
+def _release_number(version: str | None) -> str | None:
+    """A version without trailing zero parts: Django 3.0.0 installs and records itself as 3.0."""
+    return re.sub(r"(\.0)+$", "", version) if version else version
 
 
 def _earlier_mismatch(release: Release, row: contract.Row) -> str | None:

@@ -1,0 +1,292 @@
+"""Find the patch (or the dependency release) where a cell's state changed between a release as shipped and today.
+
+    python -m report.bisect views.async-function 3.0 --server uvicorn   one cell
+    python -m report.bisect --all                                       every cell that differs in results/
+    (or `tox -e bisect -- ...`; run it under the probe lock like any probe env)
+
+For a cell whose state differs between X.Y.0 on its release day's stack (djXY-shipped) and the latest patch on
+today's (djXY), one scratch env is made from the shipped lock file. First Django alone moves: X.Y.0 to the latest
+patch with the shipped stack held fixed (`uv pip install --no-deps`); if the state follows, bisection finds the first
+patch that changed it. Otherwise each differing stack package moves to its latest version in turn (asgiref first),
+and bisection over that package's releases finds the one that changed it. The probe runs alone each time
+(`pytest NODE -k SERVER`); only its recorded state counts. Single-threaded; each step waits for its subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import functools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from report.axes import AxisDifference, differences
+from report.matrix import LATEST, ROOT, SHIPPED, Matrix, Release, load_matrix
+from report.results import RESULTS_DIR, load_results
+
+BISECTIONS_PATH = ROOT / "report" / "bisections.json"
+RELEASE_NOTES = "https://docs.djangoproject.com/en/stable/releases/{version}/"
+SIMPLE_API = "https://pypi.org/simple/{name}/"
+# Moved first when no Django patch explains a change: asgiref decides Django's threading.
+FIRST_SUSPECTS = ("asgiref",)
+
+
+class BisectError(Exception):
+    """The bisection cannot start: a bad argument, or a cell that does not differ."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What changed a cell: the first version (of Django or a package) showing the latest state."""
+
+    release: str
+    subject: str
+    shipped: str  # the state as shipped
+    latest: str  # the state today
+    kind: str  # "django", "dependency" or "unexplained"
+    package: str | None = None
+    last_before: str | None = None  # the last version that still showed the shipped state
+    first_after: str | None = None  # the first version that showed the latest state
+    note: str = ""
+
+    @property
+    def link(self) -> str | None:
+        return RELEASE_NOTES.format(version=self.first_after) if self.kind == "django" and self.first_after else None
+
+    def sentence(self) -> str:
+        """`broken in 3.0.0-3.0.2, native from 3.0.3`, `changed with asgiref 3.3.0 (...)`, or why none was found."""
+        if self.kind == "django":
+            first = f"{self.release}.0"
+            span = first if self.last_before == first else f"{first}-{self.last_before}"
+            return f"{self.shipped} in {span}, {self.latest} from {self.first_after} ({self.link})"
+        if self.kind == "dependency":
+            return f"changed with {self.package} {self.first_after} ({self.shipped} up to {self.last_before})"
+        return f"no Django patch or single package explains it: {self.note}"
+
+
+def first_change(candidates: Sequence[str], state_of: Callable[[str], str]) -> tuple[str, str]:
+    """(last version with the first candidate's state, first version with another), by bisection.
+
+    `candidates` are ordered oldest first; the first and the last must differ in state. Assumes one change.
+    """
+    if len(candidates) < 2:
+        raise BisectError("need at least two versions to bisect")
+    low, high = 0, len(candidates) - 1
+    before = state_of(candidates[low])
+    if state_of(candidates[high]) == before:
+        raise BisectError(f"{candidates[low]} and {candidates[high]} give the same state ({before})")
+    while high - low > 1:
+        middle = (low + high) // 2
+        if state_of(candidates[middle]) == before:
+            low = middle
+        else:
+            high = middle
+    return candidates[low], candidates[high]
+
+
+def patches(release: Release) -> list[str]:
+    """X.Y.0 ... the latest patch matrix.yaml pins, oldest first (Django numbers its patches without gaps)."""
+    last = int(release.django.split(".")[2])
+    return [f"{release.version}.{n}" for n in range(last + 1)]
+
+
+def between(versions: Sequence[str], old: str, new: str) -> list[str]:
+    """The final releases from `old` to `new` (both included), oldest first."""
+    low, high = Version(old), Version(new)
+    found = []
+    for text in versions:
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        if not version.is_prerelease and low <= version <= high:
+            found.append(text)
+    return sorted(found, key=Version)
+
+
+def pypi_versions(name: str) -> list[str]:
+    """Every version of `name` on PyPI (the simple API's JSON form; its JSON API is not reachable everywhere)."""
+    request = urllib.request.Request(
+        SIMPLE_API.format(name=name), headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - a fixed https URL
+        return list(json.load(response)["versions"])
+
+
+class Runner:
+    """Runs one probe in a scratch env that holds a release's shipped stack; versions move one package at a time."""
+
+    def __init__(self, release: Release, scratch: Path) -> None:
+        self.release = release
+        self.venv = scratch / "venv"
+        self.results = scratch / "result.json"
+        shipped = release.as_shipped()
+        lock = ROOT / "requirements" / f"{shipped.env}.txt"
+        self._uv("venv", "--quiet", "-p", f"python{shipped.python}", str(self.venv))
+        self._uv("pip", "install", "--quiet", "-p", str(self.venv), "-r", str(lock))
+        self.installed: dict[str, str] = {}
+
+    def install(self, name: str, version: str) -> None:
+        """Put `name==version` in, holding everything else where it is."""
+        if self.installed.get(name) != version:
+            self._uv("pip", "install", "--quiet", "--no-deps", "-p", str(self.venv), f"{name}=={version}")
+            self.installed[name] = version
+
+    def state(self, probe: str, server: str | None) -> str:
+        """Run the one probe (under `server`) and return the state it recorded."""
+        node = probe_node(probe)
+        self.results.unlink(missing_ok=True)
+        command = [str(self.venv / "bin" / "python"), "-m", "pytest", node, "-p", "harness.recorder", "-q"]
+        command += ["--timeout=60", *(["-k", server] if server else [])]
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "PROBE_ENV": self.release.shipped_env,
+            "PROBE_RESULTS": str(self.results),
+        }
+        subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        if not self.results.exists():
+            return "not-run"
+        rows = json.loads(self.results.read_text(encoding="utf-8"))["probes"]
+        return next((row["state"] for row in rows if row["id"] == probe and row["server"] == server), "not-run")
+
+    @staticmethod
+    def _uv(*arguments: str) -> None:
+        subprocess.run(["uv", *arguments], check=True, cwd=ROOT, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+
+
+def probe_node(probe: str) -> str:
+    """The pytest node of the test that decides `probe` (found by its @pytest.mark.probe marker)."""
+    for path in sorted((ROOT / "tests" / "probes").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for decorator in node.decorator_list:
+                    if (
+                        isinstance(decorator, ast.Call)
+                        and ast.unparse(decorator.func) == "pytest.mark.probe"
+                        and isinstance(decorator.args[0], ast.Constant)
+                        and decorator.args[0].value == probe
+                    ):
+                        return f"{path.relative_to(ROOT)}::{node.name}"
+    raise BisectError(f"no test in tests/probes decides probe {probe!r}")
+
+
+def explain(
+    difference: AxisDifference,
+    release: Release,
+    state_at: Callable[[dict[str, str]], str],
+    versions_of: Callable[[str], list[str]],
+    stack: Sequence[str],
+) -> Cause:
+    """Find what changed `difference`. `state_at(pins)` moves the given packages and runs the probe.
+
+    Django first (the stack as shipped); then each differing stack package in turn, keeping earlier moves.
+    """
+    common = {"release": difference.release, "subject": difference.subject}
+    states = {"shipped": difference.shipped, "latest": difference.latest}
+    django = patches(release)
+    moved: dict[str, str] = {"django": django[0]}
+    if state_at(moved) != difference.shipped:
+        return Cause(**common, **states, kind="unexplained", note="the shipped state does not reproduce here")
+    if state_at({"django": django[-1]}) != difference.shipped:
+        last, first = first_change(django, lambda version: state_at({"django": version}))
+        return Cause(**common, **states, kind="django", package="django", last_before=last, first_after=first)
+    moved = {"django": django[-1]}
+    suspects = [name for name in difference.versions if name in stack and name != "django"]
+    suspects.sort(key=lambda name: (name not in FIRST_SUSPECTS, name))
+    skipped = []
+    for name in suspects:
+        old, new = difference.versions[name]
+        if old is None or new is None:
+            continue
+        try:
+            changed = state_at({**moved, name: new}) != difference.shipped
+        except subprocess.CalledProcessError:
+            skipped.append(f"{name} {new} does not install on Python {release.as_shipped().python}")
+            continue
+        if changed:
+            candidates = between(versions_of(name), old, new)
+            last, first = first_change(candidates, functools.partial(_moving, state_at, moved, name))
+            return Cause(**common, **states, kind="dependency", package=name, last_before=last, first_after=first)
+        moved[name] = new
+    python = difference.versions.get("python")
+    note = "; ".join([*skipped, f"Python differs ({python[0]} as shipped, {python[1]} today)" if python else ""])
+    return Cause(**common, **states, kind="unexplained", note=note.strip("; ") or "nothing that differs explains it")
+
+
+def _moving(state_at: Callable[[dict[str, str]], str], moved: dict[str, str], name: str, version: str) -> str:
+    return state_at({**moved, name: version})
+
+
+def bisect(
+    matrix: Matrix, difference: AxisDifference, scratch: Path, versions_of: Callable[[str], list[str]] = pypi_versions
+) -> Cause:
+    """Make the scratch env for `difference`'s release and explain the difference."""
+    release = matrix.release(difference.release)
+    runner = Runner(release, scratch)
+
+    def state_at(pins: dict[str, str]) -> str:
+        for name, version in pins.items():
+            runner.install(name, version)
+        return runner.state(difference.probe, difference.server)
+
+    return explain(difference, release, state_at, versions_of, matrix.stack)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m report.bisect", description=__doc__.splitlines()[0])
+    parser.add_argument("probe", nargs="?", help="a probe id, like views.async-function")
+    parser.add_argument("release", nargs="?", help="a feature release, like 3.0")
+    parser.add_argument("--server", help="the server of a probe that runs under one, like uvicorn")
+    parser.add_argument("--all", action="store_true", help=f"every differing cell; writes {BISECTIONS_PATH.name}")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="the results folder (default results/)")
+    args = parser.parse_args(argv)
+    matrix = load_matrix()
+    found = differences(load_results(matrix.on_axis(SHIPPED), args.results), load_results(matrix, args.results))
+    if args.all:
+        chosen = found
+    else:
+        if not (args.probe and args.release):
+            parser.error("name a PROBE and a RELEASE, or pass --all")
+        chosen = [d for d in found if (d.probe, d.release, d.server) == (args.probe, args.release, args.server)]
+        if not chosen:
+            print(
+                f"bisect: {args.probe}{'@' + args.server if args.server else ''} on {args.release} does not differ "
+                f"between the axes in {args.results} (or one axis did not run it). Fix: run "
+                f"`tox -e {matrix.release(args.release).env},{matrix.release(args.release).shipped_env}` first.",
+                file=sys.stderr,
+            )
+            return 2
+    causes = []
+    for difference in chosen:
+        with tempfile.TemporaryDirectory(prefix="bisect-") as scratch:
+            cause = bisect(matrix, difference, Path(scratch))
+        print(f"{difference.release} {difference.subject}: {cause.sentence()}", flush=True)
+        causes.append(cause)
+    if args.all:
+        BISECTIONS_PATH.write_text(to_json(causes), encoding="utf-8")
+        print(f"wrote {BISECTIONS_PATH.relative_to(ROOT)} ({len(causes)} cells)")
+    return 0
+
+
+def to_json(causes: Sequence[Cause]) -> str:
+    rows: list[dict[str, Any]] = [
+        {**asdict(cause), "link": cause.link, "sentence": cause.sentence()} for cause in causes
+    ]
+    return json.dumps({"axes": [SHIPPED, LATEST], "causes": rows}, indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
