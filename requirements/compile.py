@@ -31,6 +31,13 @@ _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("envs", nargs="*", help="the envs to compile (default: all), like dj30 dj30-shipped tools")
+    parser.add_argument(
+        "--newest",
+        metavar="DIR",
+        type=Path,
+        help="latest mode: lock every latest env's newest Django patch and newest dependencies into DIR instead "
+        "(committed files stay as they are)",
+    )
     args = parser.parse_args(argv)
     uv = shutil.which("uv")
     if uv is None:
@@ -42,9 +49,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"compile.py: unknown env {', '.join(unknown)}. Fix: use one of {', '.join(known)}.", file=sys.stderr)
         return 2
+    if args.newest:
+        args.newest.mkdir(parents=True, exist_ok=True)
+        for release in matrix.releases:
+            if not args.envs or release.env in args.envs:
+                output = args.newest / f"{release.env}.txt"
+                output.unlink(missing_ok=True)  # uv would keep the pins of an existing file
+                _compile(uv, output, release.python, newest_inputs(release), overrides=release.overrides)
+        return 0
     for env in args.envs or known:
         compile_env(uv, matrix, env, HERE / f"{env}.txt")
     return 0
+
+
+def newest_inputs(release: Release) -> list[str]:
+    """Latest mode's requirement lines: the newest patch of the series, and every pinned package unpinned."""
+    major, minor = (int(part) for part in release.version.split("."))
+    return [
+        f"django>={release.version},<{major}.{minor + 1}" if name == "django" else EXTRAS.get(name, name)
+        for name in sorted(release.requirements)
+    ]
 
 
 def envs(matrix: Matrix) -> list[str]:

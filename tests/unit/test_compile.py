@@ -71,3 +71,11 @@ def test_every_release_has_both_envs():
     envs = COMPILE.envs(load_matrix())
     assert envs[:2] == ["dj22", "dj22-shipped"]
     assert envs[-1] == "tools"
+
+
+def test_latest_mode_asks_for_the_newest_patch_of_the_series_and_unpinned_dependencies():
+    release = load_matrix().release("5.2")
+    lines = COMPILE.newest_inputs(release)
+    assert "django>=5.2,<5.3" in lines
+    assert "uvicorn" in lines and "twisted[tls,http2]" in lines
+    assert not [line for line in lines if "==" in line]

@@ -82,7 +82,7 @@ def test_base_python_matches_matrix(env):
 
 @pytest.mark.parametrize("env", sorted(INSTALLS))
 def test_lock_file_has_every_pin(env):
-    assert _tox()["testenv"]["deps"].strip() == "-r requirements/{env_name}.txt"
+    assert _tox()["testenv"]["deps"].strip() == "-r {env:PROBE_REQUIREMENTS:requirements}{/}{env_name}.txt"
     python, pins = INSTALLS[env]
     lock = (ROOT / "requirements" / f"{env}.txt").read_text(encoding="utf-8")
     assert f"for Python {python};" in lock, (

@@ -18,9 +18,12 @@ def _step(job: str, action: str) -> dict:
     return next(step for step in JOBS[job]["steps"] if step.get("uses", "").startswith(action))
 
 
-def test_one_job_per_release_on_its_python():
-    expected = [{"env": release.env, "python": release.python} for release in load_matrix().releases]
-    assert JOBS["env"]["strategy"]["matrix"]["include"] == expected, "update the include list from matrix.yaml"
+def test_one_job_per_release_and_axis_on_its_python():
+    releases = load_matrix().releases
+    installs = [*releases, *(release.as_shipped() for release in releases)]
+    include = [{"env": job["env"], "python": job["python"]} for job in JOBS["env"]["strategy"]["matrix"]["include"]]
+    assert include == [{"env": r.env, "python": r.python} for r in installs], "update the include list from matrix.yaml"
+    assert JOBS["env"]["runs-on"] == "${{ matrix.os }}"
     assert JOBS["env"]["strategy"]["fail-fast"] is False
 
 
@@ -37,3 +40,8 @@ def test_the_report_job_merges_every_upload():
     download = _step("report", "actions/download-artifact")
     assert download["with"] == {"pattern": "results-*", "path": "results", "merge-multiple": True}
     assert "tox -e report -- --results results --require-all" in _runs("report")
+
+
+def test_the_weekly_run_follows_upstream():
+    assert "schedule" in WORKFLOW[True] or "schedule" in WORKFLOW.get("on", {})
+    assert "tox -e upstream -- run" in _runs("latest-mode")
