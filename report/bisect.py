@@ -164,7 +164,9 @@ class Runner:
 
     @staticmethod
     def _uv(*arguments: str) -> None:
-        subprocess.run(["uv", *arguments], check=True, cwd=ROOT, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"})
+        # Quiet: a package release that does not install on the shipped Python is expected, and handled by the caller.
+        environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        subprocess.run(["uv", *arguments], check=True, cwd=ROOT, env=environment, capture_output=True)
 
 
 def probe_node(probe: str) -> str:
@@ -206,23 +208,35 @@ def explain(
     moved = {"django": django[-1]}
     suspects = [name for name in difference.versions if name in stack and name != "django"]
     suspects.sort(key=lambda name: (name not in FIRST_SUSPECTS, name))
+    python = release.as_shipped().python
     skipped = []
     for name in suspects:
         old, new = difference.versions[name]
         if old is None or new is None:
             continue
-        try:
-            changed = state_at({**moved, name: new}) != difference.shipped
-        except subprocess.CalledProcessError:
-            skipped.append(f"{name} {new} does not install on Python {release.as_shipped().python}")
+        candidates = between(versions_of(name), old, new)
+        # The newest release that installs on the shipped Python stands in for today's when today's does not.
+        top, changed = None, False
+        for version in reversed(candidates[1:]):
+            try:
+                changed = state_at({**moved, name: version}) != difference.shipped
+            except subprocess.CalledProcessError:
+                continue
+            top = version
+            break
+        if top is None:
+            skipped.append(f"no {name} after {old} installs on Python {python}")
             continue
+        if top != new:
+            skipped.append(f"{name} {new} does not install on Python {python} (tried up to {top})")
         if changed:
-            candidates = between(versions_of(name), old, new)
-            last, first = first_change(candidates, functools.partial(_moving, state_at, moved, name))
+            last, first = first_change(
+                candidates[: candidates.index(top) + 1], functools.partial(_moving, state_at, moved, name)
+            )
             return Cause(**common, **states, kind="dependency", package=name, last_before=last, first_after=first)
-        moved[name] = new
-    python = difference.versions.get("python")
-    note = "; ".join([*skipped, f"Python differs ({python[0]} as shipped, {python[1]} today)" if python else ""])
+        moved[name] = top
+    pythons = difference.versions.get("python")
+    note = "; ".join([*skipped, f"Python differs ({pythons[0]} as shipped, {pythons[1]} today)" if pythons else ""])
     return Cause(**common, **states, kind="unexplained", note=note.strip("; ") or "nothing that differs explains it")
 
 
