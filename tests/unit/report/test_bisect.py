@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from report.axes import AxisDifference
@@ -21,12 +23,14 @@ def _difference(**versions: tuple[str | None, str | None]) -> AxisDifference:
 class FakeProbe:
     """The cell's state is "native" once Django reaches `django_fix`, or asgiref reaches `asgiref_fix`."""
 
-    def __init__(self, django_fix: str | None = None, asgiref_fix: str | None = None) -> None:
-        self.django_fix, self.asgiref_fix = django_fix, asgiref_fix
+    def __init__(self, django_fix: str | None = None, asgiref_fix: str | None = None, newest: str = "9") -> None:
+        self.django_fix, self.asgiref_fix, self.newest = django_fix, asgiref_fix, newest
         self.installed = {"django": "3.0.0", "asgiref": "3.2.3", "uvicorn": "0.10.8"}
         self.runs: list[dict[str, str]] = []
 
     def state_at(self, pins: dict[str, str]) -> str:
+        if _key(pins.get("asgiref", "0")) > _key(self.newest):  # needs a newer Python than the shipped one
+            raise subprocess.CalledProcessError(1, ["uv", "pip", "install"])
         self.installed.update(pins)
         self.runs.append(dict(self.installed))
         fixed = (self.django_fix and _key(self.installed["django"]) >= _key(self.django_fix)) or (
@@ -109,6 +113,15 @@ def test_a_dependency_explains_the_change_when_no_django_patch_does():
     assert cause.link is None
     # asgiref is moved before uvicorn, and on the latest Django patch.
     assert all(run["uvicorn"] == "0.10.8" and run["django"] in ("3.0.0", "3.0.14") for run in probe.runs)
+
+
+def test_a_dependency_newer_than_the_shipped_python_allows_is_bisected_up_to_what_installs():
+    probe = FakeProbe(asgiref_fix="3.3.0", newest="3.4.1")
+    cause = explain(
+        _difference(asgiref=("3.2.3", "3.11.1")), RELEASE, probe.state_at, lambda name: ASGIREF, MATRIX.stack
+    )
+    assert (cause.package, cause.first_after) == ("asgiref", "3.3.0")
+    assert not any(run["asgiref"] == "3.11.1" for run in probe.runs)
 
 
 def test_nothing_explains_it_says_what_differs():
