@@ -68,6 +68,7 @@ class CacheServer:
 
 def start(kind: Kind, timeout: float = START_TIMEOUT) -> CacheServer:
     """Start a `kind` server on a Unix socket in a new private folder; raise CacheServerUnavailable with the reason."""
+    started = time.monotonic()
     binary = shutil.which(kind.binary)
     if binary is None:
         raise CacheServerUnavailable(f"no {kind.binary} on PATH. Fix: apt-get install {kind.package}")
@@ -86,6 +87,7 @@ def start(kind: Kind, timeout: float = START_TIMEOUT) -> CacheServer:
     except BaseException:
         service.stop()
         raise
+    services.STARTUPS.append((kind.name, time.monotonic() - started))
     return CacheServer(kind, version, socket_path, service)
 
 

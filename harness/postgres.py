@@ -78,6 +78,7 @@ def find_bin_dir(pattern: str = DEBIAN_BIN_DIRS) -> Path:
 
 def start(bin_dir: Path | None = None, timeout: float = START_TIMEOUT) -> Postgres:
     """initdb a temporary cluster and start a server on it; raise PostgresUnavailable with the reason."""
+    started = time.monotonic()
     bin_dir = bin_dir or find_bin_dir()
     run_as = _run_as()
     base = services.scratch_dir("probe-pg-", run_as)
@@ -104,6 +105,7 @@ def start(bin_dir: Path | None = None, timeout: float = START_TIMEOUT) -> Postgr
     except BaseException:
         shutdown(server)
         raise
+    services.STARTUPS.append(("postgresql", time.monotonic() - started))
     return server
 
 

@@ -31,8 +31,10 @@ from harness.atomic import write_text_atomically
 from harness.evidence import describe, scrub
 from harness.rows import SCHEMA_VERSION, Row
 from harness.servers import STARTED
+from harness.services import STARTUPS
 from harness.states import State, Verdict
 from harness.versions import installed
+from harness.worklog import WORK
 
 # The packages whose exact versions decide a result; each is recorded with every results file.
 PACKAGES = (
@@ -135,8 +137,10 @@ class Recorder:
         )
 
     def timings(self) -> dict[str, Any]:
-        """Where the env's time went: start-up before the first probe, each server's start, each test phase."""
+        """Where the env's time went: start-up before the first probe, each server's and service's start, each test
+        phase, and the delay the probes injected on purpose (harness/delays.py: part of bench/run.py's floor)."""
         startup = None if self.first_probe is None else round(self.first_probe - self.clock, 3)
+        services = [{"service": name, "startup": round(seconds, 3)} for name, seconds in STARTUPS]
         servers = [
             {
                 "server": server.name,
@@ -146,7 +150,13 @@ class Recorder:
             }
             for server in STARTED
         ]
-        return {"session_startup": startup, "servers": servers, **{k: round(v, 3) for k, v in self.phases.items()}}
+        return {
+            "session_startup": startup,
+            "servers": servers,
+            "services": services,
+            "injected_delay": round(sum(WORK.delays), 3),
+            **{k: round(v, 3) for k, v in self.phases.items()},
+        }
 
 
 def _earlier_rows(path: Path, env: str, ran: set[tuple[str | None, str | None]]) -> tuple[list[dict[str, Any]], bool]:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STOP_TIMEOUT = 5.0
+# Every service this process started and the seconds it took to answer, in order (harness/recorder.py reports them).
+STARTUPS: list[tuple[str, float]] = []
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>: the signal a child gets when its parent dies
 
 # Run by the watchdog's own interpreter: argv = service pid, stop signal, grace seconds, folder ("" for none).

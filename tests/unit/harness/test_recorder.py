@@ -93,6 +93,39 @@ def test_file_describes_the_env(run):
     assert timings["call"] >= 0 and timings["setup"] >= 0
 
 
+TIMED_PROBE = """
+import pytest
+from harness import cacheservers
+from harness.delays import slow_files
+from harness.states import State, Verdict
+
+@pytest.mark.probe("cache.timed")
+def test_timed(probe, tmp_path):
+    with slow_files(tmp_path, 0.05):
+        for name in ("one", "two"):
+            with open(tmp_path / name, "w") as handle:
+                handle.write("x")
+    cacheservers.start(cacheservers.REDIS).stop()
+    probe.record(Verdict(State.NATIVE, "timed"))
+"""
+
+
+def test_timings_count_the_injected_delay_and_each_service_start(pytester, monkeypatch):
+    results = pytester.path / "results" / "dj99.json"
+    monkeypatch.setenv("PROBE_RESULTS", str(results))
+    monkeypatch.setenv("PROBE_ENV", "dj99")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_timed=TIMED_PROBE)
+    outcome = pytester.runpytest_subprocess(
+        "-p", "harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)"
+    )
+    assert outcome.ret == pytest.ExitCode.OK
+    timings = json.loads(results.read_text())["timings"]
+    assert timings["injected_delay"] == 0.1  # two slowed file opens of 0.05 s
+    [redis] = timings["services"]
+    assert redis["service"] == "redis" and redis["startup"] > 0
+
+
 def test_recorded_verdict_is_kept_per_server(run):
     _, _, rows = run
     for server in ("uvicorn", "daphne"):
