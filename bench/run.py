@@ -1,113 +1,221 @@
-"""Benchmark the full matrix: cold vs warm, parallel vs sequential, uv vs pip, against its floor (`tox -e bench`).
+"""Benchmark the two-axis matrix against its floor: cold and warm, parallel and sequential, the latest axis alone,
+and warm with both cores busy, comparing every cell's state across all those runs (`python bench/run.py`).
 
-Each configuration runs the real matrix with its own tox work dir, so "cold" really creates every env.
-Writes report/out/bench.json; the report shows it in its footer. Medians over --runs runs, because the machine is shared.
+Each repetition creates every env in its own tox work dir (cold), then reruns them there (warm). The parallel runs
+use the README's main command (`tox p ...`, read from .ci/run, which runs exactly what the README says). Writes
+report/out/bench.json, which the report shows in its Timings footer. Medians over --repeat repetitions.
+
+Run it alone on the machine: it measures the machine's CPU use and two of its runs keep both cores busy on purpose.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
 OUTPUT = ROOT / "report" / "out" / "bench.json"
-# Two envs, one old and one new Python, are enough to compare env creation by pip and by uv.
+CI_SCRIPT = ROOT / ".ci" / "run"
+# Two envs, one old and one new Python, are enough to compare env creation by pip and by uv (--pip-vs-uv).
 PIP_ENVS = "dj31,dj61"
+BUSY_LOOP = "while True: pass"
+# The timed runs of one repetition, in order; each leaves a snapshot of every cell's state.
+MATRIX_RUNS = ("cold_parallel", "warm_parallel", "latest_only", "busy_parallel", "warm_sequential")
 
 
-def tox(*args: str, workdir: Path, runner: str | None = None) -> float:
-    """Run tox from the project root (where .python-version lives) and return its wall time."""
+def main_command(script: Path = CI_SCRIPT) -> list[str]:
+    """The arguments of the README's main command after `tox p` (e.g. ["-p", "4"]), from .ci/run."""
+    for line in script.read_text(encoding="utf-8").splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:2] == ["tox", "p"]:
+            return words[2:]
+    raise SystemExit(f"bench: {script.relative_to(ROOT)} has no `tox p` line; the README's main command is unknown")
+
+
+def tox_envs(label: str) -> list[str]:
+    """The envs of a tox.ini label (`probes`, `latest`), in tox.ini's order."""
+    listing = subprocess.run(
+        [sys.executable, "-m", "tox", "l", "-q", "-m", label], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return [line.split()[0] for line in listing.stdout.splitlines() if line.strip()]
+
+
+def select_envs(requested: str | None, every: list[str]) -> list[str]:
+    """The probe envs `--envs` names (comma-separated), in tox.ini's order; all of them when it names none."""
+    if not requested:
+        return every
+    chosen = set(requested.split(","))
+    unknown = sorted(chosen - set(every))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)} is not a probe env in tox.ini (one of {', '.join(every)})")
+    return [env for env in every if env in chosen]
+
+
+def tox(*args: str, workdir: Path, runner: str | None = None) -> tuple[float, int]:
+    """Run tox from the project root (where .python-version lives); its wall time and exit code."""
     command = [sys.executable, "-m", "tox", *args, "--workdir", str(workdir)]
     # tox.ini reads the runner from TOX_RUNNER: a --runner flag would not override the one it configures.
     env = {**os.environ, "TOX_RUNNER": runner} if runner else None
     started = time.monotonic()
     completed = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    elapsed = time.monotonic() - started
+    elapsed = round(time.monotonic() - started, 3)
     if completed.returncode != 0:
-        raise SystemExit(f"bench: `{' '.join(command[2:])}` failed with exit code {completed.returncode}")
-    return elapsed
+        print(f"bench: `{' '.join(command[2:])}` exited with code {completed.returncode}", file=sys.stderr, flush=True)
+    return elapsed, completed.returncode
 
 
-def env_breakdown() -> dict[str, dict[str, Any]]:
-    """Per env, from the results files the last run wrote: where its time went, and its floor."""
+def cpu_ticks(stat: Path = Path("/proc/stat")) -> tuple[int, int]:
+    """The machine's (busy, total) CPU ticks since boot, from the `cpu` line of /proc/stat (idle and iowait are idle)."""
+    fields = [int(value) for value in stat.read_text(encoding="ascii").splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def cpu_use(before: tuple[int, int], after: tuple[int, int], cores: int) -> dict[str, float]:
+    """The share of the machine busy between two cpu_ticks readings: in % of all cores, and in cores."""
+    busy, total = after[0] - before[0], after[1] - before[1]
+    share = busy / total if total else 0.0
+    return {"percent_of_machine": round(100 * share, 1), "cores_busy": round(share * cores, 2)}
+
+
+@contextlib.contextmanager
+def busy_cores(count: int) -> Iterator[None]:
+    """`count` busy-loop processes for the block's duration, killed by their PID afterwards."""
+    loops = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+
+
+def load_results(envs: list[str], results: Path = RESULTS) -> dict[str, dict[str, Any]]:
+    """The results file each env wrote (an env without a readable one is left out: its cells count as missing)."""
+    found = {}
+    for env in envs:
+        with contextlib.suppress(OSError, ValueError):
+            found[env] = json.loads((results / f"{env}.json").read_text(encoding="utf-8"))
+    return found
+
+
+def verdicts(envs: list[str], results: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Per env that ran, every cell's state, keyed `probe@server` (an env with no results has no cells)."""
+    return {
+        env: {f"{row['id']}@{row['server'] or '-'}": row["state"] for row in results.get(env, {}).get("probes", [])}
+        for env in envs
+    }
+
+
+def flips(snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
+    """The cells, keyed `env probe@server`, whose state was not the same in every run of their env, in run order.
+
+    A run that did not include an env says nothing about its cells; a cell missing from a run that did is "missing".
+    """
+    found = {}
+    for env in sorted({env for snapshot in snapshots for env in snapshot}):
+        runs = [snapshot[env] for snapshot in snapshots if env in snapshot]
+        for cell in sorted({cell for run in runs for cell in run}):
+            states = [run.get(cell, "missing") for run in runs]
+            if len(set(states)) > 1:
+                found[f"{env} {cell}"] = states
+    return found
+
+
+def env_floor(data: dict[str, Any]) -> dict[str, float]:
+    """One env's floor and its parts: the deliberate waits (the concurrency waves' wall time and the delay the probes
+    inject into I/O) and one start per server kind and per service kind (PostgreSQL, Redis, memcached)."""
+    timings = data.get("timings", {})
+    waves = sum(sum(row.get("measurements", {}).get("walls", [])) for row in data.get("probes", []))
+    first: dict[str, float] = {}
+    for start in timings.get("servers", []):
+        first.setdefault(start["server"], start["startup"])
+    for start in timings.get("services", []):
+        first.setdefault(start["service"], start["startup"])
+    injected = timings.get("injected_delay", 0.0)
+    starts = sum(first.values())
+    return {
+        "waves": round(waves, 3),
+        "injected_delay": round(injected, 3),
+        "starts": round(starts, 3),
+        "floor": round(waves + injected + starts, 3),
+    }
+
+
+def env_breakdown(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per env, from the results files of one run: where its time went, and its floor."""
     envs = {}
-    for path in sorted(RESULTS.glob("dj*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
+    for env, data in results.items():
         timings = data.get("timings", {})
-        servers = timings.get("servers", [])
-        first_start: dict[str, float] = {}
-        for server in servers:
-            first_start.setdefault(server["server"], server["startup"])
-        # Deliberate waits: the concurrency waves, which must take their sleeps by design.
-        waves = sum(sum(row["measurements"].get("walls", [])) for row in data["probes"])
-        envs[data["env"]] = {
-            "duration": data["duration"],
+        servers, services = timings.get("servers", []), timings.get("services", [])
+        envs[env] = {
+            "duration": data.get("duration"),
+            "complete": data.get("complete"),
             "session_startup": timings.get("session_startup"),
-            "server_starts": len(servers),
-            "server_startup_total": round(sum(server["startup"] for server in servers), 3),
             "setup": timings.get("setup"),
             "call": timings.get("call"),
             "teardown": timings.get("teardown"),
-            "probes": {f"{row['id']}@{row['server'] or '-'}": row["duration"] for row in data["probes"]},
-            "floor": round(waves + sum(first_start.values()), 3),
+            "server_starts": len(servers),
+            "server_startup_total": round(sum(start["startup"] for start in servers), 3),
+            "service_startup_total": round(sum(start["startup"] for start in services), 3),
+            **env_floor(data),
+            "probes": {f"{row['id']}@{row['server'] or '-'}": row["duration"] for row in data.get("probes", [])},
         }
     return envs
 
 
-def verdicts() -> dict[str, str]:
-    """Every cell's state in the results the last matrix run wrote, keyed `env probe@server`."""
-    found = {}
-    for path in sorted(RESULTS.glob("dj*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for row in data["probes"]:
-            found[f"{data['env']} {row['id']}@{row['server'] or '-'}"] = row["state"]
-    return found
-
-
-def flips(snapshots: list[dict[str, str]]) -> dict[str, list[str]]:
-    """The cells whose state was not the same in every snapshot, with the states in run order."""
-    cells = sorted({cell for snapshot in snapshots for cell in snapshot})
-    seen = {cell: [snapshot.get(cell, "missing") for snapshot in snapshots] for cell in cells}
-    return {cell: states for cell, states in seen.items() if len(set(states)) > 1}
-
-
-def one_run(scratch: Path) -> dict[str, Any]:
+def one_repetition(scratch: Path, envs: list[str], latest: list[str], parallel: list[str]) -> dict[str, Any]:
+    """Every timed run once; each run's wall time and exit code, the warm run's CPU use and per-env breakdown."""
     work = scratch / "work"
     shutil.rmtree(work, ignore_errors=True)
-    run: dict[str, Any] = {"cold_parallel": tox("p", "-m", "probes", workdir=work)}
-    snapshots = [verdicts()]
-    run["warm_parallel"] = tox("p", "-m", "probes", workdir=work)
-    snapshots.append(verdicts())
-    run["envs"] = env_breakdown()
-    run["warm_sequential"] = tox("r", "-m", "probes", workdir=work)
-    snapshots.append(verdicts())
-    # Two cores busy with two envs against one env at a time: a timing-based verdict must not care.
-    run["parallel_vs_sequential_flips"] = flips(snapshots[1:])
-    run["verdicts"] = snapshots
-    pip_work, uv_work = scratch / "pip", scratch / "uv"
-    for folder in (pip_work, uv_work):
+    cores = os.cpu_count() or 1
+    run: dict[str, Any] = {"exit_codes": {}, "verdicts": []}
+
+    def timed(name: str, *args: str) -> None:
+        run[name], run["exit_codes"][name] = tox(*args, workdir=work)
+        ran = latest if name == "latest_only" else envs
+        run["verdicts"].append(verdicts(ran, load_results(ran)))
+
+    timed("cold_parallel", "p", *parallel, "-e", ",".join(envs))
+    before = cpu_ticks()
+    timed("warm_parallel", "p", *parallel, "-e", ",".join(envs))
+    run["cpu_warm_parallel"] = cpu_use(before, cpu_ticks(), cores)
+    run["envs"] = env_breakdown(load_results(envs))
+    run["floor"] = round(sum(env["floor"] for env in run["envs"].values()) / cores, 3)
+    timed("latest_only", "p", *parallel, "-e", ",".join(latest))
+    # Both cores kept busy by two other processes: a timing-based verdict must not care.
+    with busy_cores(cores):
+        timed("busy_parallel", "p", *parallel, "-e", ",".join(envs))
+    timed("warm_sequential", "r", "-e", ",".join(envs))
+    return run
+
+
+def pip_vs_uv(scratch: Path) -> dict[str, float]:
+    """Env creation only (--notest) of PIP_ENVS by virtualenv + pip and by tox-uv, each in a fresh work dir."""
+    times = {}
+    for name, runner, maker in (("create_pip", "virtualenv", "virtualenv"), ("create_uv", None, "uv")):
+        folder = scratch / name
         shutil.rmtree(folder, ignore_errors=True)
-    run["create_pip"] = tox("r", "--notest", "-e", PIP_ENVS, workdir=pip_work, runner="virtualenv")
-    run["create_uv"] = tox("r", "--notest", "-e", PIP_ENVS, workdir=uv_work)
-    for folder, maker in ((pip_work, "virtualenv"), (uv_work, "uv")):
+        times[name], _ = tox("r", "--notest", "-e", PIP_ENVS, workdir=folder, runner=runner)
         made_by = _made_by(folder / PIP_ENVS.split(",")[0])
         if made_by != maker:
-            raise SystemExit(f"bench: {folder.name} envs were made by {made_by}, not {maker}: the comparison is void")
-    cores = os.cpu_count() or 1
-    run["floor"] = round(sum(env["floor"] for env in run["envs"].values()) / cores, 3)
-    return run
+            raise SystemExit(f"bench: {name} envs were made by {made_by}, not {maker}: the comparison is void")
+    return times
 
 
 def _made_by(env_dir: Path) -> str | None:
@@ -116,52 +224,96 @@ def _made_by(env_dir: Path) -> str | None:
     return next((tool for tool in ("virtualenv", "uv") if re.search(rf"^{tool} = ", config, re.M)), None)
 
 
-def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    def median(key: str) -> float:
-        return round(float(statistics.median(run[key] for run in runs)), 3)
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    return round(top / bottom, 2) if top is not None and bottom else None
 
-    keys = ("cold_parallel", "warm_parallel", "warm_sequential", "create_pip", "create_uv", "floor")
-    medians = {key: median(key) for key in keys}
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the repetitions, the ratios the goal is stated in, and the cells that flipped across every run."""
+
+    def median(key: str) -> float | None:
+        values = [run[key] for run in runs if key in run]
+        return round(float(statistics.median(values)), 3) if values else None
+
+    medians = {
+        key: value for key in (*MATRIX_RUNS, "floor", "create_pip", "create_uv") if (value := median(key)) is not None
+    }
+    cpu = [run["cpu_warm_parallel"] for run in runs if "cpu_warm_parallel" in run]
     snapshots = [snapshot for run in runs for snapshot in run["verdicts"]]
+    ratios = {
+        "warm_parallel_over_floor": _ratio(medians.get("warm_parallel"), medians.get("floor")),
+        "cold_over_warm": _ratio(medians.get("cold_parallel"), medians.get("warm_parallel")),
+        "full_over_latest_only": _ratio(medians.get("warm_parallel"), medians.get("latest_only")),
+        "busy_over_warm": _ratio(medians.get("busy_parallel"), medians.get("warm_parallel")),
+        "sequential_over_parallel": _ratio(medians.get("warm_sequential"), medians.get("warm_parallel")),
+        "pip_over_uv": _ratio(medians.get("create_pip"), medians.get("create_uv")),
+    }
+    failed = sorted({name for run in runs for name, code in run.get("exit_codes", {}).items() if code})
     return {
         "stability": {"matrix_runs": len(snapshots), "flips": flips(snapshots)},
         "medians": medians,
-        "ratios": {
-            "warm_parallel_over_floor": round(medians["warm_parallel"] / medians["floor"], 2),
-            "cold_over_warm": round(medians["cold_parallel"] / medians["warm_parallel"], 2),
-            "sequential_over_parallel": round(medians["warm_sequential"] / medians["warm_parallel"], 2),
-            "pip_over_uv": round(medians["create_pip"] / medians["create_uv"], 2),
-        },
+        "ratios": {name: value for name, value in ratios.items() if value is not None},
+        "cpu_warm_parallel": {
+            key: round(float(statistics.median(reading[key] for reading in cpu)), 2) for key in cpu[0]
+        }
+        if cpu
+        else None,
+        "failed_runs": failed,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__)
-    parser.add_argument("--runs", type=int, default=3, help="how many times to run everything (medians are quoted)")
+    parser.add_argument("--repeat", type=int, default=1, help="how many times to run everything (medians are quoted)")
+    parser.add_argument("--envs", help="comma-separated probe envs to run instead of all (a trial on a subset)")
+    parser.add_argument(
+        "--parallel", help="tox p's -p value instead of the README's main command (to measure another setting)"
+    )
+    parser.add_argument("--pip-vs-uv", action="store_true", help=f"also time creating {PIP_ENVS} by pip and by uv")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="where to write the JSON (default: %(default)s)")
     args = parser.parse_args(argv)
+    try:
+        envs = select_envs(args.envs, tox_envs("probes"))
+    except ValueError as exc:
+        parser.error(f"--envs: {exc}")
+    latest = [env for env in tox_envs("latest") if env in envs]
+    parallel = ["-p", args.parallel] if args.parallel else main_command()
     runs = []
-    with tempfile.TemporaryDirectory(prefix="bench-", dir=ROOT / ".tox" if (ROOT / ".tox").is_dir() else None) as tmp:
-        for number in range(1, args.runs + 1):
-            print(f"bench: run {number}/{args.runs}", flush=True)
-            runs.append(one_run(Path(tmp)))
-            print(json.dumps({k: v for k, v in runs[-1].items() if k not in ("envs", "verdicts")}), flush=True)
+    tox_dir = ROOT / ".tox"
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=tox_dir if tox_dir.is_dir() else None) as tmp:
+        for number in range(1, args.repeat + 1):
+            print(
+                f"bench: repetition {number}/{args.repeat} of {len(envs)} envs, tox p {' '.join(parallel)}", flush=True
+            )
+            run = one_repetition(Path(tmp), envs, latest, parallel)
+            if args.pip_vs_uv:
+                run.update(pip_vs_uv(Path(tmp)))
+            runs.append(run)
+            print(json.dumps({k: v for k, v in run.items() if k not in ("envs", "verdicts")}), flush=True)
     summary = summarize(runs)
     for run in runs:
         del run["verdicts"]  # summarized as "stability"; thousands of cells per run would bury the timings
     data = {
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
+        "command": " ".join(["tox", "p", *parallel]),
+        "envs": envs,
         "notes": {
-            "cold": "no envs exist: every env is created by tox-uv (uv's package cache stays warm)",
-            "floor": "per env: the concurrency waves' wall time plus one start per server kind; summed, divided by the cores",
-            "create_pip_vs_uv": f"env creation only (--notest) of {PIP_ENVS}: virtualenv+pip vs tox-uv",
+            "cold_parallel": "no envs exist: every env is created by tox-uv (uv's package cache stays warm)",
+            "warm_parallel": "the same envs again, with the README's main command; CPU use is the machine's",
+            "latest_only": "the latest axis alone (djXY), warm, parallel: the matrix before the as-shipped axis",
+            "busy_parallel": "warm, parallel, while one busy-loop process per core competes for the CPU",
+            "warm_sequential": "warm, one env at a time (tox r)",
+            "floor": "per env: the concurrency waves' wall time, the delay probes inject into I/O, and one start per "
+            "server kind and per service kind (PostgreSQL, Redis, memcached); summed, divided by the cores",
+            "flips": "cells whose state was not the same in every run of their env (the goal is none)",
         },
         **summary,
         "runs": runs,
     }
-    OUTPUT.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps({"medians": data["medians"], "ratios": data["ratios"]}, indent=1))
-    print(f"bench: wrote {OUTPUT.relative_to(ROOT)}")
+    args.output.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({key: data[key] for key in ("medians", "ratios", "cpu_warm_parallel")}, indent=1))
+    print(f"bench: {len(summary['stability']['flips'])} cell(s) flipped; wrote {args.output}")
     return 0
 
 

@@ -11,7 +11,7 @@ from harness.rows import anchor
 from harness.states import STATES
 from report.export import probe_rows
 from report.legend import MEANINGS, SYMBOLS
-from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
+from report.timings import env_rows, ratios_text, seconds, stability_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -43,7 +43,6 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         packages=sorted({name for release in data["releases"] for name in release["versions"]}),
         timings=env_rows(data),
         bench=bench,
-        bench_rows=BENCH_ROWS,
         seconds=seconds,
         ratios_text=ratios_text,
         stability_text=stability_text,

@@ -8,7 +8,7 @@ from harness.evidence import strip_controls
 from report.export import probe_rows
 from report.legend import MEANINGS, label
 from report.roadmap import WORKING
-from report.timings import BENCH_ROWS, env_rows, ratios_text, seconds, stability_text
+from report.timings import env_rows, ratios_text, seconds, stability_text
 
 
 def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:
@@ -232,12 +232,16 @@ def _timings(data: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
         "",
     ]
     if bench is None:
-        return [*lines, "No benchmark yet: `python bench/run.py` measures cold, warm, sequential and pip runs."]
+        return [
+            *lines,
+            "No benchmark yet: `python bench/run.py` measures cold, warm, sequential, latest-only and busy runs.",
+        ]
     lines += [
         f"Benchmark (`python bench/run.py`, {bench['when']}, {bench['cores']} cores, medians of {bench['runs']} runs):",
         "",
-        _table(["Full matrix", "Median"], [[label, seconds(bench["medians"][key])] for key, label in BENCH_ROWS]),
+        _table(["Full matrix", "Median"], [[label, seconds(value)] for label, value in bench["rows"]]),
         "",
+        *([_cell_text(bench["setting"]), ""] if bench.get("setting") else []),
         ratios_text(bench),
     ]
     stability = stability_text(bench)

@@ -13,9 +13,11 @@ BENCH_PATH = Path(__file__).resolve().parent / "out" / "bench.json"
 # The benchmark's medians the report shows, in order, with what each one timed.
 BENCH_ROWS = (
     ("cold_parallel", "cold, parallel (every env created by tox-uv)"),
-    ("warm_parallel", "warm, parallel (tox p)"),
+    ("warm_parallel", "warm, parallel (the README's main command)"),
+    ("latest_only", "warm, parallel, the latest axis alone"),
+    ("busy_parallel", "warm, parallel, with both cores kept busy"),
     ("warm_sequential", "warm, one env at a time"),
-    ("floor", "floor (deliberate waits + one start per server kind, over the cores)"),
+    ("floor", "floor (deliberate waits + one start per server and service kind, over the cores)"),
     ("create_pip", "creating two envs with virtualenv + pip"),
     ("create_uv", "creating the same two envs with tox-uv"),
 )
@@ -57,7 +59,28 @@ def load_bench(path: Path = BENCH_PATH) -> tuple[dict[str, Any] | None, str | No
         return None, f"{path.name} is unreadable ({type(exc).__name__}: {exc}); rerun `python bench/run.py`"
     summary["runs"] = len(data.get("runs", []))
     summary["stability"] = data.get("stability")
+    # Only what this benchmark measured (an older file, or one run without --pip-vs-uv, has fewer medians).
+    summary["rows"] = [(label, summary["medians"][key]) for key, label in BENCH_ROWS if key in summary["medians"]]
+    summary["setting"] = setting_text(data)
     return summary, None
+
+
+def setting_text(data: dict[str, Any]) -> str | None:
+    """ "Command: tox p -p 4, on 24 envs; CPU use during the warm parallel run: 151% of one core (76% of the machine)."
+    (None for a benchmark file from before these were recorded)."""
+    if "command" not in data:
+        return None
+    text = f"Command: {data['command']}, on {len(data.get('envs', []))} envs"
+    cpu = data.get("cpu_warm_parallel")
+    if cpu:
+        text += (
+            f"; CPU use during the warm parallel run: {cpu['cores_busy'] * 100:.0f}% of one core "
+            f"({cpu['percent_of_machine']:.0f}% of the machine)"
+        )
+    failed = data.get("failed_runs")
+    if failed:
+        text += f"; these runs exited non-zero: {', '.join(failed)}"
+    return text + "."
 
 
 def ratios_text(bench: dict[str, Any]) -> str:

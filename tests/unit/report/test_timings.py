@@ -10,12 +10,16 @@ from report.timings import env_rows, load_bench
 BENCH = {
     "when": "2026-11-25T13:00:00+00:00",
     "cores": 2,
+    "command": "tox p -p 4",
+    "envs": ["dj52", "dj61", "dj52-shipped"],
+    "cpu_warm_parallel": {"percent_of_machine": 75.5, "cores_busy": 1.51},
+    "failed_runs": [],
     "medians": {
         "cold_parallel": 200.0,
         "warm_parallel": 150.0,
+        "latest_only": 80.0,
+        "busy_parallel": 170.0,
         "warm_sequential": 280.0,
-        "create_pip": 30.0,
-        "create_uv": 3.0,
         "floor": 100.0,
     },
     "ratios": {"warm_parallel_over_floor": 1.5, "cold_over_warm": 1.33},
@@ -49,19 +53,42 @@ def test_a_broken_bench_file_is_a_warning_with_the_fix(tmp_path):
     assert problem.endswith("rerun `python bench/run.py`")
 
 
-def test_bench_summary_counts_runs_and_keeps_stability(tmp_path):
+def _bench(tmp_path, data=BENCH):
     path = tmp_path / "bench.json"
-    path.write_text(json.dumps(BENCH), encoding="utf-8")
+    path.write_text(json.dumps(data), encoding="utf-8")
     bench, problem = load_bench(path)
     assert problem is None
+    return bench
+
+
+def test_bench_summary_counts_runs_and_keeps_stability(tmp_path):
+    bench = _bench(tmp_path)
     assert bench["runs"] == 3
     assert bench["stability"]["matrix_runs"] == 9
 
 
-def test_markdown_shows_medians_ratios_and_flips(built_report):
-    text = markdown.render(_data(built_report), None, {**BENCH, "runs": 3})
+def test_bench_rows_are_the_medians_it_measured_in_order(tmp_path):
+    labels = [label for label, _ in _bench(tmp_path)["rows"]]
+    assert labels[:2] == ["cold, parallel (every env created by tox-uv)", "warm, parallel (the README's main command)"]
+    assert len(labels) == 6  # no pip vs uv timing in this run: no row for it
+    assert _bench(tmp_path)["rows"][-1][1] == 100.0
+
+
+def test_setting_names_the_command_the_envs_the_cpu_use_and_failed_runs(tmp_path):
+    assert _bench(tmp_path)["setting"] == (
+        "Command: tox p -p 4, on 3 envs; CPU use during the warm parallel run: 151% of one core (76% of the machine)."
+    )
+    failed = _bench(tmp_path, {**BENCH, "failed_runs": ["busy_parallel"], "cpu_warm_parallel": None})["setting"]
+    assert failed == "Command: tox p -p 4, on 3 envs; these runs exited non-zero: busy_parallel."
+    older = {key: value for key, value in BENCH.items() if key != "command"}
+    assert _bench(tmp_path, older)["setting"] is None
+
+
+def test_markdown_shows_medians_ratios_and_flips(built_report, tmp_path):
+    text = markdown.render(_data(built_report), None, _bench(tmp_path))
     assert "## Timings" in text
-    assert "| warm, parallel (tox p) | 150.0 s |" in text
+    assert "| warm, parallel (the README's main command) | 150.0 s |" in text
+    assert "Command: tox p -p 4, on 3 envs;" in text
     assert "warm parallel over floor 1.5" in text
     assert "1 cell(s) changed state: dj52 views.x@&lt;b&gt;uvicorn&lt;/b&gt; native → undecided" in text
 
@@ -70,8 +97,9 @@ def test_markdown_says_how_to_get_a_benchmark(built_report):
     assert "No benchmark yet: `python bench/run.py`" in markdown.render(_data(built_report))
 
 
-def test_html_footer_escapes_and_shows_the_benchmark(built_report):
-    page = html.render(_data(built_report), None, {**BENCH, "runs": 3})
+def test_html_footer_escapes_and_shows_the_benchmark(built_report, tmp_path):
+    page = html.render(_data(built_report), None, _bench(tmp_path))
+    assert "<td>170.0 s</td>" in page  # the busy run's median
     assert 'id="timings-table"' in page and 'id="bench-table"' in page
     assert "<b>uvicorn</b>" not in page
     assert "&lt;b&gt;uvicorn&lt;/b&gt;" in page
