@@ -27,10 +27,12 @@ from typing import Any
 from rich.console import Console
 
 from harness.atomic import write_all_atomically
-from report import baseline, history, html, markdown, terminal, timings
+from report import baseline, history, html, markdown, terminal, timings, twoaxis
+from report.axes import differences
+from report.bisect import BISECTIONS_PATH
 from report.export import host, to_data
 from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
-from report.matrix import MATRIX_PATH, Matrix, MatrixError, display_path, load_matrix
+from report.matrix import MATRIX_PATH, SHIPPED, SHIPPED_SUFFIX, Matrix, MatrixError, display_path, load_matrix
 from report.results import RESULTS_DIR, Merged, load_results
 from report.roadmap import evaluate
 from report.upgrade import changes
@@ -62,7 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `tox -e report` before any env ran: no results/ yet, so every env shows as not-run (README).
         sources = args.results or ([RESULTS_DIR] if RESULTS_DIR.exists() else [])
         merged = load_results(matrix, sources, prefer=args.prefer, local=not args.results)
-        data = _to_data(merged)
+        # The shipped axis reads per-env files only: a merged results.json holds the latest axis's cells.
+        shipped_sources = [path for path in sources if path.is_dir() or path.stem.endswith(SHIPPED_SUFFIX)]
+        shipped = load_results(matrix.on_axis(SHIPPED), shipped_sources, prefer=args.prefer, local=not args.results)
+        data = twoaxis.attach(
+            _to_data(merged), _to_data(shipped), differences(shipped, merged), twoaxis.load_causes(BISECTIONS_PATH)
+        )
         if args.command == "diff":
             try:
                 found = changes(data, args.before, args.after)

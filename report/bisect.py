@@ -34,7 +34,7 @@ from report.axes import AxisDifference, differences
 from report.matrix import LATEST, ROOT, SHIPPED, Matrix, Release, load_matrix
 from report.results import RESULTS_DIR, load_results
 
-BISECTIONS_PATH = ROOT / "report" / "bisections.json"
+BISECTIONS_PATH = ROOT / "report" / "out" / "bisections.json"
 RELEASE_NOTES = "https://docs.djangoproject.com/en/stable/releases/{version}/"
 SIMPLE_API = "https://pypi.org/simple/{name}/"
 # Moved first when no Django patch explains a change: asgiref decides Django's threading.

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from harness.rows import anchor
 from harness.states import STATES
+from report import twoaxis
 from report.export import probe_rows
 from report.legend import MEANINGS, SYMBOLS
 from report.timings import env_rows, ratios_text, seconds, stability_text
@@ -46,4 +48,5 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         seconds=seconds,
         ratios_text=ratios_text,
         stability_text=stability_text,
+        axes_section=markupsafe.Markup(twoaxis.html(data)),  # built escaped by report/twoaxis.py
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.evidence import strip_controls
+from report import twoaxis
 from report.export import probe_rows
 from report.legend import MEANINGS, label
 from report.roadmap import WORKING
@@ -47,6 +48,7 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         "",
         _table(["Probe", "Server", *[_header(r) for r in releases]], _probe_rows(data)),
         "",
+        *_axes(data),
         "## Legend",
         "",
         _table(["Cell", "Meaning"], [[label(state), meaning] for state, meaning in MEANINGS.items()]),
@@ -72,7 +74,7 @@ def _roadmap(data: dict[str, Any]) -> str:
     """One row per roadmap item: plan, documentation, first shipped and native, delays, its state per release."""
     releases = data["releases"]
     return _table(
-        ["Item", "Planned", "Documented", "First shipped", "First native", "Delay (shipped)", "Delay (native)"]
+        ["Item", "Planned", "Documented", _first_shipped(data), "First native", "Delay (shipped)", "Delay (native)"]
         + [_header(r) for r in releases],
         [
             [
@@ -98,6 +100,51 @@ def _scores(data: dict[str, Any]) -> str:
             ["works", *[f"{s['working']:.0%}" for s in data["scores"]]],
         ],
     )
+
+
+def _first_shipped(data: dict[str, Any]) -> str:
+    """The roadmap's column header: which axis "first shipped" was read from."""
+    return "First shipped (as shipped: X.Y.0 on its day's deps)" if "axes" in data else "First shipped"
+
+
+def _axes(data: dict[str, Any]) -> list[str]:
+    """Both axes side by side (report/twoaxis.py): two sub-columns per release, ≠ where they differ, and why."""
+    if "axes" not in data:
+        return []
+    subjects, states = twoaxis.grid(data)
+    differing = {(d["subject"], d["release"]) for d in data["axes"]["differences"]}
+    versions = [release["version"] for release in data["releases"]]
+    rows = []
+    for subject in subjects:
+        row = [f"`{_cell_text(subject)}`"]
+        for version in versions:
+            for axis in ("shipped", "latest"):
+                state = label(states.get((subject, version, axis), "not-run"))
+                row.append(f"**{state} ≠**" if (subject, version) in differing else state)
+        rows.append(row)
+    lines = [
+        "## As shipped and today",
+        "",
+        "Each release twice, never merged: X.Y.0 with the dependencies of its release day (the first sub-column) and "
+        "its latest patch with today's (the second). The roadmap's *first shipped* is read from the first. "
+        "**≠** marks a cell whose state differs between the two; below, what differed and which release changed it "
+        "(`tox -e bisect -- --all`).",
+        "",
+        _table(["Probe", *[text for pair in twoaxis.headers(data) for text in pair]], rows),
+        "",
+        "### Cells that differ between the axes",
+        "",
+    ]
+    if not data["axes"]["differences"]:
+        lines.append("None: every cell that ran on both axes has the same state.")
+    for difference in data["axes"]["differences"]:
+        cause = difference["cause"] or "not bisected yet (`tox -e bisect -- --all`)"
+        lines.append(
+            f"- {difference['release']} `{_cell_text(difference['subject'])}`: {difference['shipped']} as shipped, "
+            f"{difference['latest']} today. Cause: {_cell_text(cause)}. "
+            f"Differs: {_cell_text(twoaxis.moved(difference))}."
+        )
+    return [*lines, ""]
 
 
 def _either(states: tuple[str, ...]) -> str:

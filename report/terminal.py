@@ -45,7 +45,7 @@ def summary(data: dict[str, Any], out: Console) -> None:
         table.add_column(version, justify="center", no_wrap=True, min_width=3)
     for item in data["roadmap"]:
         shipped = (
-            f"{item['first_shipped']} {SYMBOLS[item['states'][item['first_shipped']]]}"
+            f"{item['first_shipped']} {SYMBOLS[item.get('states_shipped', item['states'])[item['first_shipped']]]}"
             if item["first_shipped"]
             else _short(item["first_shipped_text"])
         )

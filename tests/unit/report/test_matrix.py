@@ -45,8 +45,8 @@ def test_yaml_syntax_error_names_line(tmp_path):
 def test_wrong_type_names_key_path_and_line(tmp_path):
     message = _broken(
         tmp_path,
-        '    lts: false\n    python: "3.9"\n    pins: *py39\n    shipped:\n      django: 3.0.0',
-        '    lts: maybe\n    python: "3.9"\n    pins: *py39\n    shipped:\n      django: 3.0.0',
+        '    lts: false\n    python: "3.9"\n    pins: *py39\n    overrides:\n      daphne: 4.2.3\n    shipped:\n      django: 3.0.0',
+        '    lts: maybe\n    python: "3.9"\n    pins: *py39\n    overrides:\n      daphne: 4.2.3\n    shipped:\n      django: 3.0.0',
     )
     assert f"matrix.yaml:{_line_of('django: 3.0.14') + 3}: releases[1].lts:" in message
     assert "'maybe' is not of type 'boolean'" in message

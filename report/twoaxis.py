@@ -1,0 +1,174 @@
+"""Both axes in the report, never merged: every release as shipped (X.Y.0 on its release day's dependencies) next to
+its latest patch today, the cells that differ with what differs, and "first shipped" taken from the shipped axis.
+
+`attach` adds to the merged data (report/out/results.json): `axes.shipped` (the shipped axis's releases and cells),
+`axes.differences` (each differing cell with the differing versions and its bisected cause from
+report/bisections.json), and rewrites each roadmap item's `first_shipped` from the shipped axis (`first_shipped_axis`
+says so; the latest axis's answer stays in `first_shipped_latest`). report/markdown.py and `html` render that block.
+Pure functions over plain data.
+"""
+
+from __future__ import annotations
+
+import html as html_escape
+import json
+from pathlib import Path
+from typing import Any
+
+from report.axes import AxisDifference
+from report.legend import label
+from report.matrix import SHIPPED
+
+_FIRST_SHIPPED = ("first_shipped", "first_shipped_text", "shipped_delay")
+
+
+def load_causes(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """report/bisections.json by (release, subject); empty when there is none yet."""
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {(cause["release"], cause["subject"]): cause for cause in data["causes"]}
+
+
+def attach(
+    data: dict[str, Any],
+    shipped: dict[str, Any],
+    found: list[AxisDifference],
+    causes: dict[tuple[str, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """`data` (the latest axis) with the shipped axis `shipped` (the same shape) attached, as described above."""
+    by_item = {item["id"]: item for item in shipped["roadmap"]}
+    roadmap = []
+    for item in data["roadmap"]:
+        other = by_item[item["id"]]
+        roadmap.append(
+            {
+                **item,
+                **{key: other[key] for key in _FIRST_SHIPPED},
+                "first_shipped_axis": SHIPPED,
+                "first_shipped_latest": item["first_shipped"],
+                "first_shipped_latest_text": item["first_shipped_text"],
+                "states_shipped": other["states"],
+            }
+        )
+    differences = []
+    for difference in found:
+        cause = causes.get((difference.release, difference.subject))
+        differences.append(
+            {
+                "release": difference.release,
+                "subject": difference.subject,
+                "shipped": difference.shipped,
+                "latest": difference.latest,
+                "versions": {name: list(pair) for name, pair in difference.versions.items()},
+                "cause": cause["sentence"] if cause else None,
+                "link": cause["link"] if cause else None,
+            }
+        )
+    axes = {
+        "shipped": {
+            "releases": [
+                {key: release[key] for key in ("version", "env", "django", "python", "status", "problem", "versions")}
+                for release in shipped["releases"]
+            ],
+            "cells": [
+                {key: cell[key] for key in ("release", "probe", "server", "state", "reason", "reproduce", "subject")}
+                for cell in shipped["cells"]
+            ],
+        },
+        "differences": differences,
+    }
+    return {**data, "roadmap": roadmap, "axes": axes}
+
+
+def headers(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Per release, the two sub-column headers: ("3.0.0, 2019-12 deps", "3.0.14, today")."""
+    shipped = {release["version"]: release for release in data["axes"]["shipped"]["releases"]}
+    pairs = []
+    for release in data["releases"]:
+        first = shipped[release["version"]]
+        pairs.append(
+            (
+                f"{_number(first['versions'].get('django')) or first['django']}, {release['released'][:7]} deps",
+                f"{_number(release['versions'].get('django')) or release['django']}, today",
+            )
+        )
+    return pairs
+
+
+def _number(version: str | None) -> str | None:
+    """Django 3.0.0 records itself as 3.0: show it as the release it is."""
+    if version is None:
+        return None
+    parts = version.split(".")
+    return ".".join(parts + ["0"] * (3 - len(parts))) if all(part.isdigit() for part in parts) else version
+
+
+def grid(data: dict[str, Any]) -> tuple[list[str], dict[tuple[str, str, str], str]]:
+    """The rows (subjects, in the report's order) and each (subject, release, axis) -> state."""
+    states: dict[tuple[str, str, str], str] = {}
+    subjects: list[str] = []
+    for cell in data["cells"]:
+        if cell["subject"] not in subjects:
+            subjects.append(cell["subject"])
+        states[(cell["subject"], cell["release"], "latest")] = cell["state"]
+    for cell in data["axes"]["shipped"]["cells"]:
+        states[(cell["subject"], cell["release"], SHIPPED)] = cell["state"]
+    return subjects, states
+
+
+def _differing(data: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(d["subject"], d["release"]) for d in data["axes"]["differences"]}
+
+
+def moved(difference: dict[str, Any]) -> str:
+    """`django 3.0 → 3.0.14, asgiref 3.2.3 → 3.11.1`: every version that differs, Django first."""
+    names = sorted(difference["versions"], key=lambda name: (name != "django", name))
+    return ", ".join(
+        f"{name} {old or '—'} → {new or '—'}" for name in names for old, new in [difference["versions"][name]]
+    )
+
+
+def html(data: dict[str, Any]) -> str:
+    """The HTML section (escaped): the same table, differing cells highlighted with what differed as a tooltip."""
+    if "axes" not in data:
+        return ""
+    subjects, states = grid(data)
+    by_cell = {(d["subject"], d["release"]): d for d in data["axes"]["differences"]}
+    versions = [release["version"] for release in data["releases"]]
+    esc = html_escape.escape
+    head = "".join(f'<th colspan="2">{esc(v)}</th>' for v in versions)
+    sub = "".join(f"<th>{esc(a)}</th><th>{esc(b)}</th>" for a, b in headers(data))
+    body = []
+    for subject in subjects:
+        cells = []
+        for version in versions:
+            difference = by_cell.get((subject, version))
+            for axis in (SHIPPED, "latest"):
+                state = states.get((subject, version, axis), "not-run")
+                if difference:
+                    tip = f"{difference['cause'] or 'not bisected yet'}; differs: {moved(difference)}"
+                    cells.append(
+                        f'<td class="axis-differs state-{esc(state)}" title="{esc(tip)}">{esc(label(state))} ≠</td>'
+                    )
+                else:
+                    cells.append(f'<td class="state-{esc(state)}">{esc(label(state))}</td>')
+        body.append(f"<tr><th><code>{esc(subject)}</code></th>{''.join(cells)}</tr>")
+    items = []
+    for difference in data["axes"]["differences"]:
+        link = f' <a href="{esc(difference["link"])}">release notes</a>' if difference["link"] else ""
+        cause = difference["cause"] or "not bisected yet (tox -e bisect -- --all)"
+        items.append(
+            f"<li>{esc(difference['release'])} <code>{esc(difference['subject'])}</code>: "
+            f"{esc(difference['shipped'])} as shipped, {esc(difference['latest'])} today. Cause: {esc(cause)}.{link} "
+            f"Differs: {esc(moved(difference))}.</li>"
+        )
+    listed = f"<ul>{''.join(items)}</ul>" if items else "<p>None: every cell that ran on both axes agrees.</p>"
+    return (
+        '<section id="axes"><h2>As shipped and today</h2>'
+        "<p>Each release twice, never merged: X.Y.0 with its release day's dependencies, and its latest patch with "
+        "today's. The roadmap's <em>first shipped</em> is read from the first. ≠ marks a cell whose state differs.</p>"
+        f'<div class="scroll"><table class="axes"><thead><tr><th rowspan="2">Probe</th>{head}</tr><tr>{sub}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+        f"<h3>Cells that differ between the axes</h3>{listed}</section>"
+    )

@@ -1,0 +1,103 @@
+"""The two-axis report: both axes side by side and never merged, first shipped read from the shipped axis (and
+saying so), a differing cell marked with what differed and its bisected cause, hostile text kept inert."""
+
+from __future__ import annotations
+
+from report import markdown, twoaxis
+from report.axes import AxisDifference
+
+SUBJECT = "views.async-function@uvicorn"
+
+
+def _axis(django: str, state: str, first_shipped: str | None, subject: str = SUBJECT) -> dict:
+    return {
+        "releases": [
+            {
+                "version": "3.0",
+                "env": "dj30",
+                "django": django,
+                "python": "3.7",
+                "status": "complete",
+                "problem": None,
+                "released": "2019-12-02",
+                "versions": {"django": django, "asgiref": "3.2.3"},
+            }
+        ],
+        "cells": [
+            {
+                "release": "3.0",
+                "probe": subject.split("@")[0],
+                "server": "uvicorn",
+                "state": state,
+                "reason": "r",
+                "reproduce": "tox -e dj30",
+                "subject": subject,
+            }
+        ],
+        "roadmap": [
+            {
+                "id": "async-views",
+                "states": {"3.0": state},
+                "first_shipped": first_shipped,
+                "first_shipped_text": f"{first_shipped} ({state})" if first_shipped else "never",
+                "shipped_delay": None,
+            }
+        ],
+    }
+
+
+def _data(subject: str = SUBJECT, cause: dict | None = None) -> dict:
+    latest, shipped = _axis("3.0.14", "native", "3.0", subject), _axis("3.0", "broken", None, subject)
+    found = [
+        AxisDifference(
+            "3.0", *subject.split("@"), shipped="broken", latest="native", versions={"django": ("3.0", "3.0.14")}
+        )
+    ]
+    causes = {("3.0", subject): cause} if cause else {}
+    return twoaxis.attach(latest, shipped, found, causes)
+
+
+def test_first_shipped_comes_from_the_shipped_axis_and_says_so():
+    (item,) = _data()["roadmap"]
+    assert item["first_shipped"] is None  # broken as shipped: 3.0.0 did not ship it, whatever 3.0.14 does
+    assert item["first_shipped_axis"] == "shipped"
+    assert item["first_shipped_latest"] == "3.0"
+    assert item["states_shipped"] == {"3.0": "broken"}
+
+
+def test_the_axes_stay_apart_with_their_own_versions():
+    data = _data()
+    assert data["cells"][0]["state"] == "native"
+    assert data["axes"]["shipped"]["cells"][0]["state"] == "broken"
+    assert twoaxis.headers(data) == [("3.0.0, 2019-12 deps", "3.0.14, today")]
+
+
+def test_markdown_marks_the_differing_cell_with_its_cause_and_what_differed():
+    cause = {
+        "sentence": "broken in 3.0.0-3.0.2, native from 3.0.3 (https://docs.djangoproject.com/en/stable/releases/3.0.3/)",
+        "link": "https://docs.djangoproject.com/en/stable/releases/3.0.3/",
+    }
+    text = "\n".join(markdown._axes(_data(cause=cause)))
+    assert "| Probe | 3.0.0, 2019-12 deps | 3.0.14, today |" in text
+    assert f"| `{SUBJECT}` | **✗ broken ≠** | **● native ≠** |" in text
+    assert "Cause: broken in 3.0.0-3.0.2, native from 3.0.3" in text
+    assert "Differs: django 3.0 → 3.0.14." in text
+    assert markdown._first_shipped(_data()) == "First shipped (as shipped: X.Y.0 on its day's deps)"
+
+
+def test_a_difference_not_bisected_yet_says_how_to_bisect():
+    assert "not bisected yet (`tox -e bisect -- --all`)" in "\n".join(markdown._axes(_data()))
+
+
+def test_html_highlights_the_difference_and_escapes_what_probes_recorded():
+    hostile = "views.x<script>alert(1)</script>@uvicorn"
+    page = twoaxis.html(_data(subject=hostile))
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+    assert page.count('class="axis-differs') == 2  # both sub-columns of the differing cell
+    assert 'title="not bisected yet; differs: django 3.0 → 3.0.14"' in page
+
+
+def test_no_axes_no_section():
+    assert markdown._axes({"releases": []}) == []
+    assert twoaxis.html({"releases": []}) == ""
