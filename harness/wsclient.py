@@ -43,7 +43,8 @@ def converse(url: str, message: str, open_timeout: float = 10.0, reply_timeout: 
             ws.send(message)
             reply = ws.recv(timeout=reply_timeout)
             ws.close()
-            close_code = ws.close_code
+            # websockets 11 keeps the close code on its protocol object only (12+ also on the connection)
+            close_code = getattr(ws, "close_code", None) or getattr(ws.protocol, "close_code", None)
     except InvalidStatus as exc:
         return Conversation(status=exc.response.status_code)
     except (WebSocketException, OSError, TimeoutError) as exc:
