@@ -1,6 +1,7 @@
 """Start a throw-away PostgreSQL server (Debian's `postgresql` package) for the ORM probes, and always stop it.
 
-initdb writes a fresh cluster to a temporary directory; the server listens only on a Unix socket in that directory
+Each server gets a fresh cluster in a temporary directory: a copy of one that initdb made once per machine and
+PostgreSQL version (in the user's cache dir, built atomically), which is faster than running initdb per env. The server listens only on a Unix socket in that directory
 (no TCP port at all), so it cannot collide with anything on the machine. PostgreSQL refuses to run as root, so as
 root both initdb and the server run as the `postgres` user the package creates. Readiness is polled with
 pg_isready, never slept for. Anything that prevents a start raises PostgresUnavailable with the reason.
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
+import pwd
 import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +35,7 @@ SUPERUSER = "probe"
 # Only names the socket file (.s.PGSQL.5432) in our own directory: nothing listens on a TCP port.
 PORT = 5432
 START_TIMEOUT = 30.0
+INITDB_OPTIONS = ("-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync")
 # The Django database alias the PostgreSQL probes route every query to (tests/probes/test_postgresql.py).
 ALIAS = "postgresql"
 
@@ -84,7 +89,7 @@ def start(bin_dir: Path | None = None, timeout: float = START_TIMEOUT) -> Postgr
     base = services.scratch_dir("probe-pg-", run_as)
     data, log_path = base / "data", base / "postgres.log"
     try:
-        _initdb(bin_dir, data, run_as)
+        _cluster(bin_dir, data, run_as)
         service = services.spawn(
             [str(bin_dir / "postgres"), "-D", str(data), "-k", str(base), "-p", str(PORT)]
             + ["-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off"],
@@ -124,9 +129,57 @@ def _run_as() -> str | None:
     return SERVICE_USER if os.geteuid() == 0 else None
 
 
+def cache_dir() -> Path:
+    """Where this machine keeps the initialized clusters: the user's cache dir (XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "django-async-measured"
+
+
+def _cluster(bin_dir: Path, data: Path, run_as: str | None) -> None:
+    """A fresh cluster at `data`, owned by `run_as`: a copy of the cached one, or initdb's own when none can be cached."""
+    try:
+        template = _cached_cluster(bin_dir, run_as)
+    except OSError:  # no writable cache dir: initdb this env's cluster, as before the cache
+        _initdb(bin_dir, data, run_as)
+        return
+    shutil.copytree(str(template), str(data), symlinks=True)
+    if run_as:
+        ids = pwd.getpwnam(run_as)
+        for folder, _dirs, files in os.walk(data):
+            os.chown(folder, ids.pw_uid, ids.pw_gid)
+            for name in files:
+                os.lchown(os.path.join(folder, name), ids.pw_uid, ids.pw_gid)
+
+
+def _cached_cluster(bin_dir: Path, run_as: str | None) -> Path:
+    """The machine's initialized cluster for this PostgreSQL version and INITDB_OPTIONS, made by initdb if missing.
+
+    Built in a scratch folder and renamed into place, so a concurrent env sees either none or a complete one (when two
+    build it at once, the first rename wins and the other's copy is dropped).
+    """
+    key = hashlib.sha256(" ".join(INITDB_OPTIONS).encode()).hexdigest()[:8]
+    cached = cache_dir() / f"postgres-{_version(bin_dir, 'initdb')}-{key}"
+    if (cached / "PG_VERSION").is_file():
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    scratch = services.scratch_dir("probe-pg-initdb-", run_as)
+    building = Path(tempfile.mkdtemp(prefix=f"{cached.name}.", dir=str(cached.parent)))
+    try:
+        _initdb(bin_dir, scratch / "data", run_as)
+        shutil.copytree(str(scratch / "data"), str(building / "data"), symlinks=True)
+        try:
+            os.rename(building / "data", cached)
+        except OSError:
+            if not (cached / "PG_VERSION").is_file():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(building, ignore_errors=True)
+    return cached
+
+
 def _initdb(bin_dir: Path, data: Path, run_as: str | None) -> None:
     done = subprocess.run(
-        [str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"],
+        [str(bin_dir / "initdb"), "-D", str(data), *INITDB_OPTIONS],
         capture_output=True,
         preexec_fn=services.die_with_parent(signal.SIGKILL, run_as),
         env={**os.environ, "LC_ALL": "C"},
@@ -137,9 +190,9 @@ def _initdb(bin_dir: Path, data: Path, run_as: str | None) -> None:
         raise PostgresUnavailable(f"initdb exited with code {done.returncode}: {excerpt(output, 500)}")
 
 
-def _version(bin_dir: Path) -> str:
+def _version(bin_dir: Path, program: str = "postgres") -> str:
     """`postgres (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)` -> "15.14"."""
-    done = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True)
+    done = subprocess.run([str(bin_dir / program), "--version"], capture_output=True, text=True)
     match = re.search(r"\) (\d+(?:\.\d+)?)", done.stdout)
     return match.group(1) if match else done.stdout.strip()
 

@@ -49,6 +49,40 @@ def test_server_starts_on_a_socket_answers_and_is_gone_after(bin_dir):
     assert not server.socket_dir.exists()
 
 
+def _answers(bin_dir, server):
+    query = [str(bin_dir / "psql"), "-h", str(server.socket_dir), "-U", postgres.SUPERUSER, "-d", "postgres"]
+    done = subprocess.run([*query, "-Atc", "CREATE TABLE t (x int)"], capture_output=True, text=True, timeout=10)
+    return done.returncode == 0
+
+
+def test_each_server_runs_on_its_own_copy_of_one_cached_cluster(bin_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = postgres.start(bin_dir)
+    try:
+        second = postgres.start(bin_dir)
+        try:
+            # Both write to their own copy at once: the same table name in each is no clash.
+            assert _answers(bin_dir, first) and _answers(bin_dir, second)
+        finally:
+            postgres.shutdown(second)
+    finally:
+        postgres.shutdown(first)
+    [cached] = (tmp_path / "django-async-measured").iterdir()
+    assert cached.name.startswith(f"postgres-{first.version}-")
+    assert (cached / "PG_VERSION").is_file() and not (cached / "base" / "postmaster.pid").exists()
+
+
+def test_without_a_writable_cache_each_server_gets_its_own_initdb(bin_dir, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    server = postgres.start(bin_dir)
+    try:
+        assert _answers(bin_dir, server)
+    finally:
+        postgres.shutdown(server)
+
+
 def test_a_server_that_exits_early_reports_its_log(bin_dir):
     # A fake postgres that dies at once stands in for a misconfigured server. It lives under /tmp, not pytest's
     # private tmp_path, because as root the server runs as `postgres`, which must be able to reach it.
