@@ -38,7 +38,8 @@ HOST = "127.0.0.1"
 READY_PATH = "/__harness__/ready"
 START_TIMEOUT = 20.0
 
-DAPHNE = "from daphne.cli import CommandLineInterface; CommandLineInterface.entrypoint()"
+# daphne's command line, reaping a finished application at once rather than at its next 1 s check (harness/daphnecheck.py).
+DAPHNE = "from harness.daphnecheck import main; main()"
 FD = "{fd}"  # replaced by the number of the listening socket the server inherits
 COMMANDS = {
     # uvicorn before 0.7 and daphne before 3.0 have no `python -m`: both run their console script's entry point.
