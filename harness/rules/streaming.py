@@ -8,7 +8,7 @@ No rule looks at a version number. Each is unit-tested in every direction in tes
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.rules.response import entrypoint_missing
@@ -29,14 +29,16 @@ class StreamObservation:
     arrival_gaps: list[float]
     server_exception: str | None = None
     warning: str | None = None
+    arrivals: list[float] = field(default_factory=list)  # when the client read each chunk (time.monotonic)
 
 
 def streaming(obs: StreamObservation) -> Verdict:
-    """native when the async iterator was consumed on the loop thread without Django's warning.
+    """native when the async iterator was streamed on the loop thread without Django's warning.
 
     threaded when its chunks were made on another thread (Django consumed it synchronously, its
     warning quoted); blocking when Django warned but consumed it on the loop thread; broken when the
-    response failed.
+    response failed, or was buffered (every chunk reached the client only after the last was made: a
+    buffered stream is never native); undecided when some chunks came as they were made and others later.
     """
     missing = entrypoint_missing(obs.entrypoint_error)
     if missing:
@@ -53,6 +55,21 @@ def streaming(obs: StreamObservation) -> Verdict:
     on_loop = all(chunk.get("chunk_thread") == chunk.get("loop_thread") for chunk in obs.chunks)
     facts["on_loop_thread"] = on_loop
     measurements = {"chunks": obs.chunks, "arrival_gaps": obs.arrival_gaps}
+    produced = [chunk.get("produced_at") for chunk in obs.chunks]
+    if obs.arrivals and None not in produced:
+        how = delivery(produced, obs.arrivals)  # type: ignore[arg-type]
+        facts["delivery"] = how
+        if how == BUFFERED:
+            return Verdict(
+                State.BROKEN,
+                "buffered: every chunk reached the client only after the last was made",
+                facts,
+                measurements,
+            )
+        if how == MIXED:
+            return Verdict(
+                State.UNDECIDED, "some chunks reached the client as they were made, others later", facts, measurements
+            )
     if not on_loop:
         return Verdict(
             State.THREADED,

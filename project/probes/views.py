@@ -68,7 +68,7 @@ async def async_stream_view(request):
         for index in range(3):
             if index:
                 await asyncio.sleep(0.05)
-            yield json.dumps({"loop_thread": loop_thread, "chunk_thread": threading.get_ident()}) + "\n"
+            yield _line(loop_thread)
 
     return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
 

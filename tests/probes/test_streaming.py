@@ -43,6 +43,7 @@ def test_async_iterator(asgi_server, probe):
                 status=status,
                 chunks=chunks,
                 arrival_gaps=[round(later - earlier, 3) for earlier, later in zip(arrivals, arrivals[1:])],
+                arrivals=arrivals,
                 server_exception=last_exception(log),
                 warning=scrub(warning.group(0)) if warning else None,
             )

@@ -31,6 +31,15 @@ def test_streaming():
     assert rules.streaming(StreamObservation(NO_ASGI, None, [], [])).state is State.ABSENT
 
 
+def test_an_async_stream_that_arrives_whole_at_the_end_is_never_native():
+    made_on_loop = made(LOOP, 10.0, 10.05, 10.1)
+    assert rules.streaming(streamed(made_on_loop, arrivals=[10.01, 10.06, 10.11])).state is State.NATIVE
+    buffered = rules.streaming(streamed(made_on_loop, arrivals=[10.1, 10.1, 10.1]))
+    assert buffered.state is State.BROKEN
+    assert buffered.facts["delivery"] == rules.BUFFERED
+    assert rules.streaming(streamed(made_on_loop, arrivals=[10.01, 10.1, 10.1])).state is State.UNDECIDED
+
+
 def test_streaming_warning_pattern_takes_the_first_sentence():
     log = f"<site-packages>/django/http/response.py:534: Warning: {WARNING} Use an asynchronous iterator instead.\n"
     assert rules.STREAMING_WARNING.search(log).group(0) == WARNING
