@@ -18,8 +18,8 @@ harness/stall.py) says whether the event loop itself was held up, which is a dif
 - the stall threshold is half the delay one request injects (its sleep T), and never under STALL_FLOOR_MS = 50:
   a view that sleeps on the loop stalls it by the whole sleep, twice the threshold. A free loop is late too, but
   by the loop's own work: a burst of N requests arriving at once is parsed and dispatched in one loop iteration,
-  measured at 15-45 ms for 20 requests on an idle machine (daphne's Twisted loop being the slower), which a
-  fixed 50 ms would sit too close to. A stalled loop is `blocking`.
+  measured at 15-45 ms for 20 requests on an idle machine and up to 70 ms on busy cores (daphne's Twisted loop
+  being the slower), which a fixed 50 ms would sit too close to. A stalled loop is `blocking`.
 - NOISE_MAX_FRACTION = 0.5: the meter's own lateness on the idle loop, measured just before, must stay within
   half the threshold, or the stall cannot be told from noise and the verdict is undecided.
 Requests that ran one at a time on a worker thread while the loop stayed free are `serialized`, never `blocking`.

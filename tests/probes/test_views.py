@@ -17,8 +17,9 @@ from harness.rules.timing import async_concurrency, sync_concurrency
 from harness.servers import Server
 from harness.states import Verdict
 
-# Async: 20 requests sleeping 0.2 s take 0.2 s when they overlap, 4 s one at a time.
-ASYNC_REQUESTS, ASYNC_SLEEP = 20, 0.2
+# Async: 20 requests sleeping 0.4 s take 0.4 s when they overlap, 8 s one at a time. The loop's own work for a burst
+# of 20 reached 70 ms on busy cores, so the sleep puts the stall threshold (half of it) at 200 ms, well clear of that.
+ASYNC_REQUESTS, ASYNC_SLEEP = 20, 0.4
 # Sync: fewer, since a serialized run costs N*T per sample (1 s here). The sleep is the delay a view on the loop
 # would stall it by: 0.2 s puts that at twice the stall threshold (harness/rules/timing.py).
 SYNC_REQUESTS, SYNC_SLEEP = 5, 0.2
