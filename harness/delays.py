@@ -6,8 +6,9 @@ worker thread does not (harness/stall.py measures, harness/rules/apis.py decides
 thread and its delay in harness/worklog.py's WORK log. Three injectors:
 
 - `sql_work(delay)` in harness/work.py: every SQL statement sleeps first, on the thread that runs it;
-- `slow_files(directory, delay)`: opening, creating, renaming or removing a file under `directory` sleeps first, on
-  the thread that does it (open, os.open, os.remove/unlink, os.rename/replace are patched while the block runs);
+- `slow_files(directory, delay)`: opening, creating, checking (stat, so os.path.exists), renaming or removing a file
+  under `directory` sleeps first, on the thread that does it (open, os.open, os.stat, os.remove/unlink,
+  os.rename/replace are patched while the block runs);
 - `DelayProxy(upstream, delay)`: a TCP proxy on 127.0.0.1 (port 0: the kernel picks) in front of a Unix socket or
   TCP address; each request chunk it forwards waits `delay` first, in the proxy's thread, so the client's thread
   waits for the answer (its thread is noted by the client wrapper, `NotingClient`).
@@ -48,13 +49,13 @@ def _slowed(original: Callable[..., Any], prefixes: tuple[str, ...], delay: floa
 
 @contextlib.contextmanager
 def slow_files(directory: str | os.PathLike[str], delay: float = DELAY) -> Iterator[None]:
-    """While the block runs, every open/create/rename/remove of a file under `directory` waits `delay` seconds first
-    and notes its thread; other paths and already-open file descriptors pass untouched."""
+    """While the block runs, every open/create/stat/rename/remove of a file under `directory` waits `delay` seconds
+    first and notes its thread; other paths and already-open file descriptors pass untouched."""
     path = os.fspath(directory)
     prefixes = tuple({os.path.join(os.path.abspath(path), ""), os.path.join(os.path.realpath(path), "")})
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.object(builtins, "open", _slowed(builtins.open, prefixes, delay)))
-        for name in ("open", "remove", "unlink", "rename", "replace"):
+        for name in ("open", "stat", "remove", "unlink", "rename", "replace"):
             stack.enter_context(mock.patch.object(os, name, _slowed(getattr(os, name), prefixes, delay)))
         yield
 

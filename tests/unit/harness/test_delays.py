@@ -34,10 +34,11 @@ def test_file_operations_under_the_directory_are_slowed_and_noted(tmp_path):
         os.replace(name, inside / "b")  # 3
         os.remove(inside / "a")  # 4
         os.unlink(str(inside / "b"))  # 5
+        assert not os.path.exists(inside / "b")  # 6: os.stat
         with open(fd_holder(outside), "rb"):  # an open descriptor passes untouched
             pass
-    assert WORK.since(mark) == (threading.get_ident(),) * 5
-    assert WORK.delayed_ms_since(mark) == pytest.approx(5 * DELAY * 1000)
+    assert WORK.since(mark) == (threading.get_ident(),) * 6
+    assert WORK.delayed_ms_since(mark) == pytest.approx(6 * DELAY * 1000)
 
 
 def fd_holder(folder: Path) -> int:
@@ -47,10 +48,10 @@ def fd_holder(folder: Path) -> int:
 
 
 def test_patches_are_undone(tmp_path):
-    before = (open, os.open, os.remove, os.unlink, os.rename, os.replace)
+    before = (open, os.open, os.stat, os.remove, os.unlink, os.rename, os.replace)
     with slow_files(tmp_path, DELAY):
         assert os.open is not before[1]
-    assert (open, os.open, os.remove, os.unlink, os.rename, os.replace) == before
+    assert (open, os.open, os.stat, os.remove, os.unlink, os.rename, os.replace) == before
 
 
 def echo_server(path: str) -> socket.socket:
