@@ -44,9 +44,10 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
         "releases": [_release(run, as_of) for run in merged.runs],
         "probes": [asdict(probe) for probe in merged.matrix.probes],
         # Release by release, each in the per-probe table's row order: probe_rows() relies on it.
+        # Each cell names the Django and asgiref its env ran on (None where the env left no results).
         "cells": [
-            merged.cell(release.version, probe.id, server)
-            for release in merged.matrix.releases
+            {**merged.cell(run.release.version, probe.id, server), "ran_on": _ran_on(run)}
+            for run in merged.runs
             for probe, server in merged.rows()
         ],
         "roadmap": [
@@ -79,6 +80,10 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
         },
         "warnings": list(merged.warnings),
     }
+
+
+def _ran_on(run: EnvRun) -> dict[str, str | None]:
+    return {"django": run.versions.get("django"), "asgiref": run.versions.get("asgiref")}
 
 
 def _release(run: EnvRun, as_of: dt.date) -> dict[str, Any]:

@@ -72,7 +72,10 @@ def attach(
                 for release in shipped["releases"]
             ],
             "cells": [
-                {key: cell[key] for key in ("release", "probe", "server", "state", "reason", "reproduce", "subject")}
+                {
+                    key: cell[key]
+                    for key in ("release", "probe", "server", "state", "reason", "reproduce", "subject", "ran_on")
+                }
                 for cell in shipped["cells"]
             ],
         },

@@ -3,9 +3,14 @@ with every version that differs between the two installs; a cell that did not ru
 
 from __future__ import annotations
 
+import datetime as dt
+
+from harness.rows import unrecorded
 from report.axes import AxisDifference, differences, version_differences
+from report.export import to_data
 from report.matrix import SHIPPED, load_matrix
 from report.results import EnvRun, Merged
+from report.roadmap import evaluate
 
 MATRIX = load_matrix()
 SHIPPED_MATRIX = MATRIX.on_axis(SHIPPED)
@@ -51,3 +56,21 @@ def test_version_differences_include_packages_only_one_side_has():
         "channels": ("2.3.1", None),
         "python": ("3.7.16", "3.9.18"),
     }
+
+
+def test_every_exported_cell_names_the_django_and_asgiref_its_env_ran_on():
+    runs = tuple(
+        EnvRun(release, "complete", versions={"django": release.django, "asgiref": f"3.{index}.0", "python": "3.13.0"})
+        for index, release in enumerate(MATRIX.releases)
+    )
+    empty = Merged(MATRIX, runs, {})
+    cells = {
+        (release.version, probe.id, server): unrecorded(release.version, probe.id, server, "absent", "r", "tox")
+        for release in MATRIX.releases
+        for probe, server in empty.rows()
+    }
+    merged = Merged(MATRIX, runs, cells)
+    data = to_data(merged, evaluate(merged), dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), {})
+    by_release = {cell["release"]: cell["ran_on"] for cell in data["cells"]}
+    assert by_release["3.0"] == {"django": "3.0.14", "asgiref": "3.1.0"}
+    assert all(cell["ran_on"]["django"] == MATRIX.release(cell["release"]).django for cell in data["cells"])

@@ -32,6 +32,7 @@ def _axis(django: str, state: str, first_shipped: str | None, subject: str = SUB
                 "reason": "r",
                 "reproduce": "tox -e dj30",
                 "subject": subject,
+                "ran_on": {"django": django, "asgiref": "3.2.3"},
             }
         ],
         "roadmap": [
@@ -69,6 +70,7 @@ def test_the_axes_stay_apart_with_their_own_versions():
     data = _data()
     assert data["cells"][0]["state"] == "native"
     assert data["axes"]["shipped"]["cells"][0]["state"] == "broken"
+    assert data["axes"]["shipped"]["cells"][0]["ran_on"] == {"django": "3.0", "asgiref": "3.2.3"}
     assert twoaxis.headers(data) == [("3.0.0, 2019-12 deps", "3.0.14, today")]
 
 
