@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from report.matrix import MATRIX_PATH, Matrix, Release, Shipped, load_matrix
+from report.matrix import MATRIX_PATH, Matrix, Release, Shipped, display_path, load_matrix
 
 HERE = Path(__file__).resolve().parent
 # Extras that a pin needs to be useful: daphne serves TLS-less HTTP but imports twisted's TLS bits.
@@ -222,7 +222,7 @@ def _compile(
     if note:
         header += f"# {note}\n"
     output.write_text(header + output.read_text(encoding="utf-8"), encoding="utf-8")
-    print(f"wrote {output.relative_to(HERE.parent)}")
+    print(f"wrote {display_path(output)}")
 
 
 if __name__ == "__main__":
