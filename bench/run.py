@@ -138,10 +138,13 @@ def flips(snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
 
 
 def env_floor(data: dict[str, Any]) -> dict[str, float]:
-    """One env's floor and its parts: the deliberate waits (the concurrency waves' wall time and the delay the probes
-    inject into I/O) and one start per server kind and per service kind (PostgreSQL, Redis, memcached)."""
+    """One env's floor and its parts: the deliberate waits (the concurrency waves' wall time, the pauses a streaming
+    view makes between chunks, the delay the probes inject into I/O) and one start per server kind and per service
+    kind (PostgreSQL, Redis, memcached)."""
     timings = data.get("timings", {})
-    waves = sum(sum(row.get("measurements", {}).get("walls", [])) for row in data.get("probes", []))
+    measured = [row.get("measurements", {}) for row in data.get("probes", [])]
+    waves = sum(sum(found.get("walls", [])) for found in measured)
+    pauses = sum(sum(found.get("produced_gaps", [])) for found in measured)
     first: dict[str, float] = {}
     for start in timings.get("servers", []):
         first.setdefault(start["server"], start["startup"])
@@ -151,9 +154,10 @@ def env_floor(data: dict[str, Any]) -> dict[str, float]:
     starts = sum(first.values())
     return {
         "waves": round(waves, 3),
+        "pauses": round(pauses, 3),
         "injected_delay": round(injected, 3),
         "starts": round(starts, 3),
-        "floor": round(waves + injected + starts, 3),
+        "floor": round(waves + pauses + injected + starts, 3),
     }
 
 
@@ -304,8 +308,9 @@ def main(argv: list[str] | None = None) -> int:
             "latest_only": "the latest axis alone (djXY), warm, parallel: the matrix before the as-shipped axis",
             "busy_parallel": "warm, parallel, while one busy-loop process per core competes for the CPU",
             "warm_sequential": "warm, one env at a time (tox r)",
-            "floor": "per env: the concurrency waves' wall time, the delay probes inject into I/O, and one start per "
-            "server kind and per service kind (PostgreSQL, Redis, memcached); summed, divided by the cores",
+            "floor": "per env: the concurrency waves' wall time, a streaming view's pauses between chunks, the delay "
+            "probes inject into I/O, and one start per server kind and per service kind (PostgreSQL, Redis, "
+            "memcached); summed over the envs, divided by the cores",
             "flips": "cells whose state was not the same in every run of their env (the goal is none)",
         },
         **summary,

@@ -38,11 +38,12 @@ def test_a_run_without_an_env_says_nothing_about_its_cells():
     assert flips([full, {"dj52": {}, "dj52-shipped": {"a@-": "absent"}}]) == {"dj52 a@-": ["native", "missing"]}
 
 
-def test_env_floor_counts_waves_injected_delay_and_one_start_per_server_and_service_kind():
+def test_env_floor_counts_waves_pauses_injected_delay_and_one_start_per_server_and_service_kind():
     data = {
         "probes": [
             {"measurements": {"walls": [0.25, 0.25]}},
             {"measurements": {"walls": [0.5]}},
+            {"measurements": {"produced_gaps": [0.3, 0.3]}},
             {"measurements": {}},
         ],
         "timings": {
@@ -55,7 +56,7 @@ def test_env_floor_counts_waves_injected_delay_and_one_start_per_server_and_serv
             "injected_delay": 20.0,
         },
     }
-    assert env_floor(data) == {"waves": 1.0, "injected_delay": 20.0, "starts": 2.0, "floor": 23.0}
+    assert env_floor(data) == {"waves": 1.0, "pauses": 0.6, "injected_delay": 20.0, "starts": 2.0, "floor": 23.6}
 
 
 def test_env_floor_of_a_results_file_from_before_services_were_timed():
