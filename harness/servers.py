@@ -53,6 +53,8 @@ COMMANDS = {
 ASGI3_SINCE = {"daphne": (2, 3), "hypercorn": (0, 6)}
 # uvicorn before 0.7 crashes on --fd (UnboundLocalError in its startup): it gets --host and a port picked just before.
 FD_SINCE = {"uvicorn": (0, 7)}
+# hypercorn before 0.15 has no `--workers 0`: up to 0.13 `--workers 1` serves in-process, 0.14 spawns one worker.
+WORKERS_ZERO_SINCE = {"hypercorn": (0, 15)}
 # daphne over TLS listens through a Twisted endpoint on port 0 and logs the port it got.
 DAPHNE_TLS_LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 
@@ -133,15 +135,10 @@ def run_server(
         served, env[asgi2.TARGET] = "harness.asgi2:application", app
     listener = None if name == "daphne" and tls else _listen()
     port = listener.getsockname()[1] if listener else 0
-    arguments = COMMANDS[name] if tls is None else tls_command(name, tls)
-    fds: tuple[int, ...] = ()
-    if listener and _since(name, FD_SINCE):
-        fds = (listener.fileno(),)
-        arguments = [arg.replace(FD, str(fds[0])) for arg in arguments]
-    elif listener:
+    fds = (listener.fileno(),) if listener and _since(name, FD_SINCE) else ()
+    if listener and not fds:
         listener.close()  # frees the port for the server; the kernel does not hand it out again at once
-        arguments = [*(arg for arg in arguments if arg not in ("--fd", FD)), "--host", HOST, "--port", str(port)]
-    command = [sys.executable, *arguments, served]
+    command = [sys.executable, *server_arguments(name, tls, port, fds[0] if fds else None), served]
     started = time.monotonic()
     with log_path.open("wb") as log, listener or contextlib.nullcontext():
         process = subprocess.Popen(
@@ -164,6 +161,18 @@ def run_server(
         yield server
     finally:
         stop(process)
+
+
+def server_arguments(name: str, tls: Tls | None, port: int, fd: int | None) -> list[str]:
+    """The server's command line after `python`: serving the inherited socket `fd`, or `port` when it cannot."""
+    arguments = COMMANDS[name] if tls is None else tls_command(name, tls)
+    if fd is not None:
+        arguments = [arg.replace(FD, str(fd)) for arg in arguments]
+    elif FD in arguments:
+        arguments = [*(arg for arg in arguments if arg not in ("--fd", FD)), "--host", HOST, "--port", str(port)]
+    if not _since(name, WORKERS_ZERO_SINCE):
+        arguments = ["1" if previous == "--workers" else arg for previous, arg in zip(["", *arguments], arguments)]
+    return arguments
 
 
 def _since(name: str, table: dict[str, tuple[int, int]]) -> bool:

@@ -114,6 +114,27 @@ def test_asgi3_since_compares_release_numbers(monkeypatch, version, expected):
     assert servers._since("uvicorn", servers.ASGI3_SINCE)  # every uvicorn the envs have speaks ASGI 3
 
 
+@pytest.mark.parametrize(
+    ("name", "version", "expected"),
+    [
+        ("uvicorn", "0.54.0", [*servers.COMMANDS["uvicorn"][:2], "--fd", "7", "--lifespan", "auto"]),
+        # uvicorn 0.6 crashes on --fd: it binds the port the harness just freed
+        (
+            "uvicorn",
+            "0.6.1",
+            [*servers.COMMANDS["uvicorn"][:2], "--lifespan", "auto", "--host", HOST, "--port", "8000"],
+        ),
+        ("hypercorn", "0.18.0", ["-m", "hypercorn", "--bind", "fd://7", "--workers", "0"]),
+        # before 0.15 there is no --workers 0; one worker is the in-process server (0.14: one spawned worker)
+        ("hypercorn", "0.13.2", ["-m", "hypercorn", "--bind", "fd://7", "--workers", "1"]),
+    ],
+)
+def test_server_arguments_fit_the_installed_release(monkeypatch, name, version, expected):
+    monkeypatch.setattr(servers, "installed", lambda package: version)
+    fd = None if version == "0.6.1" else 7
+    assert servers.server_arguments(name, None, 8000, fd) == expected
+
+
 def test_tls_command_gives_daphne_an_escaped_endpoint_in_place_of_its_bind_options():
     tls = SimpleNamespace(certificate=Path("/tmp/a:b/cert=1.pem"), key=Path("/tmp/key.pem"))
     command = tls_command("daphne", tls)  # type: ignore[arg-type]
