@@ -92,7 +92,7 @@ def test_permalink_opens_the_cell(page, built_report):
 def test_roadmap_cell_lists_its_deciding_cells(page):
     page.click('[id="6.1/async-request-stack"] a')
     body = page.inner_text("#evidence-body")
-    assert "asgi.entrypoint@uvicorn" in body and "asgi.entrypoint@daphne" in body
+    assert "asgi.request-stack@uvicorn" in body and "asgi.request-stack@daphne" in body
 
 
 def test_filters_hide_rows(page):
