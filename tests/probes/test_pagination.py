@@ -25,7 +25,10 @@ def fresh_paginator() -> Any:  # AsyncPaginator does not exist on every release
 
 @pytest.mark.probe("pagination.async")
 def test_async_paginator(probe):
-    Author.objects.bulk_create([Author(name=f"author {n}") for n in range(3)])
+    # Rows made one by one: Django 6.0.0's bulk_create crashes on SQLite before the connection is open (6.0.1 fixed
+    # it), which is not what this probe measures.
+    for n in range(3):
+        Author.objects.create(name=f"author {n}")
 
     async def acount(method) -> None:
         expect(await method(fresh_paginator()) == 3, "acount() did not count the 3 rows")
