@@ -183,8 +183,13 @@ def env_breakdown(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
     return envs
 
 
-def one_repetition(scratch: Path, envs: list[str], latest: list[str], parallel: list[str]) -> dict[str, Any]:
-    """Every timed run once; each run's wall time and exit code, the warm run's CPU use and per-env breakdown."""
+def one_repetition(
+    scratch: Path, envs: list[str], latest: list[str], parallel: list[str], sequential: str = "all"
+) -> dict[str, Any]:
+    """Every timed run once; each run's wall time and exit code, the warm run's CPU use and per-env breakdown.
+
+    `sequential`: which envs the one-at-a-time run covers ("all", "latest" or "none"), the longest run by far.
+    """
     work = scratch / "work"
     shutil.rmtree(work, ignore_errors=True)
     cores = os.cpu_count() or 1
@@ -192,7 +197,7 @@ def one_repetition(scratch: Path, envs: list[str], latest: list[str], parallel: 
 
     def timed(name: str, *args: str) -> None:
         run[name], run["exit_codes"][name] = tox(*args, workdir=work)
-        ran = latest if name == "latest_only" else envs
+        ran = latest if name == "latest_only" or (name == "warm_sequential" and sequential == "latest") else envs
         run["verdicts"].append(verdicts(ran, load_results(ran)))
 
     timed("cold_parallel", "p", *parallel, "-e", ",".join(envs))
@@ -205,7 +210,9 @@ def one_repetition(scratch: Path, envs: list[str], latest: list[str], parallel: 
     # Both cores kept busy by two other processes: a timing-based verdict must not care.
     with busy_cores(cores):
         timed("busy_parallel", "p", *parallel, "-e", ",".join(envs))
-    timed("warm_sequential", "r", "-e", ",".join(envs))
+    if sequential != "none":
+        run["sequential_envs"] = sequential
+        timed("warm_sequential", "r", "-e", ",".join(latest if sequential == "latest" else envs))
     return run
 
 
@@ -249,7 +256,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "cold_over_warm": _ratio(medians.get("cold_parallel"), medians.get("warm_parallel")),
         "full_over_latest_only": _ratio(medians.get("warm_parallel"), medians.get("latest_only")),
         "busy_over_warm": _ratio(medians.get("busy_parallel"), medians.get("warm_parallel")),
-        "sequential_over_parallel": _ratio(medians.get("warm_sequential"), medians.get("warm_parallel")),
+        # against the parallel run of the same envs
+        "sequential_over_parallel": _ratio(
+            medians.get("warm_sequential"),
+            medians.get("latest_only" if runs[0].get("sequential_envs") == "latest" else "warm_parallel"),
+        ),
         "pip_over_uv": _ratio(medians.get("create_pip"), medians.get("create_uv")),
     }
     failed = sorted({name for run in runs for name, code in run.get("exit_codes", {}).items() if code})
@@ -273,6 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parallel", help="tox p's -p value instead of the README's main command (to measure another setting)"
     )
+    parser.add_argument(
+        "--sequential",
+        choices=("all", "latest", "none"),
+        default="all",
+        help="the envs of the one-env-at-a-time run: all, the latest axis only (half the time), or none",
+    )
     parser.add_argument("--pip-vs-uv", action="store_true", help=f"also time creating {PIP_ENVS} by pip and by uv")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="where to write the JSON (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -289,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"bench: repetition {number}/{args.repeat} of {len(envs)} envs, tox p {' '.join(parallel)}", flush=True
             )
-            run = one_repetition(Path(tmp), envs, latest, parallel)
+            run = one_repetition(Path(tmp), envs, latest, parallel, args.sequential)
             if args.pip_vs_uv:
                 run.update(pip_vs_uv(Path(tmp)))
             runs.append(run)
@@ -307,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             "warm_parallel": "the same envs again, with the README's main command; CPU use is the machine's",
             "latest_only": "the latest axis alone (djXY), warm, parallel: the matrix before the as-shipped axis",
             "busy_parallel": "warm, parallel, while one busy-loop process per core competes for the CPU",
-            "warm_sequential": "warm, one env at a time (tox r)",
+            "warm_sequential": f"warm, one env at a time (tox r), {args.sequential} envs",
             "floor": "per env: the concurrency waves' wall time, a streaming view's pauses between chunks, the delay "
             "probes inject into I/O, and one start per server kind and per service kind (PostgreSQL, Redis, "
             "memcached); summed over the envs, divided by the cores",

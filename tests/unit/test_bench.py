@@ -126,6 +126,11 @@ def test_summarize_takes_medians_and_ratios_and_counts_every_matrix_run():
     assert summary["stability"] == {"matrix_runs": 15, "flips": {"dj52 x@-": ["native"] * 13 + ["blocking", "native"]}}
 
 
+def test_a_sequential_run_of_the_latest_axis_is_compared_with_its_parallel_run():
+    runs = [{**TIMES, "floor": 50.0, "verdicts": [], "sequential_envs": "latest"}]
+    assert summarize(runs)["ratios"]["sequential_over_parallel"] == 3.8  # 190 s over the latest axis' 50 s
+
+
 def test_summarize_adds_pip_over_uv_when_it_was_timed():
     runs = [{**TIMES, "floor": 50.0, "verdicts": [], "create_pip": 20.0, "create_uv": 2.0}]
     assert summarize(runs)["ratios"]["pip_over_uv"] == 10.0
