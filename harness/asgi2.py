@@ -16,6 +16,7 @@ from typing import Any
 
 TARGET = "HARNESS_ASGI3_APPLICATION"
 
+
 def application(scope: dict[str, Any]) -> Callable[[Any, Any], Awaitable[None]]:
     """The double callable: bind `scope` now, run the ASGI 3 application when the server passes receive and send."""
 

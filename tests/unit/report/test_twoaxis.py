@@ -49,10 +49,9 @@ def _axis(django: str, state: str, first_shipped: str | None, subject: str = SUB
 
 def _data(subject: str = SUBJECT, cause: dict | None = None) -> dict:
     latest, shipped = _axis("3.0.14", "native", "3.0", subject), _axis("3.0", "broken", None, subject)
+    probe, server = subject.split("@")
     found = [
-        AxisDifference(
-            "3.0", *subject.split("@"), shipped="broken", latest="native", versions={"django": ("3.0", "3.0.14")}
-        )
+        AxisDifference("3.0", probe, server, shipped="broken", latest="native", versions={"django": ("3.0", "3.0.14")})
     ]
     causes = {("3.0", subject): cause} if cause else {}
     return twoaxis.attach(latest, shipped, found, causes)
