@@ -10,10 +10,11 @@ by about the delay; one that hands it to a thread does not.
 Each API gets its own state, and the probe's verdict is the worst of them (`API_STATES`, worst first):
 - absent: the API is not there (it counts only when no API is: then the probe is absent);
 - broken: it raised;
-- blocking: its work ran on the loop thread AND the loop stalled for more than `threshold_ms` during the call;
+- blocking: its work ran on the loop thread AND the loop stalled during the call for more than `threshold_ms` and
+  more than NOISE_FACTOR times the meter's own idle noise;
 - undecided: the loop stalled past the threshold though none of its observed work ran on the loop (all off it, or
-  none seen: something the probe cannot see blocked it), or its work ran on the loop while the meter's own idle
-  noise was too high to tell a stall (NOISE_FACTOR x noise >= threshold);
+  none seen: something the probe cannot see blocked it), or its work ran on the loop and the stall passed the
+  threshold but not NOISE_FACTOR x noise (a busy machine, not the call, may have made it);
 - threaded: some of its work ran off the loop thread and the loop did not stall;
 - native: all its work ran on the loop thread and the loop did not stall;
 - unobserved: it ran, but did no work the probe could see (it decides nothing unless no API did observable work).
@@ -21,8 +22,9 @@ The threshold is max(STALL_FLOOR_MS, DELAY_FRACTION x delay_ms): 50 ms, or three
 whichever is larger (75 ms for the probes' 100 ms). A call that does one delayed operation on the loop stalls it by
 at least the whole delay (a sleep never ends early), so it is caught whatever the noise; a call that hands its I/O
 to a thread keeps the loop free, and the threshold leaves its stall the widest margin for a busy machine (measured:
-up to 40 ms with both cores busy, against a meter noise of a few ms). So no API whose work stalled the loop ever
-makes a probe threaded. No rule looks at a version number. Each is unit-tested in every direction, at the threshold's
+up to 40 ms with both cores busy, against a meter noise of a few ms, up to 25 ms under load). Noise can only lengthen a
+measured stall, never hide one, so a stall below the threshold is trusted whatever the noise; one above it must also
+stand out from the noise. So no API whose work stalled the loop ever makes a probe threaded. No rule looks at a version number. Each is unit-tested in every direction, at the threshold's
 margins, in tests/unit/harness/rules/test_apis.py.
 """
 
@@ -37,7 +39,7 @@ from harness.states import State, Verdict
 GUARD = "SynchronousOnlyOperation"
 STALL_FLOOR_MS = 50.0  # a stall this long is far above the meter's noise and the first one a user would notice
 DELAY_FRACTION = 0.75  # with an injected delay, a stall of most of it means the delayed I/O ran on the loop
-NOISE_FACTOR = 2.0  # the threshold must be at least twice the meter's idle noise for a stall to be trusted
+NOISE_FACTOR = 2.0  # a stall past the threshold must also be more than twice the meter's idle noise to count
 
 MISSING, UNOBSERVED = "absent", "unobserved"
 # Per-API states, worst first: the probe's state is the first one any of its APIs has (absent and unobserved only
@@ -83,17 +85,17 @@ def threshold_ms(delay_ms: float) -> float:
     return max(STALL_FLOOR_MS, DELAY_FRACTION * delay_ms)
 
 
-def api_state(call: ApiCall, loop_thread: int, threshold: float, trusted: bool) -> str:
-    """One API's state (see the module docstring); `trusted`: the meter's noise is far enough below the threshold."""
+def api_state(call: ApiCall, loop_thread: int, threshold: float, noise: float) -> str:
+    """One API's state (see the module docstring); `noise`: the meter's idle noise, ms."""
     if not call.found:
         return MISSING
     if call.error is not None:
         return State.BROKEN.value
     on_loop = loop_thread in call.work_threads
     stalled = call.stall_ms > threshold
-    if stalled and on_loop:
+    if stalled and on_loop and call.stall_ms > NOISE_FACTOR * noise:
         return State.BLOCKING.value
-    if stalled or (on_loop and not trusted):
+    if stalled:
         return State.UNDECIDED.value
     if not call.work_threads:
         return UNOBSERVED
@@ -108,8 +110,7 @@ def async_apis(obs: ApiObservation) -> Verdict:
     disproves anything; when no found API did observable work the verdict is undecided.
     """
     threshold = threshold_ms(obs.delay_ms)
-    trusted = obs.noise_ms * NOISE_FACTOR < threshold
-    states = {call.name: api_state(call, obs.loop_thread, threshold, trusted) for call in obs.calls}
+    states = {call.name: api_state(call, obs.loop_thread, threshold, obs.noise_ms) for call in obs.calls}
     by_state = {state: [name for name, s in states.items() if s == state] for state in API_STATES}
     found = [call for call in obs.calls if call.found]
     worked = [call for call in found if call.error is None and call.work_threads]
@@ -148,7 +149,7 @@ def async_apis(obs: ApiObservation) -> Verdict:
     if worst == State.UNDECIDED.value:
         reason = (
             f"the loop stall does not settle {_names(names)}: stalled past {threshold:g} ms with the work off the loop, "
-            f"or idle noise {obs.noise_ms:g} ms too close to the threshold"
+            f"or on the loop but within {NOISE_FACTOR:g} x the idle noise of {obs.noise_ms:g} ms"
         )
         return Verdict(State.UNDECIDED, reason, facts, measurements)
     if worst == UNOBSERVED:
