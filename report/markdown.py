@@ -273,7 +273,7 @@ def _timings(data: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
         for row in env_rows(data)
     ]
     lines = [
-        "This run, per env (the envs ran two at a time):",
+        "This run, per env:",
         "",
         _table(["Release", "Env wall time", "Start-up", "Server starts", "Probes", "Slowest probe"], rows),
         "",
