@@ -100,7 +100,8 @@ def stability_text(bench: dict[str, Any]) -> str | None:
         else f"{len(flips)} cell(s) changed state: "
         + "; ".join(f"{cell} {' → '.join(states)}" for cell, states in sorted(flips.items()))
     )
-    return f"Stability: {stability['matrix_runs']} full matrix runs (parallel and sequential); {found}"
+    runs = "cold, warm, latest axis alone, both cores busy, one env at a time"
+    return f"Stability: {stability['matrix_runs']} matrix runs ({runs}); {found}"
 
 
 def seconds(value: float | None) -> str:

@@ -90,6 +90,7 @@ def test_markdown_shows_medians_ratios_and_flips(built_report, tmp_path):
     assert "| warm, parallel (the README's main command) | 150.0 s |" in text
     assert "Command: tox p -p 4, on 3 envs;" in text
     assert "warm parallel over floor 1.5" in text
+    assert "Stability: 9 matrix runs (cold, warm, latest axis alone, both cores busy, one env at a time);" in text
     assert "1 cell(s) changed state: dj52 views.x@&lt;b&gt;uvicorn&lt;/b&gt; native → undecided" in text
 
 
