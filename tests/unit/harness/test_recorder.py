@@ -46,13 +46,13 @@ def test_not_a_probe():
 """
 
 
-def _run_probes(pytester, monkeypatch, *args: str):
-    """Run PROBES with the recorder into results/dj99.json; return pytest's outcome and the file's data."""
+def _run_probes(pytester, monkeypatch, *args: str, source: str = PROBES):
+    """Run `source` (PROBES unless told) with the recorder into results/dj99.json; pytest's outcome and the file's data."""
     results = pytester.path / "results" / "dj99.json"
     monkeypatch.setenv("PROBE_RESULTS", str(results))
     monkeypatch.setenv("PROBE_ENV", "dj99")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makepyfile(test_probes=PROBES)
+    pytester.makepyfile(test_probes=source)
     outcome = pytester.runpytest_subprocess(
         "-p", "harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)", *args
     )
@@ -111,16 +111,9 @@ def test_timed(probe, tmp_path):
 
 
 def test_timings_count_the_injected_delay_and_each_service_start(pytester, monkeypatch):
-    results = pytester.path / "results" / "dj99.json"
-    monkeypatch.setenv("PROBE_RESULTS", str(results))
-    monkeypatch.setenv("PROBE_ENV", "dj99")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makepyfile(test_timed=TIMED_PROBE)
-    outcome = pytester.runpytest_subprocess(
-        "-p", "harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)"
-    )
+    outcome, data = _run_probes(pytester, monkeypatch, source=TIMED_PROBE)
     assert outcome.ret == pytest.ExitCode.OK
-    timings = json.loads(results.read_text())["timings"]
+    timings = data["timings"]
     assert timings["injected_delay"] == 0.1  # two slowed file opens of 0.05 s
     [redis] = timings["services"]
     assert redis["service"] == "redis" and redis["startup"] > 0
