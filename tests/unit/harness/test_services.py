@@ -24,9 +24,10 @@ folder = services.scratch_dir("probe-test-service-")
 trap = "trap '' TERM; " if sys.argv[1] == "SIGKILL" else ""
 command = ["sh", "-c", trap + "sleep 120 & echo $! > grandchild; wait"]
 service = services.spawn(command, log=folder / "log", folder=folder, cwd=folder)
-while not (folder / "grandchild").exists():
+grandchild = folder / "grandchild"
+while not (grandchild.exists() and grandchild.read_text().endswith("\\n")):  # the shell creates it, then writes
     time.sleep(0.01)
-print(service.process.pid, (folder / "grandchild").read_text().strip(), folder, flush=True)
+print(service.process.pid, grandchild.read_text().strip(), folder, flush=True)
 if sys.argv[1] == "stop":
     service.stop()
     print("stopped", flush=True)
