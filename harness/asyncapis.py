@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.evidence import describe
 from harness.rules.apis import ApiCall, ApiObservation
-from harness.stall import StallMeter
+from harness.stall import StallMeter, paused_gc
 from harness.worklog import WORK
 
 NOISE_WINDOW = 0.1  # seconds of idle loop over which each probe measures the stall meter's own noise
@@ -45,7 +45,8 @@ def lookup(owner: Any, dotted: str) -> Any | None:
 
 def observe(apis: Sequence[Api], context: Mapping[str, Any] | None = None, delay: float = 0.0) -> ApiObservation:
     """Call every found API in order inside a fresh event loop (asyncio.run), noting the loop's thread and, with a
-    stall meter on that loop, its idle noise first and then its longest stall during each call.
+    stall meter on that loop, its idle noise first and then its longest stall during each call. The garbage collector
+    is paused meanwhile (harness/stall.py): its pauses stop every thread and would pass for the calls' stalls.
 
     `delay`: the seconds the probe injects into each I/O operation (harness/delays.py, harness/work.py sql_work), or
     0 when it injects none; the rule's stall threshold depends on it.
@@ -59,7 +60,8 @@ def observe(apis: Sequence[Api], context: Mapping[str, Any] | None = None, delay
             threading.get_ident(), tuple(calls), dict(context or {}), noise_ms=noise, delay_ms=round(delay * 1000, 3)
         )
 
-    return asyncio.run(call_all())
+    with paused_gc():
+        return asyncio.run(call_all())
 
 
 def run(coroutine: Callable[[], Awaitable[Any]]) -> tuple[Any, int]:

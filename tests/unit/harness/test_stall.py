@@ -7,11 +7,12 @@ upper bound leaves a margin of a whole blocking period.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
 
-from harness.stall import INTERVAL, StallMeter
+from harness.stall import INTERVAL, StallMeter, paused_gc
 
 BLOCK = 0.1  # seconds the loop thread is blocked
 # The heartbeat is due up to one INTERVAL after the block starts, so its lateness is at least the block minus that.
@@ -81,3 +82,31 @@ def test_cannot_start_twice():
 def test_cannot_read_before_start():
     with pytest.raises(RuntimeError, match="never started"):
         StallMeter().mark()
+
+
+class Cycle:
+    """Garbage only the collector frees: an object that refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["was-on", "was-off"])
+def test_paused_gc_keeps_the_collector_off_and_restores_it(enabled):
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with paused_gc():
+            assert not gc.isenabled()
+            gc.collect()
+            for _ in range(10 * gc.get_threshold()[0]):
+                Cycle()
+            assert gc.get_count()[0] >= 10 * gc.get_threshold()[0]  # no automatic collection ran meanwhile
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
+def test_paused_gc_turns_the_collector_back_on_after_an_error():
+    with pytest.raises(RuntimeError), paused_gc():
+        raise RuntimeError("measured code failed")
+    assert gc.isenabled()
