@@ -56,10 +56,11 @@ def async_consumer(obs: ConsumerObservation) -> Verdict:
 
 
 def sync_consumer(obs: ConsumerObservation) -> Verdict:
-    """threaded when the sync consumer echoed from a worker thread (what Channels promises); blocking on the loop."""
+    """threaded when the sync consumer echoed from a worker thread (what Channels promises); undecided when it ran on
+    the loop thread (this probe measures no loop stall, so it does not call that blocking)."""
     return _consumer(
         obs,
-        on_loop=(State.BLOCKING, "the sync consumer ran on the event loop thread, stalling it"),
+        on_loop=(State.UNDECIDED, "the sync consumer ran on the event loop thread (no loop stall measured)"),
         off_loop=(State.THREADED, "the sync consumer accepted, echoed and closed on a worker thread"),
     )
 

@@ -22,7 +22,8 @@ def middleware_trace(obs: HttpObservation, trace: list[list[Any]] | None, sync_l
     native: every step and the view ran on the loop thread and Django made no hop.
     threaded: Django hopped (sync_to_async / async_to_sync) or a step ran off the loop thread; the
     facts count the hops and say whether the view itself still ran on the loop.
-    blocking: a sync-only layer (named in `sync_layers`) ran on the loop thread, stalling it.
+    undecided: a sync-only layer (named in `sync_layers`) ran on the loop thread: Django did not adapt it, but this
+    probe measures no loop stall, so it does not call that blocking (middleware.sync-concurrency measures it).
     """
     facts: dict[str, Any] = {"status": obs.status, "server_exception": obs.server_exception}
     refused = unserved(obs, facts)
@@ -43,8 +44,8 @@ def middleware_trace(obs: HttpObservation, trace: list[list[Any]] | None, sync_l
     facts.update(hops=len(hops), hop_steps=hops, off_loop_steps=off_loop, view_on_loop=view == loop)
     if sync_on_loop:
         return Verdict(
-            State.BLOCKING,
-            f"sync-only middleware ran on the loop thread: {', '.join(sync_on_loop)}",
+            State.UNDECIDED,
+            f"sync-only middleware ran on the loop thread, unadapted (no loop stall measured): {', '.join(sync_on_loop)}",
             facts,
             measurements,
         )

@@ -36,7 +36,8 @@ def streaming(obs: StreamObservation) -> Verdict:
     """native when the async iterator was streamed on the loop thread without Django's warning.
 
     threaded when its chunks were made on another thread (Django consumed it synchronously, its
-    warning quoted); blocking when Django warned but consumed it on the loop thread; broken when the
+    warning quoted); undecided when Django warned but consumed it on the loop thread (synchronous consumption on the
+    loop, but this probe measures no loop stall, so it does not call that blocking); broken when the
     response failed, or was buffered (every chunk reached the client only after the last was made: a
     buffered stream is never native); undecided when some chunks came as they were made and others later.
     """
@@ -79,8 +80,8 @@ def streaming(obs: StreamObservation) -> Verdict:
         )
     if obs.warning:
         return Verdict(
-            State.BLOCKING,
-            f"the async iterator was consumed on the loop thread, synchronously: {obs.warning}",
+            State.UNDECIDED,
+            f"the async iterator was consumed on the loop thread, synchronously (no loop stall measured): {obs.warning}",
             facts,
             measurements,
         )

@@ -48,9 +48,9 @@ def test_async_consumer_threaded_off_the_loop_thread():
     assert verdict.facts["on_loop_thread"] is False
 
 
-def test_sync_consumer_threaded_on_a_worker_and_blocking_on_the_loop():
+def test_sync_consumer_threaded_on_a_worker_and_undecided_on_the_loop_without_a_measured_stall():
     assert rules.sync_consumer(replied(WORKER)).state is State.THREADED
-    assert rules.sync_consumer(replied(LOOP)).state is State.BLOCKING
+    assert rules.sync_consumer(replied(LOOP)).state is State.UNDECIDED
 
 
 def test_thread_idents_are_measurements_never_facts():
