@@ -13,7 +13,7 @@ from harness.states import STATES
 from report import twoaxis
 from report.export import probe_rows
 from report.legend import MEANINGS, SYMBOLS
-from report.timings import env_rows, ratios_text, seconds, stability_text
+from report.timings import ratios_text, seconds, stability_text, timing_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -43,7 +43,7 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         },
         probe_rows=probe_rows(data),
         packages=sorted({name for release in data["releases"] for name in release["versions"]}),
-        timings=env_rows(data),
+        timings=timing_rows(data),
         bench=bench,
         seconds=seconds,
         ratios_text=ratios_text,

@@ -9,7 +9,7 @@ from report import twoaxis
 from report.export import probe_rows
 from report.legend import MEANINGS, label
 from report.roadmap import WORKING
-from report.timings import env_rows, ratios_text, seconds, stability_text
+from report.timings import ratios_text, seconds, stability_text, timing_rows
 
 
 def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:
@@ -270,7 +270,7 @@ def _timings(data: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
             seconds(row["probes"]),
             f"`{row['slowest']}`",
         ]
-        for row in env_rows(data)
+        for row in timing_rows(data)
     ]
     lines = [
         "This run, per env:",

@@ -48,6 +48,17 @@ def env_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def timing_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """env_rows of both axes, each release's latest env followed by its shipped env (`axes.shipped.timings`)."""
+    shipped = {row["version"]: row for row in data.get("axes", {}).get("shipped", {}).get("timings", [])}
+    rows = []
+    for row in env_rows(data):
+        rows.append(row)
+        if row["version"] in shipped:
+            rows.append(shipped.pop(row["version"]))
+    return rows + list(shipped.values())
+
+
 def load_bench(path: Path = BENCH_PATH) -> tuple[dict[str, Any] | None, str | None]:
     """The benchmark's summary, or None and why not (no file yet is not a problem; a broken one is a warning)."""
     if not path.exists():

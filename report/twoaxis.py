@@ -18,6 +18,7 @@ from typing import Any
 from report.axes import AxisDifference
 from report.legend import label
 from report.matrix import SHIPPED
+from report.timings import env_rows
 
 _FIRST_SHIPPED = ("first_shipped", "first_shipped_text", "shipped_delay")
 
@@ -78,6 +79,7 @@ def attach(
                 }
                 for cell in shipped["cells"]
             ],
+            "timings": env_rows(shipped),
         },
         "differences": differences,
     }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 from report import html, markdown
-from report.timings import env_rows, load_bench
+from report.timings import env_rows, load_bench, timing_rows
 
 BENCH = {
     "when": "2026-11-25T13:00:00+00:00",
@@ -38,6 +39,20 @@ def test_env_rows_cover_the_envs_that_ran(built_report):
     assert rows[0]["duration"] == 1.0
     assert rows[0]["probes"] == 0.4  # four rows of 0.1 s each
     assert rows[0]["slowest"] == "asgi.entrypoint@uvicorn 0.10 s"
+
+
+def test_timing_rows_put_each_shipped_env_after_its_release_latest_env():
+    latest = [{"version": "5.2", "env": "dj52"}, {"version": "6.1", "env": "dj61"}]
+    shipped = [{"version": "6.1", "env": "dj61-shipped"}, {"version": "3.0", "env": "dj30-shipped"}]
+    data = {"releases": [], "cells": [], "axes": {"shipped": {"timings": shipped}}}
+    with mock.patch("report.timings.env_rows", return_value=latest):
+        rows = timing_rows(data)
+    assert [row["env"] for row in rows] == ["dj52", "dj61", "dj61-shipped", "dj30-shipped"]
+
+
+def test_timing_rows_without_a_shipped_axis_are_the_latest_envs(built_report):
+    data = _data(built_report)
+    assert timing_rows({**data, "axes": {}}) == env_rows(data)
 
 
 def test_no_bench_file_is_no_problem(tmp_path):

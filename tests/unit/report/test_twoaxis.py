@@ -21,6 +21,8 @@ def _axis(django: str, state: str, first_shipped: str | None, subject: str = SUB
                 "problem": None,
                 "released": "2019-12-02",
                 "versions": {"django": django, "asgiref": "3.2.3"},
+                "duration": 2.0,
+                "timings": {},
             }
         ],
         "cells": [
@@ -33,6 +35,7 @@ def _axis(django: str, state: str, first_shipped: str | None, subject: str = SUB
                 "reproduce": "tox -e dj30",
                 "subject": subject,
                 "ran_on": {"django": django, "asgiref": "3.2.3"},
+                "duration": 0.5,
             }
         ],
         "roadmap": [
@@ -63,6 +66,12 @@ def test_first_shipped_comes_from_the_shipped_axis_and_says_so():
     assert item["first_shipped_axis"] == "shipped"
     assert item["first_shipped_latest"] == "3.0"
     assert item["states_shipped"] == {"3.0": "broken"}
+
+
+def test_the_shipped_axis_keeps_its_env_timings():
+    (row,) = _data()["axes"]["shipped"]["timings"]
+    assert (row["env"], row["duration"], row["probes"]) == ("dj30", 2.0, 0.5)
+    assert row["slowest"] == f"{SUBJECT} 0.50 s"
 
 
 def test_the_axes_stay_apart_with_their_own_versions():
