@@ -54,14 +54,14 @@ def daphne_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server | Se
 
 
 @pytest.mark.probe("http.http2-hypercorn-h2c")
-def test_http2_hypercorn_h2c(hypercorn_h2c, probe):
-    if not PRIOR_KNOWLEDGE:
+def test_http2_hypercorn_h2c(request, probe):
+    if not PRIOR_KNOWLEDGE:  # decided before the server starts: it would serve nobody
         reason = (
             f"the probes' client, httpx {installed('httpx')}, cannot speak HTTP/2 with prior knowledge (httpx 0.20+)"
         )
         probe.record(Verdict(State.NOT_RUN, reason, {"server": "hypercorn", "tls": False}))
         return
-    probe.record(over_http2(observe(hypercorn_h2c, "hypercorn", tls=False)))
+    probe.record(over_http2(observe(request.getfixturevalue("hypercorn_h2c"), "hypercorn", tls=False)))
 
 
 @pytest.mark.probe("http.http2-daphne-tls")
