@@ -55,6 +55,9 @@ ASGI3_SINCE = {"daphne": (2, 3), "hypercorn": (0, 6)}
 FD_SINCE = {"uvicorn": (0, 7)}
 # hypercorn before 0.15 has no `--workers 0`: up to 0.13 `--workers 1` serves in-process, 0.14 spawns one worker.
 WORKERS_ZERO_SINCE = {"hypercorn": (0, 15)}
+# hypercorn 0.10-0.13 waits its whole graceful timeout (3 s) when stopped, even with no connection open; from 0.10 on
+# the timeout can be set, and nothing measures a server's shutdown.
+GRACEFUL_TIMEOUT_SINCE = {"hypercorn": (0, 10)}
 # daphne over TLS listens through a Twisted endpoint on port 0 and logs the port it got.
 DAPHNE_TLS_LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 
@@ -172,6 +175,8 @@ def server_arguments(name: str, tls: Tls | None, port: int, fd: int | None) -> l
         arguments = [*(arg for arg in arguments if arg not in ("--fd", FD)), "--host", HOST, "--port", str(port)]
     if not _since(name, WORKERS_ZERO_SINCE):
         arguments = ["1" if previous == "--workers" else arg for previous, arg in zip(["", *arguments], arguments)]
+    if name in GRACEFUL_TIMEOUT_SINCE and _since(name, GRACEFUL_TIMEOUT_SINCE):
+        arguments = [*arguments, "--graceful-timeout", "0"]
     return arguments
 
 

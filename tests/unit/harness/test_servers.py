@@ -114,6 +114,9 @@ def test_asgi3_since_compares_release_numbers(monkeypatch, version, expected):
     assert servers._since("uvicorn", servers.ASGI3_SINCE)  # every uvicorn the envs have speaks ASGI 3
 
 
+NO_GRACE = ["--graceful-timeout", "0"]
+
+
 @pytest.mark.parametrize(
     ("name", "version", "expected"),
     [
@@ -124,9 +127,11 @@ def test_asgi3_since_compares_release_numbers(monkeypatch, version, expected):
             "0.6.1",
             [*servers.COMMANDS["uvicorn"][:2], "--lifespan", "auto", "--host", HOST, "--port", "8000"],
         ),
-        ("hypercorn", "0.18.0", ["-m", "hypercorn", "--bind", "fd://7", "--workers", "0"]),
+        ("hypercorn", "0.18.0", ["-m", "hypercorn", "--bind", "fd://7", "--workers", "0", *NO_GRACE]),
         # before 0.15 there is no --workers 0; one worker is the in-process server (0.14: one spawned worker)
-        ("hypercorn", "0.13.2", ["-m", "hypercorn", "--bind", "fd://7", "--workers", "1"]),
+        ("hypercorn", "0.13.2", ["-m", "hypercorn", "--bind", "fd://7", "--workers", "1", *NO_GRACE]),
+        # before 0.10 there is no --graceful-timeout (nor a 3 s wait at shutdown)
+        ("hypercorn", "0.9.0", ["-m", "hypercorn", "--bind", "fd://7", "--workers", "1"]),
     ],
 )
 def test_server_arguments_fit_the_installed_release(monkeypatch, name, version, expected):
