@@ -68,6 +68,13 @@ def page(browser, built_report):
         page.close()
 
 
+def shows(page, selector: str, text: str) -> str:
+    """The text of `selector` once it contains `text`: a click fills the evidence panel on the hashchange that follows
+    it, which may come after click() returns."""
+    page.wait_for_function("([s, t]) => document.querySelector(s).innerText.includes(t)", arg=[selector, text])
+    return page.inner_text(selector)
+
+
 def test_page_loads_without_console_errors(page):
     page.wait_for_selector("#score-chart circle", state="attached")
     assert page.errors == []
@@ -76,23 +83,23 @@ def test_page_loads_without_console_errors(page):
 
 def test_cell_opens_its_evidence_with_reproduce_command(page):
     page.click('[id="5.2/asgi.entrypoint@uvicorn"] a')
+    shows(page, "#evidence-title", "asgi.entrypoint@uvicorn on Django 5.2")
     panel = page.locator("#evidence")
     assert panel.is_visible()
-    assert "asgi.entrypoint@uvicorn on Django 5.2" in page.inner_text("#evidence-title")
     assert 'tox -e dj52 -- -k "test_x and uvicorn"' in panel.inner_text()
     assert page.evaluate("location.hash") == "#5.2/asgi.entrypoint@uvicorn"
 
 
 def test_permalink_opens_the_cell(page, built_report):
     page.goto((built_report / "report.html").as_uri() + "#3.0/asgi.entrypoint@daphne")
+    shows(page, "#evidence-body", "not-run")
     assert page.locator("#evidence").is_visible()
-    assert "not-run" in page.inner_text("#evidence-body")
 
 
 def test_roadmap_cell_lists_its_deciding_cells(page):
     page.click('[id="6.1/async-request-stack"] a')
-    body = page.inner_text("#evidence-body")
-    assert "asgi.request-stack@uvicorn" in body and "asgi.request-stack@daphne" in body
+    body = shows(page, "#evidence-body", "asgi.request-stack@uvicorn")
+    assert "asgi.request-stack@daphne" in body
 
 
 def test_filters_hide_rows(page):
@@ -112,7 +119,7 @@ def test_filters_hide_rows(page):
 
 def test_injected_markup_stays_text(page):
     page.click('[id="5.2/asgi.entrypoint@uvicorn"] a')
-    assert "<script>window.injected = true</script>" in page.inner_text("#evidence-body")
+    shows(page, "#evidence-body", "<script>window.injected = true</script>")
     assert page.evaluate("window.injected") is None
     assert page.locator("#evidence img").count() == 0
 
