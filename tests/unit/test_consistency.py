@@ -148,7 +148,9 @@ def test_python_version_file_lists_every_matrix_python():
     assert needed <= set(listed), (
         f".python-version lacks {sorted(needed - set(listed))}: pyenv would not expose those interpreters to tox"
     )
-    assert set(listed) <= needed, f".python-version lists {sorted(set(listed) - needed)}, which no env of matrix.yaml uses"
+    assert set(listed) <= needed, (
+        f".python-version lists {sorted(set(listed) - needed)}, which no env of matrix.yaml uses"
+    )
 
 
 def test_ci_runs_exactly_the_readme_commands():
