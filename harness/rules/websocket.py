@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from harness.states import State, Verdict
 
+# What Django's ASGI handler raises for any scope but HTTP (3.0 on): its own refusal of the protocol.
+REFUSAL = "can only handle ASGI/HTTP connections"
+
 
 def websocket(
     entrypoint_error: str | None,
@@ -15,7 +18,9 @@ def websocket(
     handshake_status: int | None,
     server_exception: str | None,
 ) -> Verdict:
-    """native when Django accepted the handshake and echoed; absent when it refused the protocol."""
+    """native when Django accepted the handshake and echoed; absent when it refused the protocol: with an HTTP status,
+    or, where the server dropped the connection without one (daphne 4.0), with Django's refusal in the server log;
+    undecided when the handshake got no status and the log does not say why."""
     facts = {
         "accepted": accepted,
         "echoed": echoed,
@@ -27,6 +32,12 @@ def websocket(
             return Verdict(State.NATIVE, "the WebSocket was accepted and echoed", facts)
         return Verdict(State.BROKEN, "the WebSocket was accepted but did not echo", facts)
     if handshake_status is None:
+        if server_exception and REFUSAL in server_exception:
+            return Verdict(
+                State.ABSENT,
+                f"the server dropped the handshake without a status after Django refused: {server_exception}",
+                facts,
+            )
         return Verdict(State.UNDECIDED, "the handshake neither completed nor was refused with a status", facts)
     cause = server_exception or entrypoint_error or "no exception in the server log"
     return Verdict(State.ABSENT, f"the handshake was refused with HTTP {handshake_status}: {cause}", facts)
