@@ -15,6 +15,7 @@ from harness.rules.timing import (
     ConcurrencyObservation,
     async_concurrency,
     classify,
+    settle,
     stall_threshold_ms,
     sync_concurrency,
 )
@@ -134,6 +135,30 @@ def test_undecided_when_samples_disagree_or_sit_in_the_gray_zone():
     # The clock must settle it first: a stalled loop with disagreeing samples is still undecided.
     stalled = observed(OVERLAPPED_WALL, GRAY_WALL, stall_ms=THRESHOLD * 2)
     assert async_concurrency(stalled).state is State.UNDECIDED
+
+
+@pytest.mark.parametrize(
+    ("walls", "settled"),
+    [
+        ((OVERLAPPED_WALL, OVERLAPPED_WALL, GRAY_WALL), OVERLAPPED),  # a majority overlapped: the gray one was slowed
+        ((GRAY_WALL, OVERLAPPED_WALL, OVERLAPPED_WALL), OVERLAPPED),
+        ((OVERLAPPED_WALL, GRAY_WALL, GRAY_WALL), None),  # no majority
+        ((OVERLAPPED_WALL, GRAY_WALL), None),  # half is no majority
+        ((GRAY_WALL, GRAY_WALL, GRAY_WALL), None),  # partly overlapping, every time
+        ((SERIALIZED_WALL, SERIALIZED_WALL, GRAY_WALL), None),  # a serialized burst is never shortened into gray
+        ((OVERLAPPED_WALL, OVERLAPPED_WALL, SERIALIZED_WALL), None),
+        ((SERIALIZED_WALL, SERIALIZED_WALL, SERIALIZED_WALL), SERIALIZED),
+        ((), None),
+    ],
+)
+def test_settle_lets_a_majority_of_overlapped_samples_absorb_gray_ones_only(walls, settled):
+    assert settle([classify(wall, N, T) for wall in walls]) == settled
+
+
+def test_a_slowed_burst_beside_overlapped_ones_is_not_undecided():
+    verdict = sync_concurrency(observed(OVERLAPPED_WALL, OVERLAPPED_WALL, GRAY_WALL, view_threads=(2, 3)))
+    assert verdict.state is State.THREADED
+    assert verdict.facts["samples"] == [OVERLAPPED, OVERLAPPED, GRAY]
 
 
 def test_sync_threaded_when_overlapped_on_workers():
