@@ -86,8 +86,27 @@ def problems(path: Path) -> list[str]:
 
 
 def appended(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> str:
-    """The history's new text with `run` added, the newest `keep` lines kept (broken ones too, as they are)."""
-    return _text([*_lines(path), _dump(run)][-keep:])
+    """The history's new text with `run` added, the newest `keep` lines kept (broken ones too, as they are).
+
+    Rendering the same results again against the same baseline is not a new run: its line replaces the last one
+    when the two differ only in `generated`.
+    """
+    lines = _lines(path)
+    if lines and _same_run(lines[-1], run):
+        lines.pop()
+    return _text([*lines, _dump(run)][-keep:])
+
+
+def _same_run(line: str, run: dict[str, Any]) -> bool:
+    try:
+        last = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(last, dict) and _but_generated(last) == _but_generated(json.loads(_dump(run)))
+
+
+def _but_generated(run: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in run.items() if key != "generated"}
 
 
 def append(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> None:

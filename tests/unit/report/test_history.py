@@ -49,6 +49,23 @@ def test_append_keeps_only_the_newest_runs(tmp_path):
     assert len(path.read_text(encoding="utf-8").splitlines()) == 3
 
 
+def test_rendering_the_same_run_again_replaces_its_line_and_a_new_run_appends(tmp_path):
+    path = tmp_path / "history.jsonl"
+    history.append(path, {"generated": "10:00", "started": "09:00", "counts": {"native": 3}})
+    history.append(path, {"generated": "10:05", "started": "09:00", "counts": {"native": 3}})  # the same run again
+    assert [run["generated"] for run in history.read(path)] == ["10:05"]
+    history.append(path, {"generated": "10:10", "started": "09:00", "counts": {"native": 2}})  # a rerun changed it
+    history.append(path, {"generated": "11:00", "started": "10:30", "counts": {"native": 2}})  # a new run
+    assert [run["generated"] for run in history.read(path)] == ["10:05", "10:10", "11:00"]
+
+
+def test_a_broken_last_line_is_kept_when_a_run_is_appended(tmp_path):
+    path = tmp_path / "history.jsonl"
+    path.write_text('{"generated": \n', encoding="utf-8")
+    history.append(path, {"generated": "10:00"})
+    assert path.read_text(encoding="utf-8").splitlines() == ['{"generated": ', '{"generated": "10:00"}']
+
+
 def test_prune_drops_old_runs_and_says_how_many(tmp_path):
     path = tmp_path / "history.jsonl"
     for n in range(4):
