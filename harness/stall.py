@@ -16,7 +16,8 @@ loop and returned before the heartbeat could wake is still measured.
 The garbage collector stops every thread while it runs: a full collection of a process that has imported Django and
 pytest takes 70 ms on this machine, and more on busy cores, whichever thread triggered it. `paused_gc()` keeps the
 collector off during a measurement, as `timeit` does, so a stall is the measured code's, not the collector's (the
-garbage waits for the next collection after it). Use it around in-process measurements; a server's meter measures the server as it runs.
+garbage waits for the next collection after it). Use it around in-process measurements; a server's meter measures
+the server as it runs.
 
 Threading contract: a meter measures the loop it was started on, and every method must be called from that loop's
 thread (the heartbeat's bookkeeping is not locked). Start it inside a coroutine (`start()` or `async with`), read

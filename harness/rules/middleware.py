@@ -45,7 +45,8 @@ def middleware_trace(obs: HttpObservation, trace: list[list[Any]] | None, sync_l
     if sync_on_loop:
         return Verdict(
             State.UNDECIDED,
-            f"sync-only middleware ran on the loop thread, unadapted (no loop stall measured): {', '.join(sync_on_loop)}",
+            "sync-only middleware ran on the loop thread, unadapted (no loop stall measured): "
+            + ", ".join(sync_on_loop),
             facts,
             measurements,
         )

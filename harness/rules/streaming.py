@@ -81,7 +81,8 @@ def streaming(obs: StreamObservation) -> Verdict:
     if obs.warning:
         return Verdict(
             State.UNDECIDED,
-            f"the async iterator was consumed on the loop thread, synchronously (no loop stall measured): {obs.warning}",
+            "the async iterator was consumed on the loop thread, synchronously (no loop stall measured): "
+            + obs.warning,
             facts,
             measurements,
         )

@@ -10,8 +10,9 @@ next to another env doing the same:
   scheduling skew) and still count as serialized.
 A sample between the two, or samples that disagree, leave the verdict undecided, with the samples; except that a
 gray sample beside a majority of overlapped ones counts as overlapped (settle()): noise only lengthens a burst, and
-a serialized burst never comes in under SERIALIZED_MIN_RATIO, so that gray burst overlapped and was slowed. (Seen
-once in 10 benchmark runs: asgi.request-stack under daphne with both cores busy, one burst of five past 0.5.)
+a serialized burst never comes in under SERIALIZED_MIN_RATIO, so that gray burst overlapped and was slowed. (Once
+in 10 benchmark runs, asgi.request-stack under daphne went undecided with both cores busy; a slowed burst is the
+likely cause, though that run's samples were not kept.)
 
 The clock says whether requests waited for each other; the loop-stall meter in the server (project/asgi.py,
 harness/stall.py) says whether the event loop itself was held up, which is a different fact:

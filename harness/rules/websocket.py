@@ -19,7 +19,8 @@ def websocket(
     server_exception: str | None,
 ) -> Verdict:
     """native when Django accepted the handshake and echoed; absent when it refused the protocol: with an HTTP status,
-    or, where the server dropped the connection without one (daphne 4.0), with Django's refusal in the server log;
+    or, where the server dropped the connection without one (daphne as shipped with 4.2-5.1), with Django's refusal
+    in the server log;
     undecided when the handshake got no status and the log does not say why."""
     facts = {
         "accepted": accepted,
