@@ -3,6 +3,7 @@ report from main, and gives each job only the token it uses (zizmor in `tox -e l
 
 from __future__ import annotations
 
+import configparser
 import re
 import subprocess
 from pathlib import Path
@@ -94,6 +95,13 @@ def test_only_the_pages_job_writes_and_only_on_a_push_to_main():
     assert actions == ["actions/configure-pages", "actions/deploy-pages"]
     upload = _step("report", "actions/upload-pages-artifact")
     assert upload["if"] == MAIN_PUSH and upload["with"] == {"path": "site"}
+
+
+def test_zizmor_audits_the_workflows_offline_in_lint():
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini", encoding="utf-8")
+    assert "zizmor --offline .github/workflows" in tox["testenv:lint"]["commands"].splitlines()
+    assert "zizmor" in load_matrix().tools_pins, "pin zizmor under matrix.yaml `tools`, then run `tox -e compile`"
 
 
 def _gather_site(tmp_path: Path, outputs: dict[str, str]) -> dict[str, str]:
