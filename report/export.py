@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 from harness.rows import SCHEMA_VERSION, Cell
 from report.inputs import matrix_hash
 from report.results import EnvRun, Merged
-from report.roadmap import WORKING, Regression, Roadmap, Score
+from report.roadmap import WORKING, Regression, Roadmap, Score, parts_text
 
 
 def host() -> dict[str, Any]:
@@ -69,7 +69,12 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
                 "shipped_delay": _delay(result.shipped_delay),
                 "native_delay": _delay(result.native_delay),
                 "docs_note": result.docs_note,
-                "parts": result.parts,
+                # Wherever the deciding cells differ in state: the text, and each state's probes (least async first).
+                "parts": {version: parts_text(found) for version, found in result.parts.items()},
+                "parts_by_state": {
+                    version: {part.state: list(part.subjects) for part in found}
+                    for version, found in result.parts.items()
+                },
             }
             for result in roadmap.items
         ],

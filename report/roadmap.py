@@ -7,11 +7,12 @@ release (each deciding probe under each server it runs under, or the one server 
 2. `undecided` if any deciding cell is undecided: the observation did not settle it.
 3. `absent`    if every deciding cell is absent.
 4. `broken`    if no deciding cell works and some are broken: it is there but fails.
-5. `partial`   if some deciding cells work and others are absent or broken; the item says which part fails.
+5. `partial`   if some deciding cells work and others are absent or broken.
 6. otherwise every deciding cell works, and the least async of them names the item: `blocking`, then
    `serialized`, then `threaded`; `native` only if every deciding cell is native.
 
-An item is never `broken` as a whole while a part of it works. Its *core* (matrix.yaml `core:`, by default
+An item is never `broken` as a whole while a part of it works, and never hides a part: wherever its deciding
+cells differ in state, its `parts` name them by state (`blocking: sessions.file; threaded: sessions.db`). Its *core* (matrix.yaml `core:`, by default
 every deciding probe) is what its release notes announce: it has *shipped* on the first release where its
 core works (native, threaded, serialized or blocking), even if other parts fail there (the item is then
 partial). Delays count feature releases and calendar months (release dates from matrix.yaml) from the
@@ -141,7 +142,8 @@ class ItemResult:
     native_delay: Delay | None
     docs_note: str | None  # set when measurement and release notes disagree
     core_states: dict[str, str] = field(default_factory=dict)  # release -> combined state of the core alone
-    parts: dict[str, str] = field(default_factory=dict)  # release -> which parts work and which fail, where partial
+    # release -> the deciding cells grouped by state, on every release where they differ
+    parts: dict[str, tuple[Part, ...]] = field(default_factory=dict)
 
     @property
     def shipped_text(self) -> str:
@@ -211,29 +213,57 @@ class Roadmap:
     probe_regressions: tuple[Regression, ...]
 
 
-def deciding_cells(merged: Merged, refs: Sequence[ProbeRef], release: str) -> list[tuple[str, str]]:
-    """(probe id, state) of each deciding cell: each ref under each server it runs under, or the one it names."""
+def deciding_cells(merged: Merged, refs: Sequence[ProbeRef], release: str) -> list[tuple[str, str | None, str]]:
+    """(probe id, server, state) of each deciding cell: each ref under each server it runs under, or the one it names."""
     probes = {probe.id: probe for probe in merged.matrix.probes}
     return [
-        (ref.probe, merged.cell(release, ref.probe, server)["state"])
+        (ref.probe, server, merged.cell(release, ref.probe, server)["state"])
         for ref in refs
         for server in ((ref.server,) if ref.server else servers_of(probes[ref.probe]))
     ]
 
 
 def item_state(merged: Merged, item: RoadmapItem, release: str) -> str:
-    return combine(state for _, state in deciding_cells(merged, item.probes, release))
+    return combine(state for _, _, state in deciding_cells(merged, item.probes, release))
 
 
-def parts(cells: Sequence[tuple[str, str]]) -> str:
-    """`works: a, b; fails: c (broken)`: a probe fails when any of its cells does (one server is enough)."""
-    failing: dict[str, set[str]] = {}
-    for probe, state in cells:
-        if state in FAILING:
-            failing.setdefault(probe, set()).add(state)
-    working = sorted({probe for probe, _ in cells} - set(failing))
-    fails = ", ".join(f"{probe} ({' and '.join(sorted(states))})" for probe, states in sorted(failing.items()))
-    return f"works: {', '.join(working)}; fails: {fails}"
+@dataclass(frozen=True)
+class Part:
+    """The deciding cells of an item on one release that share a state: `blocking: sessions.file, sessions.cached-db`."""
+
+    state: str
+    subjects: tuple[str, ...]  # probe ids, or `probe@server` where a probe's servers differ
+
+    def __str__(self) -> str:
+        return f"{self.state}: {', '.join(self.subjects)}"
+
+
+# Parts read least async first: what cannot be said, what fails, then blocking ... native (harness/states.py's table
+# upside down).
+_PART_ORDER = tuple(reversed(STATES))
+
+
+def parts(cells: Sequence[tuple[str, str | None, str]]) -> tuple[Part, ...]:
+    """The deciding cells (probe, server, state) grouped by state, least async first; empty when they all agree.
+
+    A probe is named once when all its cells share a state, else each of its cells as `probe@server`.
+    """
+    if len({state for _, _, state in cells}) < 2:
+        return ()
+    by_probe: dict[str, set[str]] = {}
+    for probe, _, state in cells:
+        by_probe.setdefault(probe, set()).add(state)
+    grouped: dict[str, list[str]] = {}
+    for probe, server, state in cells:
+        name = probe if len(by_probe[probe]) == 1 else f"{probe}@{server}"
+        if name not in grouped.setdefault(state, []):
+            grouped[state].append(name)
+    return tuple(Part(state, tuple(grouped[state])) for state in _PART_ORDER if state in grouped)
+
+
+def parts_text(found: Sequence[Part]) -> str:
+    """`blocking: sessions.file; threaded: sessions.db, sessions.cache; native: sessions.signed-cookies`."""
+    return "; ".join(str(part) for part in found)
 
 
 def evaluate(merged: Merged) -> Roadmap:
@@ -241,12 +271,12 @@ def evaluate(merged: Merged) -> Roadmap:
     items = []
     for item in merged.matrix.roadmap:
         cells = {release.version: deciding_cells(merged, item.probes, release.version) for release in releases}
-        states = {version: combine(state for _, state in found) for version, found in cells.items()}
+        states = {version: combine(state for _, _, state in found) for version, found in cells.items()}
         core = item.core or item.probes
         core_states = {
-            version: combine(state for _, state in deciding_cells(merged, core, version)) for version in states
+            version: combine(state for _, _, state in deciding_cells(merged, core, version)) for version in states
         }
-        partial = {version: parts(cells[version]) for version, state in states.items() if state == PARTIAL}
+        differing = {version: named for version, found in cells.items() if (named := parts(found))}
         # Shipped when the core works. A first that an unknown release might precede is not known: unknown, never a
         # later release.
         working, unknown_before = first_reached(core_states, WORKING)
@@ -265,7 +295,7 @@ def evaluate(merged: Merged) -> Roadmap:
                 delay(releases, planned, native, merged.run_date, unknown) if planned else None,
                 docs_note(item, core_states),
                 core_states,
-                partial,
+                differing,
             )
         )
     scores = tuple(

@@ -7,8 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from harness.rows import cell
 from report.matrix import MATRIX_PATH, SERVERS, Documented, MatrixError, ProbeRef, RoadmapItem, load_matrix
-from report.roadmap import Delay, ItemResult, combine, delay, docs_note, months_between, parts, regressions
+from report.results import Merged, servers_of
+from report.roadmap import (
+    Delay,
+    ItemResult,
+    Part,
+    combine,
+    delay,
+    docs_note,
+    evaluate,
+    months_between,
+    parts,
+    parts_text,
+    regressions,
+)
 
 
 @pytest.mark.parametrize(
@@ -207,18 +221,91 @@ def test_core_outside_the_items_probes_names_the_item_and_the_fix(tmp_path):
     )
 
 
-def test_parts_names_what_works_and_what_fails_and_how():
+def test_parts_name_every_state_least_async_first_and_a_probe_once_when_its_servers_agree():
     cells = [
-        ("views.async-function", "native"),
-        ("views.async-function", "native"),
-        ("views.async-class-based", "broken"),
-        ("views.async-class-based", "absent"),
-        ("views.async-concurrency", "native"),
-        ("views.async-concurrency", "broken"),  # one server failing is enough
+        ("views.async-function", "uvicorn", "native"),
+        ("views.async-function", "daphne", "native"),
+        ("views.async-class-based", "uvicorn", "broken"),
+        ("views.async-class-based", "daphne", "absent"),
+        ("views.async-concurrency", "uvicorn", "native"),
+        ("views.async-concurrency", "daphne", "broken"),  # one server failing is named as that server
+    ]
+    assert parts_text(parts(cells)) == (
+        "broken: views.async-class-based@uvicorn, views.async-concurrency@daphne; "
+        "absent: views.async-class-based@daphne; native: views.async-function, views.async-concurrency@uvicorn"
+    )
+
+
+def test_parts_name_the_backends_of_a_cell_that_is_not_partial():
+    # async sessions as measured on 5.2: blocking as a whole, but only two backends block.
+    cells = [
+        ("sessions.db", None, "threaded"),
+        ("sessions.cache", None, "threaded"),
+        ("sessions.cached-db", None, "blocking"),
+        ("sessions.file", None, "blocking"),
+        ("sessions.signed-cookies", None, "native"),
     ]
     assert parts(cells) == (
-        "works: views.async-function; fails: views.async-class-based (absent and broken), views.async-concurrency (broken)"
+        Part("blocking", ("sessions.cached-db", "sessions.file")),
+        Part("threaded", ("sessions.db", "sessions.cache")),
+        Part("native", ("sessions.signed-cookies",)),
     )
+    assert parts_text(parts(cells)) == (
+        "blocking: sessions.cached-db, sessions.file; threaded: sessions.db, sessions.cache; "
+        "native: sessions.signed-cookies"
+    )
+
+
+def test_parts_are_empty_when_every_deciding_cell_agrees():
+    assert parts([("a", "uvicorn", "native"), ("a", "daphne", "native"), ("b", None, "native")]) == ()
+
+
+def test_parts_put_not_run_and_undecided_first():
+    cells = [("a", None, "native"), ("b", None, "undecided"), ("c", None, "not-run")]
+    assert parts_text(parts(cells)) == "not-run: c; undecided: b; native: a"
+
+
+def test_every_roadmap_cell_whose_probes_differ_keeps_its_parts():
+    merged = _merged_sessions({"sessions.file": "blocking", "sessions.signed-cookies": "native"}, default="threaded")
+    result = next(r for r in evaluate(merged).items if r.item.id == "async-sessions")
+    assert result.states["5.2"] == "blocking"
+    assert parts_text(result.parts["5.2"]) == (
+        "blocking: sessions.file; threaded: sessions.db, sessions.cache, sessions.cached-db; "
+        "native: sessions.signed-cookies"
+    )
+    assert set(result.parts) == set(result.states)  # the probes differ on every release here
+
+
+def test_async_auth_is_decided_by_the_password_check_too():
+    merged = _merged_sessions({"auth.password-check": "blocking", "auth.async-api": "threaded"}, default="native")
+    result = next(r for r in evaluate(merged).items if r.item.id == "async-auth")
+    assert result.states["5.2"] == "blocking"
+    assert parts_text(result.parts["5.2"]) == "blocking: auth.password-check; threaded: auth.async-api"
+
+
+def _merged_sessions(states: dict[str, str], default: str) -> Merged:
+    """The real matrix with every cell on every release in `default`, except the probes `states` names."""
+    matrix = load_matrix()
+    cells = {
+        (release.version, probe.id, server): cell(
+            release.version,
+            {
+                "id": probe.id,
+                "server": server,
+                "state": states.get(probe.id, default),
+                "reason": "made up",
+                "facts": {},
+                "measurements": {},
+                "duration": 0.1,
+                "source_hash": "abc",
+                "reproduce": "tox",
+            },
+        )
+        for release in matrix.releases
+        for probe in matrix.probes
+        for server in servers_of(probe)
+    }
+    return Merged(matrix, (), cells)
 
 
 VERSIONS = ("2.2", "3.0", "3.1", "3.2", "4.0", "4.1")
