@@ -167,8 +167,57 @@ class Matrix:
         raise KeyError(version)
 
 
+# matrix.yaml shares pin blocks through anchors and aliases (about 250 values in all). Aliases of aliases multiply:
+# nine levels of nine ("billion laughs") stand for 387 million values, which took minutes and gigabytes to check.
+MAX_ALIASED_VALUES = 10_000
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps `3.10` and `2019-04-01` as text and rejects duplicate keys."""
+    """SafeLoader that keeps `3.10` and `2019-04-01` as text, rejects duplicate keys and limits what aliases expand to."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._open: set[str] = set()  # the anchors of the nodes being composed
+        self._sizes: dict[int, int] = {}  # id(node): how many values it stands for, aliases expanded
+        self._aliased = 0  # how many values the aliases so far stand for
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
+        if isinstance(event, yaml.AliasEvent):
+            where = f"{self.name}:{event.start_mark.line + 1}" if event.start_mark else self.name
+            if event.anchor in self._open:
+                raise MatrixError(
+                    f"{where}: alias *{event.anchor} inside its own anchor &{event.anchor} stands for endless "
+                    "values. Fix: alias a block outside the one it names."
+                )
+            node = super().compose_node(parent, index)  # the anchored node itself
+            self._aliased += _size(node, self._sizes) if node else 0
+            if self._aliased > MAX_ALIASED_VALUES:
+                raise MatrixError(
+                    f"{where}: aliases up to here stand for more than {MAX_ALIASED_VALUES} values (aliases of "
+                    "aliases multiply: an alias bomb?). Fix: write the values out, or alias only small blocks."
+                )
+            return node
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            return super().compose_node(parent, index)
+        self._open.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open.discard(anchor)
+
+
+def _size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values `node` stands for, aliases expanded; counted once per node (`sizes`), so a bomb costs nothing."""
+    if id(node) not in sizes:
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        sizes[id(node)] = 1 + sum(_size(child, sizes) for child in children)
+    return sizes[id(node)]
 
 
 # Unquoted 3.10 would load as the float 3.1, and dates as datetime objects; keep both as text.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from report.matrix import MATRIX_PATH, MatrixError, load_matrix
+from report.matrix import MATRIX_PATH, ROOT, MatrixError, load_matrix
 
 
 def test_real_matrix_loads():
@@ -129,3 +131,56 @@ def test_pin_neither_stack_nor_observer(tmp_path):
     message = _broken(tmp_path, "  pymemcache: 4.0.0\n", "  pymemcache: 4.0.0\n  left-pad: 1.0.0\n")
     assert "'left-pad' is neither under `packages: stack:` nor `packages: observers:`" in message
     assert "Fix:" in message
+
+
+def _bomb(levels: int = 9, width: int = 9) -> str:
+    """The "billion laughs": each level a list of `width` aliases of the level below, `width**levels` values."""
+    lines = [f"bomb0: &b0 [{', '.join(['lol'] * width)}]"]
+    lines += [f"bomb{n}: &b{n} [{', '.join([f'*b{n - 1}'] * width)}]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+# Run in a child with a memory cap: without a limit on aliases the bomb takes minutes and gigabytes.
+_LOAD_TIMED = """
+import resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+from pathlib import Path
+from report.matrix import MatrixError, load_matrix
+start = time.monotonic()
+try:
+    load_matrix(Path(sys.argv[1]))
+except MatrixError as exc:
+    print(exc)
+print(f"{time.monotonic() - start:.3f}")
+"""
+
+
+def test_an_alias_bomb_is_refused_at_once_naming_the_line(tmp_path):
+    # Used where a string belongs, the bomb once made jsonschema spell out all its values in the error message.
+    text = MATRIX_PATH.read_text(encoding="utf-8").replace('python: "3.9"', "python: *b8", 1)
+    path = tmp_path / "matrix.yaml"
+    path.write_text(_bomb() + text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_TIMED, str(path)], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-300:]
+    message, seconds = done.stdout.strip().splitlines()
+    assert float(seconds) < 1, done.stdout
+    line = int(message.split("matrix.yaml:")[1].split(":")[0])
+    assert 2 <= line <= 9, message  # one of the bomb's lines
+    assert "alias" in message and "Fix:" in message
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path):
+    text = MATRIX_PATH.read_text(encoding="utf-8")
+    path = tmp_path / "matrix.yaml"
+    path.write_text(text + "loop: &loop [1, *loop]\n", encoding="utf-8")
+    with pytest.raises(MatrixError, match=rf"matrix.yaml:{text.count(chr(10)) + 1}: .*alias.*Fix:"):
+        load_matrix(path)
+
+
+def test_the_aliases_matrix_yaml_uses_still_load():
+    assert "pins: *py39" in MATRIX_PATH.read_text(encoding="utf-8")  # what the limit must leave working
+    matrix = load_matrix()
+    assert matrix.release("3.0").pins == matrix.release("2.2").pins
+    assert matrix.release("5.0").pins["asgiref"] == matrix.release("4.1").pins["asgiref"]  # via `<<: *py311`
