@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.rows import anchor
-from harness.states import State
+from harness.states import STATES, State
 
 LATEST, SHIPPED = "latest", "shipped"
 NOT_RUN, UNDECIDED, ABSENT = State.NOT_RUN.value, State.UNDECIDED.value, State.ABSENT.value
@@ -113,12 +113,16 @@ class ProbeApis:
     title: str
     rows: tuple[ApiRow, ...]
 
+    def failing(self, index: int) -> tuple[str, ...]:
+        """The APIs that stall the loop or fail (blocking, broken) on the release at `index`."""
+        return tuple(row.api for row in self.rows if row.cells[index].state not in (*SAFE, *UNKNOWN, ABSENT))
+
     def verdict(self, index: int) -> str:
         """On the release at `index`: stalls or fails (any API blocking or broken), unknown (any API not run or
         undecided), not there (no API found), else safe (every API found is safe)."""
-        states = {row.cells[index].state for row in self.rows}
-        if states - set(SAFE) - set(UNKNOWN) - {ABSENT}:
+        if self.failing(index):
             return "stalls or fails"
+        states = {row.cells[index].state for row in self.rows}
         if states & set(UNKNOWN):
             return "unknown"
         return "not there" if states <= {ABSENT} else "safe"
@@ -138,6 +142,11 @@ class ApiArea:
 class ApiView:
     releases: tuple[str, ...]
     areas: tuple[ApiArea, ...]
+
+
+def api_label(state: str) -> str:
+    """`◒ blocking`, and `◌ unobserved` for the one per-API state the report's states table does not have."""
+    return STATES[state].label if state in STATES else f"◌ {state}"
 
 
 def axis_cells(data: Mapping[str, Any]) -> tuple[AxisCell, ...]:

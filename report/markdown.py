@@ -6,6 +6,7 @@ from typing import Any
 
 from harness.evidence import strip_controls
 from report import twoaxis
+from report.apis import SAFE, VERDICTS, ApiCell, ApiView, ProbeApis, api_label, api_view
 from report.export import probe_rows
 from report.legend import MEANINGS, label
 from report.roadmap import WORKING
@@ -29,7 +30,8 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         _roadmap(data),
         "",
         *_disagreements(data),
-        *_partial(data),
+        *_parts(data),
+        *_apis(api_view(data)),
         "## Async score per release",
         "",
         f"Share of roadmap items that are native, and that work at all ({_either(WORKING)}).",
@@ -74,14 +76,22 @@ def _roadmap(data: dict[str, Any]) -> str:
     """One row per roadmap item: plan, documentation, first shipped and native, delays, its state per release."""
     releases = data["releases"]
     return _table(
-        ["Item", "Planned", "Documented", _first_shipped(data), "First native", "Delay (shipped)", "Delay (native)"]
+        [
+            "Item (cells: latest patch, today's dependencies)",
+            "Planned",
+            "Documented",
+            _first_shipped(data),
+            "First native (latest patch)",
+            "Delay (shipped)",
+            "Delay (native)",
+        ]
         + [_header(r) for r in releases],
         [
             [
                 f"**{_cell_text(item['title'])}** (`{item['id']}`)",
                 f"{item['planned_for'] or '—'} ([{_cell_text(item['planned_by'])}]({item['source']}))",
                 _documented(item),
-                item["first_shipped_text"],
+                _shipped(item),
                 item["first_native_text"],
                 _delay(item["shipped_delay"]),
                 _delay(item["native_delay"]),
@@ -178,15 +188,77 @@ def _disagreements(data: dict[str, Any]) -> list[str]:
     return ["Where the measurement and the release notes disagree:", "", *notes, ""] if notes else []
 
 
-def _partial(data: dict[str, Any]) -> list[str]:
-    """Which part works and which fails, for each item where it is partial (releases with the same parts together)."""
+def _shipped(item: dict[str, Any]) -> str:
+    """First shipped, and the latest axis's answer too where it differs (the cells show the latest axis)."""
+    latest = item.get("first_shipped_latest_text")
+    if latest is None or latest == item["first_shipped_text"]:
+        return str(item["first_shipped_text"])
+    return f"{item['first_shipped_text']}; latest patch: {latest}"
+
+
+def _parts(data: dict[str, Any]) -> list[str]:
+    """Each item's deciding probes by state wherever they differ (releases with the same parts together)."""
     notes = []
     for item in data["roadmap"]:
         by_parts: dict[str, list[str]] = {}
         for version, text in item.get("parts", {}).items():
             by_parts.setdefault(text, []).append(version)
         notes += [f"- `{item['id']}` in {', '.join(v)}: {_cell_text(text)}" for text, v in by_parts.items()]
-    return ["Where an item works only in part:", "", *notes, ""] if notes else []
+    intro = "Where an item's deciding probes differ (its cell shows the least async of them, or partial):"
+    return [intro, "", *notes, ""] if notes else []
+
+
+def _apis(view: ApiView) -> list[str]:
+    """A table per area, a row per API (state and loop stall per release, safe from), each probe's releases by
+    what its APIs add up to."""
+    if not view.areas:
+        return []
+    lines = [
+        "## Async APIs, one row per API",
+        "",
+        "Cells: latest patch, today's dependencies. Each cell is the API's own state and the event loop's longest "
+        f"stall during the call. *Safe*: it neither stalls the loop nor fails ({', '.join(SAFE)}); *safe from*: the "
+        "first release from which it is safe in every later release (a release that did not run never counts as "
+        "safe). Under each table, each probe's releases by what its APIs add up to.",
+        "",
+    ]
+    for area in view.areas:
+        rows = [
+            [
+                f"{_code(row.api)} · {_cell_text(row.subject)}",
+                *[_api_cell(cell) for cell in row.cells],
+                f"safe from {row.safe_from}" if row.safe_from else "not yet safe",
+            ]
+            for row in area.rows
+        ]
+        lines += [f"### {_cell_text(area.area)}", "", _table(["API · probe", *view.releases, "Safe from"], rows), ""]
+        lines += [_verdicts(view.releases, probe) for probe in area.probes] + [""]
+    return lines
+
+
+def _api_cell(cell: ApiCell) -> str:
+    stall = f" {cell.stall_ms:.0f} ms" if cell.stall_ms is not None else ""
+    return _cell_text(api_label(cell.state) + stall)
+
+
+def _verdicts(releases: tuple[str, ...], probe: ProbeApis) -> str:
+    """`- `sessions.file` (title): stalls or fails on 5.1, 5.2 (aload, asave); not there on 2.2, 3.0`."""
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for index, version in enumerate(releases):
+        groups.setdefault((probe.verdict(index), probe.failing(index)), []).append(version)
+    order = sorted(groups, key=lambda key: VERDICTS.index(key[0]))
+    said = [
+        f"{verdict} on {', '.join(groups[(verdict, failing)])}"
+        + (f" ({_cell_text(', '.join(failing))})" if failing else "")
+        for verdict, failing in order
+    ]
+    return f"- `{_cell_text(probe.subject)}` ({_cell_text(probe.title)}): {'; '.join(said)}"
+
+
+def _code(text: str) -> str:
+    """Probe-originated text as inline code that cannot end early (a backtick becomes a quote)."""
+    quoted = text.replace("`", "'")
+    return f"`{_cell_text(quoted)}`"
 
 
 def _regressions(data: dict[str, Any]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from report.apis import LATEST, SHIPPED, ApiView, api_view, axis_cells
+from report.apis import LATEST, SHIPPED, ApiView, api_label, api_view, axis_cells
 
 RELEASES = ("5.0", "5.1", "5.2", "6.0")
 
@@ -142,6 +142,11 @@ def test_rows_are_grouped_by_area_and_probe_and_probes_without_apis_are_left_out
         ("sessions.file", "stalls or fails"),
     ]
     assert found.areas[1].rows[0].safe_from is None
+    assert sessions.probes[1].failing(2) == ("aload",) and sessions.probes[0].failing(2) == ()
+
+
+def test_labels_read_without_colour():
+    assert api_label("blocking") == "◒ blocking" and api_label("unobserved") == "◌ unobserved"
 
 
 def test_unobserved_counts_as_safe_and_undecided_as_unknown():
