@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import subprocess
 from collections.abc import Callable, Sequence
@@ -76,11 +77,18 @@ def servers_of(probe: Probe) -> tuple[str | None, ...]:
     return SERVERS if probe.servers else (None,)
 
 
+# What pyenv's shims pick a Python by before the project's .python-version; `tox` run through its own shim from
+# another folder exports that folder's choice (and tox.ini passes PYENV_VERSION on), hiding the project's Pythons.
+PYENV_CHOICE = ("PYENV_VERSION", "PYENV_DIR")
+
+
 @functools.cache
 def python_available(version: str) -> bool:
-    """Whether `python3.X` starts here (pyenv shims exist for versions they cannot run)."""
+    """Whether `python3.X` starts in this project, wherever the report runs from (pyenv shims exist for versions
+    they cannot run, and pick one by the project's .python-version)."""
+    env = {name: value for name, value in os.environ.items() if name not in PYENV_CHOICE}
     try:
-        done = subprocess.run([f"python{version}", "-c", "pass"], cwd=ROOT, capture_output=True, timeout=30)
+        done = subprocess.run([f"python{version}", "-c", "pass"], cwd=ROOT, env=env, capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from report.matrix import load_matrix
-from report.results import load_results
+from report.matrix import ROOT, load_matrix
+from report.results import load_results, python_available
 
 MATRIX = load_matrix()
 
@@ -113,3 +114,35 @@ def test_rows_outside_matrix_are_warned_about_and_left_out(tmp_path):
     merged = _merge(tmp_path, {"dj52": _file(rows=[_row(), _row(probe="orm.unknown"), _row()])})
     assert any("'orm.unknown'" in w and "not in matrix.yaml" in w for w in merged.warnings)
     assert any("has two rows" in w for w in merged.warnings)
+
+
+# Like pyenv's shim: the Python comes from PYENV_VERSION, else from .python-version in the current folder.
+FAKE_SHIM = """#!/bin/sh
+version="${PYENV_VERSION:-$(cat .python-version 2>/dev/null)}"
+case "$version" in *3.9*) exit 0 ;; esac
+echo "pyenv: python3.9: command not found" >&2
+exit 127
+"""
+
+
+@pytest.fixture
+def pyenv_shim(tmp_path, monkeypatch):
+    """python3.9 as a pyenv shim; python_available's cache is cleared before and after."""
+    shim = tmp_path / "shims" / "python3.9"
+    shim.parent.mkdir()
+    shim.write_text(FAKE_SHIM, encoding="utf-8")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
+    python_available.cache_clear()
+    yield
+    python_available.cache_clear()
+
+
+def test_an_interpreter_is_found_when_tox_runs_from_another_folder(tmp_path, monkeypatch, pyenv_shim):
+    # `cd /tmp && tox -c PROJECT/tox.ini -e report`: tox's own shim exports the Python pyenv picked for /tmp
+    # (its global one), and tox passes PYENV_VERSION on (tox.ini); the project's .python-version lists 3.9.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYENV_VERSION", "3.11.7")
+    monkeypatch.setenv("PYENV_DIR", str(tmp_path))
+    assert "3.9" in (ROOT / ".python-version").read_text(encoding="utf-8").split()
+    assert python_available("3.9")
