@@ -15,20 +15,64 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from report.axes import AxisDifference
+from report.inputs import IncompatibleResults
 from report.legend import label
-from report.matrix import SHIPPED
+from report.matrix import SHIPPED, display_path, key_path
 from report.timings import env_rows
 
 _FIRST_SHIPPED = ("first_shipped", "first_shipped_text", "shipped_delay")
 
 
+class CausesError(IncompatibleResults):
+    """bisections.json cannot be read; the message names the file and the fix (the report exits 2)."""
+
+
+# What report/bisect.py writes (each cause has more keys; these are the ones read here).
+_CAUSES_SCHEMA = {
+    "type": "object",
+    "required": ["causes"],
+    "properties": {
+        "causes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["release", "subject", "sentence", "link"],
+                "properties": {
+                    "release": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
+                    "subject": {"type": "string"},
+                    "sentence": {"type": "string"},
+                    "link": {"type": ["string", "null"]},
+                },
+            },
+        }
+    },
+}
+
+
 def load_causes(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """report/bisections.json by (release, subject); empty when there is none yet."""
+    """bisections.json by (release, subject); empty when there is none yet.
+
+    Raises CausesError for a file that is not one (a folder, unreadable, not JSON, another shape).
+    """
     if not path.exists():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {(cause["release"], cause["subject"]): cause for cause in data["causes"]}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror or exc})"
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problem = f"not valid JSON ({exc})"
+    else:
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_CAUSES_SCHEMA).iter_errors(data))
+        if error is None:
+            return {(cause["release"], cause["subject"]): cause for cause in data["causes"]}
+        problem = f"{key_path(list(error.absolute_path)) or '(top level)'}: {error.message}"
+    raise CausesError(
+        f"{display_path(path)}: {problem}. Fix: rerun `tox -e bisect -- --all` (it replaces the file) or delete it"
+    )
 
 
 def attach(

@@ -3,6 +3,11 @@ saying so), a differing cell marked with what differed and its bisected cause, h
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
+import report.__main__ as report_main
 from report import markdown, twoaxis
 from report.axes import AxisDifference
 
@@ -111,3 +116,53 @@ def test_html_highlights_the_difference_and_escapes_what_probes_recorded():
 def test_no_axes_no_section():
     assert markdown._axes({"releases": []}) == []
     assert twoaxis.html({"releases": []}) == ""
+
+
+GOOD_CAUSES = {"causes": [{"release": "3.0", "subject": SUBJECT, "sentence": "changed with asgiref", "link": None}]}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", "not valid JSON (Expecting value: line 1 column 1 (char 0))"),
+        (json.dumps(GOOD_CAUSES)[:40], "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        ("folder", "cannot be read (Is a directory)"),
+        ("[]", "(top level): [] is not of type 'object'"),
+        ('{"causes": {}}', "causes: {} is not of type 'array'"),
+        ('{"causes": [{"release": "3.0"}]}', "causes[0]: 'subject' is a required property"),
+    ],
+    ids=["empty", "truncated", "binary", "folder", "list", "causes-not-a-list", "cause-without-subject"],
+)
+def test_an_unusable_bisections_json_names_the_file_and_the_fix(tmp_path, content, expected):
+    path = tmp_path / "bisections.json"
+    if content == "folder":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(twoaxis.CausesError) as raised:
+        twoaxis.load_causes(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: ") and expected in message, message
+    assert message.endswith("Fix: rerun `tox -e bisect -- --all` (it replaces the file) or delete it")
+
+
+def test_bisections_json_is_read_by_cell_and_may_be_missing(tmp_path):
+    path = tmp_path / "bisections.json"
+    assert twoaxis.load_causes(path) == {}
+    path.write_text(json.dumps(GOOD_CAUSES), encoding="utf-8")
+    assert twoaxis.load_causes(path) == {("3.0", SUBJECT): GOOD_CAUSES["causes"][0]}
+
+
+def test_the_report_exits_2_with_one_line_on_a_truncated_bisections_json(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "bisections.json"
+    path.write_text('{"causes": [{"release": "3.0", "sub', encoding="utf-8")
+    monkeypatch.setattr(report_main, "BISECTIONS_PATH", path)
+    (tmp_path / "results").mkdir()
+    code = report_main.main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert (code, error.count("\n")) == (2, 1), error
+    assert error.startswith(f"report: {path}: not valid JSON")
+    assert not (tmp_path / "out").exists()
