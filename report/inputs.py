@@ -101,13 +101,20 @@ def matrix_hash(matrix: Matrix) -> str:
 
 
 def gather(matrix: Matrix, paths: Sequence[Path], prefer: str | None = None) -> dict[str, Source]:
-    """One source per env found under `paths`; raise IncompatibleResults on a clash `prefer` does not settle."""
+    """One source per env found under `paths`; raise IncompatibleResults on a clash `prefer` does not settle.
+
+    A file named twice (`--results a --results ./a/`, or a folder and a file in it) is read once: it is one source.
+    """
     chosen: dict[str, Source] = {}
+    read: set[Path] = set()
     for order, path in enumerate(paths):
         if not path.exists():
             raise IncompatibleResults(f"{display_path(path)}: no such file or folder")
         files = sorted(path.glob("*.json")) if path.is_dir() else [path]
         for file in files:
+            if file.resolve() in read:
+                continue
+            read.add(file.resolve())
             for source in _sources(matrix, file, order):
                 chosen[source.env] = _settle(chosen.get(source.env), source, prefer)
     return chosen

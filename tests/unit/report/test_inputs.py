@@ -107,3 +107,11 @@ def test_matrix_hash_follows_releases_and_probes_only():
     assert matrix_hash(fewer) != matrix_hash(MATRIX)
     no_roadmap = MATRIX.__class__(MATRIX.path, MATRIX.releases, "3.12", {}, MATRIX.probes, ())
     assert matrix_hash(no_roadmap) == matrix_hash(MATRIX)
+
+
+def test_one_folder_named_twice_is_one_source(tmp_path, monkeypatch):
+    _write(tmp_path / "a", "dj52")
+    monkeypatch.chdir(tmp_path)
+    same = [Path("a"), tmp_path / "a", Path("a/../a/"), Path("a/dj52.json")]
+    assert gather(MATRIX, same)["dj52"].path.resolve() == tmp_path / "a" / "dj52.json"
+    assert main(["--results", "a", "--results", "a", "--out", str(tmp_path / "out")]) == 0
