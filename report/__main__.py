@@ -27,7 +27,7 @@ from typing import Any
 from rich.console import Console
 
 from harness.atomic import write_all_atomically
-from report import baseline, history, html, markdown, terminal, timings, twoaxis
+from report import baseline, csvout, history, html, markdown, terminal, timings, twoaxis
 from report.axes import differences
 from report.bisect import BISECTIONS_PATH
 from report.export import host, to_data
@@ -45,16 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = terminal.console()
     history_path: Path = args.history or args.out / "history.jsonl"
-    if args.command == "history":
-        for problem in history.problems(history_path):
-            print(f"report: {problem}", file=sys.stderr)
-        terminal.history(history.read(history_path), out)
-        return 0
-    if args.command == "prune":
-        dropped = history.prune(history_path, args.keep)
-        out.print(f"dropped {dropped} run(s) from {display_path(history_path)}; {len(history.read(history_path))} kept")
-        return 0
     try:
+        if args.command == "history":
+            return _history(history_path, out)
+        if args.command == "prune":
+            return _prune(history_path, args.keep, out)
         matrix = load_matrix(args.matrix)
         if args.command == "compare":
             (old, old_problems), (new, new_problems) = (_data_of(matrix, p, args.prefer) for p in (args.old, args.new))
@@ -79,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             terminal.upgrade(args.before, args.after, found, out)
             return 0
         return _build(args, merged, data, out)
-    except (MatrixError, IncompatibleResults, OutputError) as exc:
+    except (MatrixError, IncompatibleResults, OutputError, history.HistoryError) as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
 
@@ -103,7 +98,10 @@ def _parser() -> argparse.ArgumentParser:
         "(default: refuse)",
     )
     parser.add_argument(
-        "--out", type=Path, default=OUT_DIR, help="folder to write results.json, report.md, report.html, history.jsonl"
+        "--out",
+        type=Path,
+        default=OUT_DIR,
+        help="folder to write results.json, results.csv, report.md, report.html, history.jsonl",
     )
     parser.add_argument("--baseline", type=Path, help="the results to compare with (default: <out>/baseline.json)")
     parser.add_argument("--accept", action="store_true", help="make this run the new baseline")
@@ -122,8 +120,44 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("new", type=Path)
     sub.add_parser("history", help="print the run history")
     prune = sub.add_parser("prune", help="drop old runs from the history")
-    prune.add_argument("--keep", type=int, required=True, help="how many of the newest runs to keep")
+    prune.add_argument(
+        "--keep",
+        type=_at_least_one,
+        required=True,
+        help="how many of the newest runs to keep (by their time; a line whose time cannot be read stays too)",
+    )
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    """`--keep`: a whole number of at least 1 (0 or less would empty the history)."""
+    try:
+        keep = int(text)
+    except ValueError:
+        keep = 0
+    if keep < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return keep
+
+
+def _history(path: Path, out: Console) -> int:
+    """Print the history's runs, and each line no report reads on stderr."""
+    for problem in history.problems(path):
+        print(f"report: {problem}", file=sys.stderr)
+    terminal.history(history.read(path), out)
+    return 0
+
+
+def _prune(path: Path, keep: int, out: Console) -> int:
+    """Keep the newest `keep` runs and every line of no known time (named on stderr); write it whole or not."""
+    with history.locked(path):
+        pruned = history.pruned(path, keep)
+        _write_outputs({path: pruned.text})
+    for note in pruned.notes:
+        print(f"report: {note}", file=sys.stderr)
+    undated = f", and {len(pruned.notes)} line(s) of no known time" if pruned.notes else ""
+    out.print(f"dropped {pruned.dropped} run(s) from {display_path(path)}; {pruned.kept} kept{undated}")
+    return 0
 
 
 def _to_data(merged: Merged) -> dict[str, Any]:
@@ -158,7 +192,7 @@ def _write_outputs(files: dict[Path, str]) -> None:
     try:
         write_all_atomically(files)
     except OSError as exc:
-        where = display_path(Path(exc.filename)) if exc.filename else "the output folder"
+        where = display_path(Path(exc.filename)) if exc.filename else ", ".join(map(display_path, files))
         raise OutputError(
             f"cannot write {where}: {exc.strerror or exc}; nothing was written. Fix: make it a writable file "
             "in a writable folder, or pass another `--out`"
@@ -183,21 +217,25 @@ def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: 
     history_path: Path = args.history or args.out / "history.jsonl"
     files = {
         args.out / "results.json": json.dumps(data, indent=1, ensure_ascii=False) + "\n",
+        args.out / "results.csv": csvout.render(data),
         args.out / "report.md": markdown.render(data, shown, bench),
         args.out / "report.html": html.render(data, shown, bench),
-        history_path: history.appended(history_path, history.entry(data, comparison)),
     }
     accepted, kept = baseline.accepting(old, data)
     if args.accept:
         files[baseline_path] = json.dumps(accepted, indent=1, ensure_ascii=False) + "\n"
-    _write_outputs(files)
+    with history.locked(history_path):  # from reading the history to writing it: a report at the same time waits
+        _write_outputs({**files, history_path: history.appended(history_path, history.entry(data, comparison))})
     terminal.summary(data, out)
     if bench_problem:
         print(f"report: {bench_problem}", file=sys.stderr)
     for problem in history.problems(history_path):
         print(f"report: {problem}", file=sys.stderr)
     terminal.comparison(comparison, out, baseline_path)
-    out.print(f"wrote {args.out / 'report.md'}, {args.out / 'report.html'} and {args.out / 'results.json'}")
+    out.print(
+        f"wrote {args.out / 'report.md'}, {args.out / 'report.html'}, {args.out / 'results.json'} and "
+        f"{args.out / 'results.csv'}"
+    )
     problems = [f"{problem}; its cells count as not-run" for problem in merged.problems]
     if args.require_all:
         missing = [run.release.env for run in merged.runs if run.status == "missing"]

@@ -1,17 +1,25 @@
 """A bounded history of runs, one JSON line per run: when, where, which versions, how many cells per state.
 
 Each line also names the cells that changed against the baseline of that run, so reading the file top to
-bottom shows when a state changed. Only the newest MAX_RUNS lines are kept; `python -m report prune --keep N`
-drops older ones on demand. A line that does not parse (a hand edit gone wrong) is reported by `problems` and
-kept as it is when a run is appended: the history never loses a line silently.
+bottom shows when a state changed. Only the newest MAX_RUNS runs are kept; `python -m report prune --keep N`
+drops older ones on demand. "Newest" goes by each line's own `generated` time (a time without an offset counts
+as UTC), not by its place in the file. A line whose time cannot be read (a hand edit gone wrong, bytes that are
+not UTF-8) is never dropped: it is kept byte for byte and named by `problems` or `Pruned.notes`, so the history
+never loses a line silently. Whoever reads the history to rewrite it holds `locked` until the new text is
+written, so two reports at the same time both keep their line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
 import json
+import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.atomic import write_text_atomically
 from harness.evidence import inert
@@ -56,51 +64,101 @@ def entry(data: dict[str, Any], comparison: Comparison | None) -> dict[str, Any]
     }
 
 
-def _lines(path: Path) -> list[str]:
-    """The history's lines as they are, oldest first (blank lines dropped)."""
-    if not path.exists():
-        return []
-    return [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+class HistoryError(Exception):
+    """The history cannot be read; the message names it and the fix."""
 
 
-def _parse(line: str) -> dict[str, Any] | None:
+class Pruned(NamedTuple):
+    """What `prune --keep N` writes, how many runs it drops and keeps, and the lines of no known time it keeps."""
+
+    text: str
+    dropped: int
+    kept: int
+    notes: list[str]
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the history's lock: readers that rewrite the history take turns from their read to their write.
+
+    The lock is an flock on the folder that holds the history (made if missing), not on a lock file: nothing
+    extra lies beside the outputs, and the atomic writer's rename replaces the file but not its folder.
+    """
     try:
-        run = json.loads(line)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.open(path.parent, os.O_RDONLY)
+    except OSError as exc:
+        raise HistoryError(
+            f"cannot write {path}: {exc.strerror or exc} (its folder); nothing was written. Fix: make its folder a "
+            "writable folder, or pass another `--out` or `--history`"
+        ) from exc
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # and with it the lock
+
+
+def _lines(path: Path) -> list[bytes]:
+    """The history's lines as bytes, as they are on disk, oldest first (blank lines dropped)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        what = "it is a folder, not a file" if path.is_dir() else exc.strerror or str(exc)
+        raise HistoryError(
+            f"cannot read {path}: {what}. Fix: move it out of the way (a new history starts), or pass another "
+            "`--history`"
+        ) from exc
+    return [line for line in data.splitlines() if line.strip()]
+
+
+def _run(line: bytes) -> dict[str, Any] | str:
+    """The run a line holds, or what keeps it from being read."""
+    try:
+        run = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "not valid UTF-8"
     except json.JSONDecodeError:
-        return None
-    return inert(run) if isinstance(run, dict) else None
+        return "not valid JSON"
+    return inert(run) if isinstance(run, dict) else "not a JSON object"
 
 
 def read(path: Path) -> list[dict[str, Any]]:
     """Every run in the history that parses, oldest first (`problems` names the lines that do not)."""
-    return [run for run in map(_parse, _lines(path)) if run is not None]
+    return [run for run in map(_run, _lines(path)) if isinstance(run, dict)]
 
 
 def problems(path: Path) -> list[str]:
     """`history.jsonl:3: not valid JSON ...` for each line that does not parse."""
     return [
-        f"{path}:{number}: not valid JSON (a hand edit?); it is kept as it is, but no report reads it"
-        for number, line in enumerate(_lines(path), start=1)
-        if _parse(line) is None
+        _problem(path, number, run)
+        for number, run in enumerate(map(_run, _lines(path)), start=1)
+        if isinstance(run, str)
     ]
 
 
+def _problem(path: Path, number: int, what: str) -> str:
+    return f"{path}:{number}: {what} (a hand edit?); it is kept as it is, but no report reads it"
+
+
 def appended(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> str:
-    """The history's new text with `run` added, the newest `keep` lines kept (broken ones too, as they are).
+    """The history's new text with `run` added and the newest `keep` runs kept (and every line of no known time).
 
     Rendering the same results again against the same baseline is not a new run: its line replaces the last one
-    when the two differ only in `generated`.
+    when the two differ only in `generated`. Hold `locked` from this read to the write of its text.
     """
     lines = _lines(path)
     if lines and _same_run(lines[-1], run):
         lines.pop()
-    return _text([*lines, _dump(run)][-keep:])
+    return _text(_newest([*lines, _dump(run).encode("utf-8")], keep))
 
 
-def _same_run(line: str, run: dict[str, Any]) -> bool:
+def _same_run(line: bytes, run: dict[str, Any]) -> bool:
     try:
         last = json.loads(line)
-    except json.JSONDecodeError:
+    except ValueError:  # not UTF-8, or not JSON
         return False
     return isinstance(last, dict) and _but_generated(last) == _but_generated(json.loads(_dump(run)))
 
@@ -110,23 +168,56 @@ def _but_generated(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def append(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> None:
-    write_text_atomically(path, appended(path, run, keep))
+    with locked(path):
+        write_text_atomically(path, appended(path, run, keep))
 
 
-def prune(path: Path, keep: int) -> int:
-    """Keep only the newest `keep` lines; return how many were dropped."""
+def pruned(path: Path, keep: int) -> Pruned:
+    """The history with only its newest `keep` (at least 1) runs, and every line whose time cannot be read.
+
+    Hold `locked` from this read to the write of its text.
+    """
     lines = _lines(path)
-    kept = lines[-keep:] if keep > 0 else []
-    write_text_atomically(path, _text(kept))
-    return len(lines) - len(kept)
+    notes = []
+    for number, line in enumerate(lines, start=1):
+        run = _run(line)
+        if isinstance(run, str):
+            notes.append(_problem(path, number, run))
+        elif _time(line) is None:
+            notes.append(
+                f"{path}:{number}: no time `generated` can be read; it is kept as it is, as prune cannot tell its age"
+            )
+    kept = _newest(lines, keep)
+    return Pruned(_text(kept), len(lines) - len(kept), len(kept) - len(notes), notes)
+
+
+def _newest(lines: list[bytes], keep: int) -> list[bytes]:
+    """`lines` in their order without those of all but the newest `keep` runs; a line of no known time stays."""
+    times = {number: time for number, line in enumerate(lines) if (time := _time(line)) is not None}
+    older = set(sorted(times, key=lambda number: (times[number], number))[:-keep])
+    return [line for number, line in enumerate(lines) if number not in older]
+
+
+def _time(line: bytes) -> dt.datetime | None:
+    """When the run of `line` was generated (UTC when the time has no offset), or None if that cannot be read."""
+    run = _run(line)
+    generated = run.get("generated") if isinstance(run, dict) else None
+    if not isinstance(generated, str):
+        return None
+    try:
+        time = dt.datetime.fromisoformat(generated)
+    except ValueError:
+        return None
+    return time if time.tzinfo else time.replace(tzinfo=dt.timezone.utc)
 
 
 def _dump(run: dict[str, Any]) -> str:
     return json.dumps(run, ensure_ascii=False, sort_keys=True)
 
 
-def _text(lines: list[str]) -> str:
-    return "".join(line + "\n" for line in lines)
+def _text(lines: list[bytes]) -> str:
+    # The atomic writer takes text it writes as UTF-8: a line that is not UTF-8 cannot go through it unchanged yet.
+    return b"".join(line + b"\n" for line in lines).decode("utf-8", errors="replace")
 
 
 def _state(cell: dict[str, Any] | None) -> str:
