@@ -9,7 +9,16 @@ from tests.unit.report.conftest import INJECTED
 
 
 def test_outputs_are_written(built_report):
-    assert {p.name for p in built_report.iterdir()} == {"results.json", "report.md", "report.html", "history.jsonl"}
+    assert {p.name for p in built_report.iterdir()} == {
+        "results.json",
+        "results.csv",
+        "report.md",
+        "report.html",
+        "history.jsonl",
+    }
+    lines = (built_report / "results.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "axis,release,django,asgiref,probe,server,api,state,stall_ms,reason"
+    assert any(line.startswith("latest,5.2,") for line in lines) and any(line.startswith("shipped,") for line in lines)
 
 
 def test_results_json_has_every_release_and_a_not_run_reason(built_report):
