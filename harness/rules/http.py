@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.rules.response import HttpObservation, entrypoint_missing
+from harness.rules.response import HttpObservation, entrypoint_missing, failure
 from harness.states import State, Verdict
 
 
@@ -21,7 +21,7 @@ def client_disconnect(
 
     native: the view was cancelled. absent: it ran to the end for nobody (no disconnect handling).
     broken: the view failed, whether its error response beat the client's timeout or not (a race: only the
-    measurements say which). undecided: it was still running when last asked, or never started with no error.
+    measurements say which); absent when its failure shows the handler does not know async views. undecided: it was still running when last asked, or never started with no error.
     """
     missing = entrypoint_missing(entrypoint_error)
     if missing:
@@ -31,7 +31,7 @@ def client_disconnect(
         cause = (early.server_exception if early else None) or server_exception or "no exception in the server log"
         facts["server_exception"] = cause
         answered = {"answered_before_disconnect": early is not None, "status": early.status if early else None}
-        return Verdict(State.BROKEN, f"the view failed: {cause}", facts, answered)
+        return failure(f"the view failed: {cause}", [cause], facts, answered)
     if view_state == "cancelled":
         return Verdict(State.NATIVE, "the view was cancelled when the client disconnected", facts)
     if view_state == "finished":

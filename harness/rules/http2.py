@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.rules.response import entrypoint_missing
+from harness.rules.response import entrypoint_missing, failure
 from harness.states import State, Verdict
 
 HTTP2 = "HTTP/2"  # httpx's Response.http_version for an answer that came over HTTP/2
@@ -43,7 +43,8 @@ def over_http2(obs: Http2Observation) -> Verdict:
     """native when Django's async view answered over HTTP/2 on the loop thread, threaded when off it.
 
     absent: the server answered over HTTP/1.1 only or refused HTTP/2 (or Django's entry point is missing).
-    broken: HTTP/2 was negotiated but the request through Django failed. not-run: the server never started.
+    broken: HTTP/2 was negotiated but the request through Django failed (absent when the failure shows the handler does
+    not know the kind of view asked for: response.failure). not-run: the server never started.
     undecided: the client and the ASGI scope disagree on the protocol, or the view did not say where it ran.
     """
     facts: dict[str, Any] = {"server": obs.server, "tls": obs.tls, "alpn": obs.alpn, "http_version": obs.negotiated}
@@ -66,7 +67,8 @@ def over_http2(obs: Http2Observation) -> Verdict:
         return Verdict(State.BROKEN, f"HTTP/2 was negotiated, then the request failed: {obs.client_error}", facts)
     if obs.status != 200 or not obs.body:
         cause = obs.server_exception or "no exception in the server log"
-        return Verdict(State.BROKEN, f"HTTP/2 was negotiated, but Django answered HTTP {obs.status}: {cause}", facts)
+        reason = f"HTTP/2 was negotiated, but Django answered HTTP {obs.status}: {cause}"
+        return failure(reason, [obs.server_exception], facts, context="HTTP/2 was negotiated, but ")
     facts["scope_http_version"] = scope_version = obs.body.get("http_version")
     loop, view = obs.body.get("loop_thread"), obs.body.get("view_thread")
     measurements = {"loop_thread": loop, "view_thread": view}

@@ -24,6 +24,8 @@ def middleware_trace(obs: HttpObservation, trace: list[list[Any]] | None, sync_l
     facts count the hops and say whether the view itself still ran on the loop.
     undecided: a sync-only layer (named in `sync_layers`) ran on the loop thread: Django did not adapt it, but this
     probe measures no loop stall, so it does not call that blocking (middleware.sync-concurrency measures it).
+    absent or broken: the request was not served (response.unserved: absent when the handler does not know async
+    views).
     """
     facts: dict[str, Any] = {"status": obs.status, "server_exception": obs.server_exception}
     refused = unserved(obs, facts)

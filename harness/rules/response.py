@@ -1,12 +1,14 @@
 """What one request through a real server came back with, and the checks every HTTP rule opens with.
 
 The area rules (asgi.py, views.py, middleware.py, streaming.py, http.py, ...) start from these: the entry point
-Django could not build is absent or broken, and a response that is no HTTP 200 is broken with the server's exception.
+Django could not build is absent or broken, and a response that is no HTTP 200 is broken with the server's exception,
+unless that exception shows the release never offered what was asked (failure(): absent, never broken).
 Unit-tested in tests/unit/harness/rules/test_response.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,21 @@ from harness.states import State, Verdict
 
 # Errors that mean "this Django does not have it", as opposed to "it is there and fails".
 MISSING = ("ImportError", "ModuleNotFoundError", "AttributeError")
+
+# What a failure means when its exception carries one of the signatures in NOT_OFFERED.
+ASYNC_VIEWS = "the handler called the async view as a sync function: async views are not supported here"
+ASYNC_ITERATORS = "Django iterated the async iterator as a sync one: async iterators are not supported here"
+# The errors Python and Django raise when code that knows only sync views or iterators is handed an async one: the
+# release never offered the feature (absent), as opposed to offering it and failing (broken). Each is the fragment of a
+# server exception seen in a real run (tests/unit/harness/rules/observations.py): a handler that took the unawaited
+# coroutine for a response (Django 3.0), a middleware setting a header on it, Django's own check of what a view
+# returned (a View with `async def get` before 4.1), and StreamingHttpResponse iterating an async generator (before 4.2).
+NOT_OFFERED = {
+    "'coroutine' object has no attribute '_resource_closers'": ASYNC_VIEWS,
+    "'coroutine' object does not support item assignment": ASYNC_VIEWS,
+    "It returned an unawaited coroutine instead": ASYNC_VIEWS,
+    "'async_generator' object is not iterable": ASYNC_ITERATORS,
+}
 
 
 @dataclass(frozen=True)
@@ -58,9 +75,30 @@ def unserved(obs: HttpObservation, facts: dict[str, Any], body: bool = True) -> 
 
 
 def failed(obs: HttpObservation, facts: dict[str, Any]) -> Verdict:
-    """broken: the client's error when the request failed, else the status and the server's exception."""
+    """broken: the client's error when the request failed, else the status and the server's exception (absent when
+    that exception shows the feature was never offered: failure())."""
     if obs.client_error:
         facts["client_error"] = obs.client_error
         return Verdict(State.BROKEN, f"the request failed: {obs.client_error}", facts)
     cause = obs.server_exception or "no exception in the server log"
-    return Verdict(State.BROKEN, f"HTTP {obs.status}: {cause}", facts)
+    return failure(f"HTTP {obs.status}: {cause}", [obs.server_exception], facts)
+
+
+def not_offered(exception: str | None) -> str | None:
+    """What the release does not support, when `exception` carries a signature from NOT_OFFERED; None otherwise."""
+    return next((why for signature, why in NOT_OFFERED.items() if exception and signature in exception), None)
+
+
+def failure(
+    reason: str,
+    exceptions: Sequence[str | None],
+    facts: dict[str, Any],
+    measurements: dict[str, Any] | None = None,
+    context: str = "",
+) -> Verdict:
+    """broken with `reason`; absent when every one of `exceptions` (at least one) shows the release never offered
+    what failed: the reason then says what is not supported, after `context`, and quotes the first exception."""
+    why = [not_offered(exception) for exception in exceptions]
+    if why and None not in why:
+        return Verdict(State.ABSENT, f"{context}{why[0]} ({exceptions[0]})", facts, measurements or {})
+    return Verdict(State.BROKEN, reason, facts, measurements or {})

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.rules.response import entrypoint_missing
+from harness.rules.response import entrypoint_missing, failure
 from harness.rules.timing import STALLED, UNTOLD, loop_state, stall_threshold_ms
 from harness.states import State, Verdict
 
@@ -37,8 +37,9 @@ def streaming(obs: StreamObservation) -> Verdict:
 
     threaded when its chunks were made on another thread (Django consumed it synchronously, its
     warning quoted); undecided when Django warned but consumed it on the loop thread (synchronous consumption on the
-    loop, but this probe measures no loop stall, so it does not call that blocking); broken when the
-    response failed, or was buffered (every chunk reached the client only after the last was made: a
+    loop, but this probe measures no loop stall, so it does not call that blocking); absent when the response failed
+    because Django does not know async iterators (or the async view: response.failure); broken when the response
+    failed otherwise, or was buffered (every chunk reached the client only after the last was made: a
     buffered stream is never native); undecided when some chunks came as they were made and others later.
     """
     missing = entrypoint_missing(obs.entrypoint_error)
@@ -52,7 +53,7 @@ def streaming(obs: StreamObservation) -> Verdict:
     }
     if obs.status != 200 or not obs.chunks:
         cause = obs.server_exception or "no exception in the server log"
-        return Verdict(State.BROKEN, f"HTTP {obs.status} with {len(obs.chunks)} chunks: {cause}", facts)
+        return failure(f"HTTP {obs.status} with {len(obs.chunks)} chunks: {cause}", [obs.server_exception], facts)
     on_loop = all(chunk.get("chunk_thread") == chunk.get("loop_thread") for chunk in obs.chunks)
     facts["on_loop_thread"] = on_loop
     measurements = {"chunks": obs.chunks, "arrival_gaps": obs.arrival_gaps}
@@ -163,7 +164,8 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
     }
     if obs.status != 200 or len(obs.chunks) != obs.expected_chunks or len(obs.arrivals) != len(obs.chunks):
         cause = obs.server_exception or "no exception in the server log"
-        return Verdict(State.BROKEN, f"HTTP {obs.status} with {len(obs.chunks)} chunks: {cause}", facts, measurements)
+        reason = f"HTTP {obs.status} with {len(obs.chunks)} chunks: {cause}"
+        return failure(reason, [obs.server_exception], facts, measurements)
     on_loop = all(chunk.get("chunk_thread") == chunk.get("loop_thread") for chunk in obs.chunks)
     how = delivery(produced, obs.arrivals)
     facts.update(on_loop_thread=on_loop, delivery=how)

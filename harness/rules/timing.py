@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.rules.response import entrypoint_missing
+from harness.rules.response import entrypoint_missing, failure
 from harness.states import State, Verdict
 
 OVERLAPPED_MAX_RATIO = 0.5
@@ -85,8 +85,9 @@ def async_concurrency(obs: ConcurrencyObservation) -> Verdict:
 
     native: they overlapped, on the loop thread. threaded: they overlapped on other threads.
     blocking: the loop stalled past the threshold (stall_threshold_ms). serialized: they ran one at a time off the loop while
-    the loop stayed free. broken: some failed. undecided: samples in the gray zone or disagreeing, no stall
-    measurement, or a meter too noisy to tell.
+    the loop stayed free. broken: some failed (absent when every failure shows the release does not know async views:
+    response.failure). undecided: samples in the gray zone or disagreeing, no stall measurement, or a meter too noisy
+    to tell.
     """
     return _concurrency(obs, overlapped_on_loop=State.NATIVE)
 
@@ -98,7 +99,7 @@ def sync_concurrency(obs: ConcurrencyObservation) -> Verdict:
     request its own thread-sensitive context). serialized: they ran one at a time on a worker thread while the
     loop stayed free, as when every thread-sensitive call shares one thread: one slow sync view delays every
     other sync request, but async requests still run. blocking: the loop itself stalled past the
-    threshold (stall_threshold_ms). broken: some failed. undecided: as for async_concurrency.
+    threshold (stall_threshold_ms). broken, absent, undecided: as for async_concurrency.
     """
     # A sync sleep that overlapped on the loop thread cannot happen; if it did, it is no worker thread.
     return _concurrency(obs, overlapped_on_loop=State.UNDECIDED)
@@ -179,7 +180,8 @@ def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verd
     measurements = _measurements(obs)
     if obs.failures:
         facts["failures"] = sorted(set(obs.failures))
-        return Verdict(State.BROKEN, f"{len(obs.failures)} requests failed: {obs.failures[0]}", facts, measurements)
+        reason = f"{len(obs.failures)} requests failed: {obs.failures[0]}"
+        return failure(reason, obs.failures, facts, measurements)
     stall = least(obs.stalls_ms)
     state, reason = decide(obs.requests, classes, on_loop, stall, obs.noise_ms, facts["stall_threshold_ms"])
     if state is State.NATIVE:

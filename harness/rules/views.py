@@ -14,7 +14,8 @@ from harness.states import State, Verdict
 
 
 def loop_thread(obs: HttpObservation) -> Verdict:
-    """native when the view ran on the event loop's thread, threaded when on another one."""
+    """native when the view ran on the event loop's thread, threaded when on another one; absent or broken when it
+    was not served (response.unserved: absent when the handler does not know async views)."""
     facts: dict[str, Any] = {"status": obs.status, "server_exception": obs.server_exception}
     refused = unserved(obs, facts)
     if refused:

@@ -1,4 +1,8 @@
-"""HTTP observations the rule tests build inline: a view that answered, one that failed, an entry point missing."""
+"""HTTP observations the rule tests build inline: a view that answered, one that failed, an entry point missing.
+
+The *_UNOFFERED strings are real server exceptions from the committed run: a release that never offered what the
+probe asked for (Django 3.0 handed an async view, 3.1-4.0 a View with async get, 3.1-4.1 an async iterator).
+"""
 
 from __future__ import annotations
 
@@ -8,5 +12,13 @@ from harness.rules.response import HttpObservation
 
 LOOP, WORKER = 1, 2
 NO_ASGI = "ModuleNotFoundError: No module named 'django.core.asgi'"
+FAILURE = "RuntimeError: the view failed"
+ASYNC_VIEW_UNOFFERED = "AttributeError: 'coroutine' object has no attribute '_resource_closers'"
+ASYNC_VIEW_UNOFFERED_IN_MIDDLEWARE = "TypeError: 'coroutine' object does not support item assignment"
+ASYNC_CLASS_VIEW_UNOFFERED = (
+    "ValueError: The view project.probes.views.AsyncClassView didn't return an HttpResponse object. It returned an"
+    " unawaited coroutine instead. You may need to add an 'await' into your view."
+)
+ASYNC_ITERATOR_UNOFFERED = "TypeError: 'async_generator' object is not iterable"
 ok = functools.partial(HttpObservation, None, 200)
-failed = functools.partial(HttpObservation, None, 500, server_exception="AttributeError: 'coroutine' object ...")
+failed = functools.partial(HttpObservation, None, 500, server_exception=FAILURE)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 
 from harness.rules.http2 import Http2Observation, over_http2
+from harness.rules.response import ASYNC_VIEWS
 from harness.states import State
+from tests.unit.harness.rules.observations import ASYNC_VIEW_UNOFFERED
 
 LOOP, WORKER = 1, 2
 NO_ASGI = "ModuleNotFoundError: No module named 'django.core.asgi'"
@@ -96,3 +98,10 @@ def test_not_run_when_the_server_never_started():
     assert verdict.state is State.NOT_RUN
     assert verdict.reason.startswith("daphne did not start over TLS: daphne exited with code 1")
     assert verdict.facts["server_exception"] == "OpenSSL.SSL.Error: no certificate"
+
+
+def test_absent_when_http2_was_negotiated_but_the_handler_does_not_know_async_views():
+    verdict = over_http2(h2c(status=500, server_exception=ASYNC_VIEW_UNOFFERED))  # Django 3.0, the async view
+    assert verdict.state is State.ABSENT
+    assert verdict.reason == f"HTTP/2 was negotiated, but {ASYNC_VIEWS} ({ASYNC_VIEW_UNOFFERED})"
+    assert verdict.facts["http_version"] == "HTTP/2"

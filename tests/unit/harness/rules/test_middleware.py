@@ -6,7 +6,15 @@ from harness.rules import middleware as rules
 from harness.rules.response import HttpObservation
 from harness.rules.timing import ConcurrencyObservation
 from harness.states import State
-from tests.unit.harness.rules.observations import LOOP, NO_ASGI, WORKER, failed, ok
+from tests.unit.harness.rules.observations import (
+    ASYNC_VIEW_UNOFFERED,
+    ASYNC_VIEW_UNOFFERED_IN_MIDDLEWARE,
+    LOOP,
+    NO_ASGI,
+    WORKER,
+    failed,
+    ok,
+)
 
 
 def step(name, thread=LOOP):
@@ -53,6 +61,16 @@ def test_middleware_trace_undecided_broken_absent():
     assert rules.middleware_trace(ok({"loop_thread": LOOP, "view_thread": LOOP}), None).state is State.UNDECIDED
     assert rules.middleware_trace(failed(), None).state is State.BROKEN
     assert rules.middleware_trace(HttpObservation(NO_ASGI, None), None).state is State.ABSENT
+
+
+def test_middleware_around_an_async_view_the_handler_does_not_know_is_absent():
+    unoffered = HttpObservation(None, 500, server_exception=ASYNC_VIEW_UNOFFERED)
+    assert rules.middleware_trace(unoffered, None).state is State.ABSENT
+    failure = f"HTTP 500: {ASYNC_VIEW_UNOFFERED_IN_MIDDLEWARE}"  # Django 3.0, a sync layer setting a header
+    verdict = rules.sync_layer_concurrency(ConcurrencyObservation(None, 5, 0.2, [], [], [], [failure] * 5))
+    assert verdict.state is State.ABSENT
+    assert verdict.reason.endswith(f"({failure})")
+    assert verdict.facts["failures"] == [failure]
 
 
 def burst(*walls, layer_threads=(WORKER,), stalls=3.0):

@@ -5,9 +5,16 @@ from __future__ import annotations
 import functools
 
 from harness.rules import streaming as rules
+from harness.rules.response import ASYNC_ITERATORS, ASYNC_VIEWS
 from harness.rules.streaming import StreamObservation
 from harness.states import State
-from tests.unit.harness.rules.observations import LOOP, NO_ASGI, WORKER
+from tests.unit.harness.rules.observations import (
+    ASYNC_ITERATOR_UNOFFERED,
+    ASYNC_VIEW_UNOFFERED,
+    LOOP,
+    NO_ASGI,
+    WORKER,
+)
 
 
 def chunks(thread):
@@ -26,11 +33,19 @@ def test_streaming():
     on_loop = rules.streaming(streamed(chunks(LOOP), warning=WARNING))  # no stall measured: never blocking
     assert on_loop.state is State.UNDECIDED
     assert WARNING in on_loop.reason
-    broken = rules.streaming(
-        StreamObservation(None, 500, [], [], "TypeError: 'async_generator' object is not iterable")
-    )
+    broken = rules.streaming(StreamObservation(None, 500, [], [], "RuntimeError: the iterator failed"))
     assert broken.state is State.BROKEN
+    assert broken.reason == "HTTP 500 with 0 chunks: RuntimeError: the iterator failed"
     assert rules.streaming(StreamObservation(NO_ASGI, None, [], [])).state is State.ABSENT
+
+
+def test_an_async_iterator_the_response_does_not_know_is_absent_not_broken():
+    # Django 3.1-4.1 (no async iterators) and 3.0 (no async views), as served in the committed run.
+    for exception, why in ((ASYNC_ITERATOR_UNOFFERED, ASYNC_ITERATORS), (ASYNC_VIEW_UNOFFERED, ASYNC_VIEWS)):
+        verdict = rules.streaming(StreamObservation(None, 500, [], [], exception))
+        assert verdict.state is State.ABSENT
+        assert verdict.reason == f"{why} ({exception})"
+        assert verdict.facts["server_exception"] == exception
 
 
 def test_an_async_stream_that_arrives_whole_at_the_end_is_never_native():

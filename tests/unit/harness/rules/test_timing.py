@@ -20,6 +20,7 @@ from harness.rules.timing import (
     sync_concurrency,
 )
 from harness.states import State
+from tests.unit.harness.rules.observations import ASYNC_VIEW_UNOFFERED
 
 LOOP, WORKER = 1, 2
 N, T = 20, 0.2  # N*T = 4 s
@@ -177,3 +178,12 @@ def test_broken_when_requests_fail_and_absent_without_an_entry_point():
     assert verdict.facts["failures"] == ["HTTP 500: AttributeError: x"]
     no_asgi = "ModuleNotFoundError: No module named 'django.core.asgi'"
     assert sync_concurrency(observed(entrypoint_error=no_asgi)).state is State.ABSENT
+
+
+def test_absent_when_every_request_failed_because_the_handler_does_not_know_async_views():
+    unoffered = f"HTTP 500: {ASYNC_VIEW_UNOFFERED}"  # Django 3.0 in the committed run
+    verdict = async_concurrency(observed(0.1, view_threads=(), failures=[unoffered]))
+    assert verdict.state is State.ABSENT
+    assert verdict.reason.startswith("the handler called the async view as a sync function")
+    mixed = async_concurrency(observed(0.1, view_threads=(), failures=[unoffered, "HTTP 500: AttributeError: x"]))
+    assert mixed.state is State.BROKEN

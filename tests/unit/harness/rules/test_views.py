@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from harness.rules import views as rules
-from harness.rules.response import HttpObservation
+from harness.rules.response import ASYNC_VIEWS, HttpObservation
 from harness.rules.views import DecoratedCall
 from harness.states import State
-from tests.unit.harness.rules.observations import LOOP, NO_ASGI, WORKER, failed, ok
+from tests.unit.harness.rules.observations import (
+    ASYNC_CLASS_VIEW_UNOFFERED,
+    ASYNC_VIEW_UNOFFERED,
+    LOOP,
+    NO_ASGI,
+    WORKER,
+    failed,
+    ok,
+)
 
 
 def test_loop_thread():
@@ -15,6 +23,14 @@ def test_loop_thread():
     assert rules.loop_thread(ok({"loop_thread": None, "view_thread": WORKER})).state is State.UNDECIDED
     assert rules.loop_thread(failed()).state is State.BROKEN
     assert rules.loop_thread(HttpObservation(NO_ASGI, None)).state is State.ABSENT
+
+
+def test_an_async_view_the_handler_calls_as_a_sync_function_is_absent_not_broken():
+    # Django 3.0 (no async views) and 3.1-4.0 (no async class-based views), as served in the committed run.
+    for exception in (ASYNC_VIEW_UNOFFERED, ASYNC_CLASS_VIEW_UNOFFERED):
+        verdict = rules.loop_thread(HttpObservation(None, 500, server_exception=exception))
+        assert verdict.state is State.ABSENT
+        assert verdict.reason == f"{ASYNC_VIEWS} ({exception})"
 
 
 def decorated(name="never_cache", status=200, header=("cache-control", "no-cache"), value="no-cache", on_loop=True):
