@@ -3,10 +3,18 @@ mode's comparison with the baseline naming the versions that moved."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from report.matrix import MATRIX_PATH, load_matrix
-from report.upstream import CellChange, compare, update_text, upstream
+from report.matrix import MATRIX_PATH, ROOT, load_matrix
+from report.upstream import CellChange, UpstreamError, compare, main, update_text, upstream
+from tests.unit.report.fake_index import closed_port_url, json_page, serve
 
 MATRIX = load_matrix()
 PINNED = {release.version: release.django for release in MATRIX.releases}
@@ -41,8 +49,165 @@ def test_update_moves_only_the_django_pin_of_that_release():
 
 
 def test_update_refuses_a_pin_it_cannot_find():
-    with pytest.raises(ValueError, match=r"no `django: 5.2.1` right under"):
+    with pytest.raises(UpstreamError, match=r"no `django: 5.2.1` under the release `version: \"5.2\"`"):
         update_text(MATRIX_PATH.read_text(encoding="utf-8"), {"5.2": ("5.2.1", "5.2.99")})
+
+
+def test_update_keeps_a_comment_on_the_pin_line():
+    pinned = PINNED["5.2"]
+    text = MATRIX_PATH.read_text(encoding="utf-8").replace(f"django: {pinned}\n", f"django: {pinned}  # LTS\n")
+    updated = update_text(text, {"5.2": (pinned, "5.2.99")})
+    assert updated == text.replace(f"django: {pinned}  # LTS\n", "django: 5.2.99  # LTS\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Copies of matrix.yaml and requirements/ to update."""
+    shutil.copyfile(MATRIX_PATH, tmp_path / "matrix.yaml")
+    shutil.copytree(ROOT / "requirements", tmp_path / "requirements", ignore=shutil.ignore_patterns("*.py"))
+    return tmp_path
+
+
+def _snapshot(project: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(project)): path.read_bytes() for path in sorted(project.rglob("*")) if path.is_file()}
+
+
+def _newer(name: str) -> list[str]:
+    return _pypi("5.2.99")
+
+
+def _main(project: Path, *argv: str, **options: Any) -> int:
+    defaults: dict[str, Any] = {"matrix_path": project / "matrix.yaml", "requirements": project / "requirements"}
+    return main(list(argv), _newer, **defaults | options)
+
+
+def _one_line(text: str) -> str:
+    assert "Traceback" not in text
+    (line,) = text.strip().splitlines()
+    return line
+
+
+def _fake_lock(matrix_path: Path, envs: list[str], into: Path, scratch: Path) -> None:
+    """What requirements/compile.py would write, without uv: checks it was handed the new pins."""
+    assert "django: 5.2.99\n" in matrix_path.read_text(encoding="utf-8")
+    assert into.is_relative_to(scratch)
+    for env in envs:
+        (into / f"{env}.txt").write_text(f"django==5.2.99 for {env}\n", encoding="utf-8")
+
+
+def test_update_writes_matrix_yaml_and_the_lock_files_together(project, capsys):
+    before = _snapshot(project)
+    assert _main(project, "update", compile_locks=_fake_lock) == 0
+    after = _snapshot(project)
+    assert after["requirements/dj52.txt"] == b"django==5.2.99 for dj52\n"
+    assert after["matrix.yaml"] == before["matrix.yaml"].replace(
+        f"django: {PINNED['5.2']}\n".encode(), b"django: 5.2.99\n"
+    )
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {"matrix.yaml", "requirements/dj52.txt"}
+    assert "updated matrix.yaml and the lock files of dj52" in capsys.readouterr().out
+
+
+def test_update_with_the_index_unreachable_leaves_every_file_as_it_was(project, capfd, monkeypatch):
+    """The real compile step (uv), pointed at an index nobody answers on."""
+    monkeypatch.setenv("UV_INDEX_URL", closed_port_url())
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    monkeypatch.delenv("UV_DEFAULT_INDEX", raising=False)
+    before = _snapshot(project)
+    assert _main(project, "update") == 2
+    assert _snapshot(project) == before
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("upstream update: the lock files did not compile")
+
+
+def test_update_with_requirements_unwritable_leaves_every_file_as_it_was(project, capsys, monkeypatch):
+    # Running as root, chmod would not stop the write: refuse temp files in requirements/ as a read-only folder would.
+    import harness.atomic
+
+    real = harness.atomic.tempfile.mkstemp
+
+    def mkstemp(*args, dir, **kwargs):
+        if Path(dir) == project / "requirements":
+            raise PermissionError(13, "Permission denied", str(Path(dir) / ".dj52.txt.x"))
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(harness.atomic.tempfile, "mkstemp", mkstemp)
+    before = _snapshot(project)
+    assert _main(project, "update", compile_locks=_fake_lock) == 2
+    assert _snapshot(project) == before
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("upstream update: cannot write in ")
+    assert "requirements (Permission denied)" in line
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_update_interrupted_while_the_index_is_slow_leaves_every_file_as_it_was(project, capsys, signal_number):
+    scratches = []
+
+    def slow_lock(matrix_path: Path, envs: list[str], into: Path, scratch: Path) -> None:
+        scratches.append(scratch)
+        os.kill(os.getpid(), signal_number)
+        time.sleep(10)
+
+    before = _snapshot(project)
+    assert _main(project, "update", compile_locks=slow_lock) == 2
+    assert _snapshot(project) == before
+    assert _one_line(capsys.readouterr().err).startswith(
+        f"upstream update: interrupted ({signal.Signals(signal_number).name}); matrix.yaml and requirements/ "
+        "are as they were."
+    )
+    assert not scratches[0].exists()
+
+
+def test_check_reads_the_index_uv_is_configured_to_use(project, capsys, monkeypatch):
+    monkeypatch.delenv("UV_DEFAULT_INDEX", raising=False)
+    with serve({"/simple/django/": json_page(*_pypi("5.2.99"))}) as url:
+        monkeypatch.setenv("UV_INDEX_URL", url)
+        assert main(["check"], matrix_path=project / "matrix.yaml") == 0
+    assert f"Django 5.2: {PINNED['5.2']} pinned, 5.2.99 on the index" in capsys.readouterr().out
+
+
+def test_check_with_the_index_unreachable_is_one_line(project, capsys, monkeypatch):
+    url = closed_port_url()
+    monkeypatch.delenv("UV_DEFAULT_INDEX", raising=False)
+    monkeypatch.setenv("UV_INDEX_URL", url)
+    assert main(["check"], matrix_path=project / "matrix.yaml") == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"upstream check: cannot read the package index at {url}/django/ (Connection refused)")
+
+
+@pytest.mark.parametrize("pin", ["5.2." + "1" * 10_000, "5.2." + "0" * 70 + "1"])
+def test_a_pin_that_is_not_a_sane_version_is_refused_naming_its_key(project, capsys, pin):
+    path = project / "matrix.yaml"
+    path.write_text(path.read_text("utf-8").replace(f"django: {PINNED['5.2']}\n", f"django: {pin}\n"), "utf-8")
+    before = _snapshot(project)
+    for command in ("check", "update"):
+        assert _main(project, command, compile_locks=_fake_lock) == 2
+        line = _one_line(capsys.readouterr().err)
+        assert line.startswith(f"upstream {command}: ")
+        assert 'matrix.yaml: release "5.2": `django: 5.2.' in line
+        assert "is not a version" in line
+        assert len(line) < 400
+    assert _snapshot(project) == before
+
+
+@pytest.mark.parametrize("where", [".", str(ROOT), str(ROOT / "requirements"), str(ROOT / "not-yet-there")])
+def test_run_refuses_a_scratch_folder_in_the_repository(project, capsys, where):
+    before = _snapshot(ROOT / "requirements")
+    assert _main(project, "run", "--scratch", where) == 2
+    assert _one_line(capsys.readouterr().err).startswith(f"upstream run: --scratch {where} is inside the repository")
+    assert not (ROOT / "not-yet-there").exists()
+    assert _snapshot(ROOT / "requirements") == before
+
+
+def test_run_refuses_a_scratch_folder_that_already_exists(project, capsys, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "dj52.txt").write_text("keep me", encoding="utf-8")
+    assert _main(project, "run", "--scratch", str(mine)) == 2
+    assert _one_line(capsys.readouterr().err).startswith(f"upstream run: --scratch {mine} already exists")
+    assert [path.name for path in mine.iterdir()] == ["dj52.txt"]
 
 
 def _baseline() -> dict[str, object]:
