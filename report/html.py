@@ -6,16 +6,35 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import markupsafe
 
 from harness.rows import anchor
 from harness.states import STATES
 from report import twoaxis
+from report.apis import api_label, api_view
 from report.export import probe_rows
 from report.legend import MEANINGS, SYMBOLS
+from report.matrix import SHIPPED
 from report.timings import ratios_text, seconds, stability_text, timing_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def text_on(colour: str) -> str:
+    """Black or white, whichever reads better on the `#rrggbb` background (WCAG 2 contrast ratio)."""
+
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    # Contrast with white is 1.05 / (L + 0.05), with black (L + 0.05) / 0.05: white wins below L = 0.179.
+    return "#ffffff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 else "#000000"
+
+
+def shipped_anchor(release: str, subject: str) -> str:
+    """The permalink of a cell as shipped (X.Y.0 on its release day's dependencies): `shipped/5.2/auth.async-api`."""
+    return f"{SHIPPED}/{anchor(release, subject)}"
 
 
 def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:
@@ -29,24 +48,71 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         lstrip_blocks=True,
     )
     areas_of = {probe["id"]: probe["area"] for probe in data["probes"]}
+    apis = api_view(data)
+    # What the search box finds a row by: its names, and the names of the async APIs its probes observe.
+    apis_of: dict[str, list[str]] = {}
+    for area in apis.areas:
+        for row in area.rows:
+            apis_of.setdefault(row.probe, []).append(row.api)
     return environment.get_template("report.html.j2").render(
         data=data,
         comparison=comparison,
         changed={change["anchor"]: change for change in comparison["changes"]} if comparison else {},
         anchor=anchor,
+        shipped_anchor=shipped_anchor,
         states=STATES,
+        on_colour={name: (text_on(state.colour), text_on(state.dark_colour)) for name, state in STATES.items()},
         symbols=SYMBOLS,
         meanings=MEANINGS,
         areas=sorted(set(areas_of.values())),
         item_areas={
             item["id"]: sorted({areas_of[ref.split("@")[0]] for ref in item["probes"]}) for item in data["roadmap"]
         },
+        item_apis={
+            item["id"]: [name for ref in item["probes"] for name in apis_of.get(ref.split("@")[0], [])]
+            for item in data["roadmap"]
+        },
+        apis_of=apis_of,
+        api_areas=apis.areas,
+        api_label=api_label,
         probe_rows=probe_rows(data),
+        axes=_axes(data),
         packages=sorted({name for release in data["releases"] for name in release["versions"]}),
         timings=timing_rows(data),
         bench=bench,
         seconds=seconds,
         ratios_text=ratios_text,
         stability_text=stability_text,
-        axes_section=markupsafe.Markup(twoaxis.html(data)),  # built escaped by report/twoaxis.py
     )
+
+
+def _axes(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The as-shipped-and-today table: per release its two headers, per probe row each release's two states (as
+    shipped, latest) with the difference between them if any, and what the page calls each release as shipped."""
+    if "axes" not in data:
+        return None
+    subjects, states = twoaxis.grid(data)
+    versions = [release["version"] for release in data["releases"]]
+    areas = {probe["id"]: probe["area"] for probe in data["probes"]}
+    differences = {(d["subject"], d["release"]): {**d, "moved": twoaxis.moved(d)} for d in data["axes"]["differences"]}
+    rows = []
+    for subject in subjects:
+        pairs = [
+            {
+                "release": version,
+                "shipped": states.get((subject, version, SHIPPED), "not-run"),
+                "latest": states.get((subject, version, "latest"), "not-run"),
+                "difference": differences.get((subject, version)),
+            }
+            for version in versions
+        ]
+        probe = subject.split("@")[0]
+        found = {pair[axis] for pair in pairs for axis in (SHIPPED, "latest")}
+        rows.append({"subject": subject, "probe": probe, "area": areas[probe], "pairs": pairs, "states": sorted(found)})
+    shipped = data["axes"]["shipped"]["releases"]
+    return {
+        "headers": list(zip(versions, twoaxis.headers(data))),
+        "rows": rows,
+        "differences": list(differences.values()),
+        "django": {r["version"]: twoaxis._number(r["versions"].get("django")) or r["django"] for r in shipped},
+    }

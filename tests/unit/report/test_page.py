@@ -174,3 +174,160 @@ def test_chart_leaves_releases_that_did_not_run_as_gaps(page):
     tips = page.locator("#score-chart circle title").all_text_contents()
     assert sorted({tip.split(" ")[0] for tip in tips}) == ["5.2", "6.1"]
     assert len(tips) == 4  # two releases, two lines
+
+
+# --- The answer at a glance (issue 21): the page built from the committed run, on a laptop and on a phone. ---
+
+COMMITTED = Path(__file__).resolve().parents[3] / "report" / "out" / "results.json"
+DESKTOP, PHONE = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def committed_report(tmp_path_factory) -> Path:
+    """The page rendered from the committed run's report/out/results.json (every release, every probe)."""
+    from report import html
+
+    page = tmp_path_factory.mktemp("committed") / "report.html"
+    page.write_text(html.render(json.loads(COMMITTED.read_text(encoding="utf-8"))), encoding="utf-8")
+    return page
+
+
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["1400x900", "390x844"])
+def full_page(request, browser, committed_report):
+    """The committed report at both sizes, its console errors collected in `page.errors`."""
+    page = browser.new_page()
+    try:
+        page.errors = []
+        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.set_default_timeout(15_000)
+        page.set_viewport_size(request.param)
+        page.goto(committed_report.as_uri())
+        page.wait_for_selector("#score-chart circle", state="attached")
+        yield page
+    finally:
+        page.close()
+
+
+def reopen(page, url: str) -> None:
+    """Load `url` as a fresh visit (a link someone sent) and wait until the page's script has run."""
+    page.goto("about:blank")
+    page.goto(url)
+    page.wait_for_selector("#score-chart circle", state="attached")
+
+
+def in_viewport(page, selector: str) -> bool:
+    """Whether the element is wholly inside the viewport (not clipped at any edge)."""
+    return page.evaluate(
+        """(s) => { const r = document.querySelector(s).getBoundingClientRect();
+          return r.width > 0 && r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight; }""",
+        selector,
+    )
+
+
+def test_every_release_column_of_the_roadmap_fits_in_1400_px(browser, committed_report):
+    page = browser.new_page()
+    try:
+        page.set_viewport_size(DESKTOP)
+        page.goto(committed_report.as_uri())
+        rights = page.eval_on_selector_all(
+            "#roadmap-table thead th.release", "(ths) => ths.map((th) => th.getBoundingClientRect().right)"
+        )
+        assert len(rights) == 12
+        assert max(rights) <= 1400, rights
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1400
+    finally:
+        page.close()
+
+
+def test_the_page_never_scrolls_sideways_on_a_phone(full_page):
+    width = full_page.viewport_size["width"]
+    assert full_page.evaluate("document.documentElement.scrollWidth") <= width
+    assert full_page.errors == []
+
+
+def test_evidence_panel_and_close_button_are_in_the_viewport(full_page):
+    full_page.click('[id="5.2/auth.password-check"] a')
+    shows(full_page, "#evidence-title", "auth.password-check on Django 5.2")
+    assert in_viewport(full_page, "#evidence")
+    assert in_viewport(full_page, "#evidence-close")
+    full_page.click("#evidence-close")
+    assert not full_page.locator("#evidence").is_visible()
+
+
+def test_evidence_panel_and_close_button_are_in_the_viewport_from_a_permalink(full_page, committed_report):
+    reopen(full_page, committed_report.as_uri() + "#5.2/auth.password-check")
+    shows(full_page, "#evidence-title", "auth.password-check on Django 5.2")
+    assert in_viewport(full_page, "#evidence")
+    assert in_viewport(full_page, "#evidence-close")
+    assert full_page.evaluate("document.documentElement.scrollWidth") <= full_page.viewport_size["width"]
+
+
+SHOWN_ROWS = """() => [...document.querySelectorAll("table.searchable tbody tr")]
+  .filter((tr) => getComputedStyle(tr).display !== "none").map((tr) => tr.id || tr.dataset.search)"""
+
+
+def test_search_shows_only_the_rows_of_what_was_typed_and_the_url_reopens_it(full_page):
+    total = full_page.locator("table.searchable tbody tr").count()
+    full_page.fill("#search", "aauthenticate")
+    shown = full_page.evaluate(SHOWN_ROWS)
+    assert 0 < len(shown) < total
+    apis = full_page.locator("#api-table tbody tr:not(.hidden) th").all_inner_texts()
+    assert apis and all("aauthenticate" in name for name in apis), apis
+    assert all(
+        "aauthenticate" in row.get_attribute("data-search").lower()
+        for row in full_page.locator("table.searchable tbody tr:not(.hidden)").all()
+    )
+    assert "q=aauthenticate" in full_page.url
+    reopen(full_page, full_page.url)
+    assert full_page.input_value("#search") == "aauthenticate"
+    assert full_page.evaluate(SHOWN_ROWS) == shown
+
+
+def test_filters_order_open_cell_and_upgrade_pair_survive_a_reload(full_page):
+    full_page.select_option("#filter-state", "blocking")
+    full_page.select_option("#filter-area", "sessions")
+    full_page.check("#newest-first")
+    full_page.select_option("#upgrade-from", "4.1")
+    full_page.select_option("#upgrade-to", "5.0")
+    full_page.click('[id="5.1/async-sessions"] a')
+    shows(full_page, "#evidence-title", "on Django 5.1")
+    url = full_page.url
+    reopen(full_page, url)
+    assert full_page.url == url
+    assert full_page.input_value("#filter-state") == "blocking"
+    assert full_page.input_value("#filter-area") == "sessions"
+    assert full_page.is_checked("#newest-first")
+    assert (full_page.input_value("#upgrade-from"), full_page.input_value("#upgrade-to")) == ("4.1", "5.0")
+    assert "on Django 5.1" in shows(full_page, "#evidence-title", "on Django 5.1")
+    assert full_page.locator("#evidence").is_visible()
+
+
+def test_newest_first_puts_the_latest_release_in_the_first_column(page):
+    first = "() => [...document.querySelectorAll('#roadmap-table thead th.release')].map((th) => th.dataset.release)"
+    oldest = page.evaluate(first)
+    page.check("#newest-first")
+    assert page.evaluate(first) == oldest[::-1]
+    cells = page.eval_on_selector_all(
+        "#roadmap-table tbody tr:first-child td.cell", "(tds) => tds.map((td) => td.id.split('/')[0])"
+    )
+    assert cells == oldest[::-1]
+
+
+def test_as_shipped_cells_open_their_evidence(page):
+    page.click('[id="shipped/5.2/asgi.entrypoint@uvicorn"] a')
+    body = shows(page, "#evidence-title", "asgi.entrypoint@uvicorn on Django 5.2.0 as shipped")
+    assert body
+    assert "tox -e dj52-shipped" in page.inner_text("#evidence-body")
+
+
+def test_evidence_facts_read_as_a_list_and_the_json_folds_out(page):
+    page.click('[id="5.2/asgi.entrypoint@uvicorn"] a')
+    shows(page, "#evidence-body", "server_exception")
+    facts = page.locator("#evidence dl.facts").first
+    assert facts.locator("dt").first.inner_text() == "server_exception"
+    assert "<script>window.injected = true</script>" in facts.locator("dd").first.inner_text()
+    fold = page.locator("#evidence details").first
+    assert not fold.evaluate("(d) => d.open")
+    assert '"server_exception"' in fold.evaluate("(d) => d.textContent")
+    assert page.evaluate("window.injected") is None
