@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import yaml
 from packaging.version import Version
 
 from harness.atomic import write_all_atomically
+from harness.services import die_with_parent
 from report.baseline import REGRESSION, state_change
 from report.matrix import MATRIX_PATH, ROOT, Matrix, MatrixError, display_path, load_matrix
 from report.pypi import IndexUnreachable, parse_version, versions
@@ -36,6 +38,8 @@ from report.scratch import SIGNALS, run, scratch_folder
 
 BASELINE_PATH = ROOT / "report" / "out" / "baseline.json"
 REQUIREMENTS = ROOT / "requirements"
+# Seconds an interrupted tox gets to end its envs: under the 10 s tox.ini gives this env before it escalates.
+TOX_GRACE = 8.0
 
 
 class UpstreamError(Exception):
@@ -176,7 +180,7 @@ def compare(baseline: dict[str, Any], runs: dict[str, dict[str, Any]]) -> list[C
 
 def run_latest_mode(matrix: Matrix, scratch: Path, baseline_path: Path) -> int:
     """Lock the newest of everything into `scratch`, run the latest envs on it, compare with the baseline."""
-    baseline = _read_json(baseline_path, "the baseline")
+    baseline = _read_json(baseline_path, "the baseline", "point --baseline at a baseline.json `tox -e report` wrote.")
     requirements, results = scratch / "requirements", scratch / "results"
     compile_env = {**os.environ, "TMPDIR": str(scratch)}  # compile.py's temp files go with the scratch folder
     command = [sys.executable, "-m", "requirements.compile", "--newest", str(requirements)]
@@ -187,13 +191,13 @@ def run_latest_mode(matrix: Matrix, scratch: Path, baseline_path: Path) -> int:
         )
     envs = [release.env for release in matrix.releases]
     env = {**os.environ, "PROBE_REQUIREMENTS": str(requirements), "PROBE_RESULTS_DIR": str(results)}
-    command = ["tox", "p", "-e", ",".join(envs), "--workdir", str(scratch / "tox")]
-    run(command, cwd=ROOT, env=env, check=False)  # a failing env still leaves the others' results
+    # A failing env still leaves the others' results.
+    run_tox(["tox", "p", "-e", ",".join(envs), "--workdir", str(scratch / "tox")], env)
     runs = {}
     for release in matrix.releases:
         path = results / f"{release.env}.json"
         if path.exists():
-            runs[release.version] = _read_json(path, f"the results of {release.env}")
+            runs[release.version] = _read_json(path, f"the results of {release.env}", "see the tox output above.")
         else:
             print(f"latest mode: {release.env} left no results (see the tox output above)")
     changes = compare(baseline, runs)
@@ -204,13 +208,29 @@ def run_latest_mode(matrix: Matrix, scratch: Path, baseline_path: Path) -> int:
     return 1 if any(change.kind == REGRESSION for change in changes) else 0
 
 
-def _read_json(path: Path, what: str) -> Any:
+def run_tox(command: list[str], env: dict[str, str]) -> None:
+    """Run tox and wait. On our interrupt, or our death, tox gets SIGINT, on which it ends its envs' processes
+    itself; it is killed only if it has not ended TOX_GRACE seconds later (or at a second interrupt)."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=die_with_parent(signal.SIGINT))
+    try:
+        process.wait()
+    except BaseException:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=TOX_GRACE)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        raise
+
+
+def _read_json(path: Path, what: str, fix: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UpstreamError(
-            f"{display_path(path)}: cannot read {what} ({getattr(exc, 'strerror', None) or exc}). "
-            "Fix: point --baseline at a baseline.json that `tox -e report` wrote."
+            f"{display_path(path)}: cannot read {what} ({getattr(exc, 'strerror', None) or exc}). Fix: {fix}"
         ) from exc
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 
 from report.matrix import MATRIX_PATH, ROOT, load_matrix
-from report.upstream import CellChange, UpstreamError, compare, main, update_text, upstream
+from report.upstream import CellChange, UpstreamError, compare, main, run_tox, update_text, upstream
 from tests.unit.report.fake_index import closed_port_url, json_page, serve
 
 MATRIX = load_matrix()
@@ -251,3 +253,33 @@ def test_no_change_is_no_change():
 def test_not_run_is_never_a_regression():
     (change,) = compare(_baseline(), {"5.2": _run(daphne="not-run")})
     assert change.kind == "not-run"
+
+
+def test_run_reads_the_baseline_before_it_locks_anything(project, capsys, tmp_path):
+    missing = tmp_path / "no-baseline.json"
+    assert _main(project, "run", "--baseline", str(missing)) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith(f"upstream run: {missing}: cannot read the baseline (No such file or directory). Fix: ")
+
+
+def test_an_interrupted_run_gives_tox_sigint_to_end_its_envs(tmp_path):
+    """tox ends its envs' processes on SIGINT; a SIGKILL from subprocess.run would leave them running."""
+    ready, ended = tmp_path / "ready", tmp_path / "ended"
+    child = (
+        "import pathlib, signal, sys, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: (pathlib.Path(sys.argv[2]).touch(), sys.exit(0)))\n"
+        "pathlib.Path(sys.argv[1]).touch()\n"
+        "time.sleep(60)\n"
+    )
+
+    def interrupt_when_ready() -> None:
+        while not ready.exists():
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_ready, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_tox([sys.executable, "-c", child, str(ready), str(ended)], dict(os.environ))
+    assert ended.exists()
+    assert time.monotonic() - started < 30
