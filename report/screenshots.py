@@ -1,0 +1,115 @@
+"""`python -m report.screenshots`: the report's own pictures for the README, from the report it shows.
+
+    python -m report.screenshots              report/out/report.html -> screenshot-desktop.png, screenshot-phone.png
+    python -m report.screenshots --out DIR    the same for DIR/report.html
+
+Renders <out>/report.html in headless Chromium (Playwright, offline, opened from disk) at 1400x900 and 390x844 and
+writes the two PNGs beside it with screenshots.json, which records the `generated` stamp of the <out>/results.json
+they show and each PNG's SHA-256: tests/unit/report/test_screenshots.py fails when the pictures are older than the
+results. Exit 2 with one line when an input is missing or unreadable or Chromium cannot start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.atomic import write_text_atomically
+from report.matrix import display_path
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+STAMP = "screenshots.json"
+# Name -> viewport (width, height): a laptop and a phone.
+SIZES = {"screenshot-desktop.png": (1400, 900), "screenshot-phone.png": (390, 844)}
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+class ScreenshotError(Exception):
+    """An input is missing or unreadable, or the browser failed; the message names it and the fix."""
+
+
+def generated(results: Path) -> str:
+    """The `generated` stamp of a merged results file (report/out/results.json)."""
+    try:
+        return str(json.loads(results.read_text(encoding="utf-8"))["generated"])
+    except FileNotFoundError:
+        raise ScreenshotError(f"{display_path(results)} is missing: run `python -m report` first") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ScreenshotError(
+            f"{display_path(results)} has no readable `generated` stamp ({exc}): render it again with `python -m report`"
+        ) from None
+
+
+def shoot(page: Path, chromium: str) -> dict[str, bytes]:
+    """Each size's PNG of the page, opened from disk, once its script has drawn the chart (the last thing it does)."""
+    from playwright.sync_api import Error, sync_playwright
+
+    pictures = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
+            try:
+                for name, (width, height) in SIZES.items():
+                    tab = browser.new_page(viewport={"width": width, "height": height})
+                    tab.goto(page.resolve().as_uri())
+                    tab.wait_for_selector("#score-chart circle", state="attached")
+                    pictures[name] = tab.screenshot(full_page=False)
+                    tab.close()
+            finally:
+                browser.close()
+    except Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ScreenshotError(
+            f"Chromium ({chromium}) could not render {display_path(page)}: {first}. Fix: install it "
+            "(`apt-get install -y chromium`) or point CHROMIUM at a Chromium binary"
+        ) from None
+    return pictures
+
+
+def write_pictures(out: Path, pictures: dict[str, bytes], stamp: str) -> None:
+    """The PNGs first (each replaced whole), then the stamp naming their hashes: a half-done write leaves an old
+    stamp, which the freshness test catches. harness/atomic.py writes text only, hence the bytes here."""
+    for name, png in pictures.items():
+        fd, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(png)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, out / name)
+    files = {name: hashlib.sha256(png).hexdigest() for name, png in pictures.items()}
+    write_text_atomically(out / STAMP, json.dumps({"generated": stamp, "files": files}, indent=1) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m report.screenshots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="folder with report.html and results.json")
+    parser.add_argument("--chromium", default=CHROMIUM, help="the Chromium binary (default: $CHROMIUM or %(default)s)")
+    args = parser.parse_args(argv)
+    page = args.out / "report.html"
+    try:
+        stamp = generated(args.out / "results.json")
+        if not page.is_file():
+            raise ScreenshotError(f"{display_path(page)} is missing: run `python -m report --out {args.out}` first")
+        write_pictures(args.out, shoot(page, args.chromium), stamp)
+    except ScreenshotError as exc:
+        print(f"report.screenshots: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"report.screenshots: cannot write into {display_path(args.out)}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {', '.join(str(args.out / name) for name in SIZES)} and {args.out / STAMP} for {stamp}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

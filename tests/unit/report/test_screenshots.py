@@ -1,0 +1,90 @@
+"""The README's pictures: made from the report they show, at both sizes, and never older than its results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from report.screenshots import OUT_DIR, SIZES, STAMP, main
+
+
+def size_of(png: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{png} is not a PNG"
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def check_fresh(out: Path) -> None:
+    """The stamp beside the PNGs names the results they show and the PNGs as they are now."""
+    assert (out / STAMP).exists(), f"no {out / STAMP}: run `python -m report.screenshots`"
+    stamp = json.loads((out / STAMP).read_text(encoding="utf-8"))
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert stamp["generated"] == results["generated"], (
+        f"the screenshots show the run of {stamp['generated']}, results.json is from {results['generated']}: "
+        "run `python -m report.screenshots`"
+    )
+    for name in SIZES:
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == stamp["files"][name], f"{name} changed since"
+
+
+def test_committed_screenshots_are_not_older_than_the_results_they_show():
+    check_fresh(OUT_DIR)
+
+
+@pytest.fixture
+def report_dir(built_report, tmp_path) -> Path:
+    for name in ("report.html", "results.json"):
+        shutil.copy(built_report / name, tmp_path / name)
+    return tmp_path
+
+
+def test_writes_a_desktop_and_a_phone_picture_with_their_stamp(report_dir, capsys):
+    assert main(["--out", str(report_dir)]) == 0
+    assert {name: size_of(report_dir / name) for name in SIZES} == {
+        "screenshot-desktop.png": (1400, 900),
+        "screenshot-phone.png": (390, 844),
+    }
+    check_fresh(report_dir)
+    assert "screenshot-desktop.png" in capsys.readouterr().out
+
+
+def test_a_render_after_the_pictures_makes_them_stale(report_dir):
+    assert main(["--out", str(report_dir)]) == 0
+    results = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    (report_dir / "results.json").write_text(json.dumps({**results, "generated": "2099-01-01T00:00:00+00:00"}))
+    with pytest.raises(AssertionError, match="run `python -m report.screenshots`"):
+        check_fresh(report_dir)
+
+
+def test_missing_results_exit_2_with_one_line(tmp_path, capsys):
+    assert main(["--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "results.json is missing: run `python -m report` first" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_page_exits_2_with_one_line(report_dir, capsys):
+    (report_dir / "report.html").unlink()
+    assert main(["--out", str(report_dir)]) == 2
+    assert "report.html is missing" in capsys.readouterr().err
+
+
+def test_unreadable_results_exit_2_with_one_line(report_dir, capsys):
+    (report_dir / "results.json").write_text("{", encoding="utf-8")
+    assert main(["--out", str(report_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no readable `generated` stamp" in err
+
+
+def test_no_browser_exits_2_with_one_line_and_writes_nothing(report_dir, capsys):
+    assert main(["--out", str(report_dir), "--chromium", str(report_dir / "no-chromium")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "could not render" in err and "CHROMIUM" in err
+    assert not (report_dir / STAMP).exists() and not (report_dir / "screenshot-phone.png").exists()
