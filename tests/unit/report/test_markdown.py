@@ -48,7 +48,7 @@ def _cell(version: str, probe: str, server: str | None) -> Cell:
     return cell(version, row)
 
 
-def _data() -> dict[str, Any]:
+def measured_data() -> dict[str, Any]:
     matrix = load_matrix()
     started = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
     runs = tuple(
@@ -65,7 +65,7 @@ def _data() -> dict[str, Any]:
     return to_data(merged, evaluate(merged), started, {"os": "Linux", "arch": "x86_64", "cpus": 2})
 
 
-TEXT = markdown.render(_data())
+TEXT = markdown.render(measured_data())
 
 
 def _lines(*words: str) -> list[str]:
@@ -117,6 +117,6 @@ def test_a_roadmap_cell_whose_probes_differ_names_its_parts():
 def test_the_roadmap_header_names_the_axis_of_its_cells_and_of_first_shipped():
     (header,) = _lines("| Item (cells: latest patch, today's dependencies) |")
     assert "First native (latest patch)" in header
-    both = twoaxis.attach(_data(), _data(), [], {})
+    both = twoaxis.attach(measured_data(), measured_data(), [], {})
     (header,) = [line for line in markdown.render(both).splitlines() if line.startswith("| Item (cells: latest")]
     assert "First shipped (as shipped: X.Y.0 on its day's deps)" in header

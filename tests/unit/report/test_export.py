@@ -1,0 +1,13 @@
+"""The merged data's roadmap parts: text and states for every release where an item's deciding probes differ."""
+
+from __future__ import annotations
+
+from tests.unit.report.test_markdown import measured_data
+
+
+def test_roadmap_items_carry_their_parts_as_text_and_by_state():
+    auth = next(item for item in measured_data()["roadmap"] if item["id"] == "async-auth")
+    assert auth["states"]["5.2"] == "blocking"
+    assert auth["parts"]["5.2"] == "blocking: auth.password-check; threaded: auth.async-api"
+    assert auth["parts_by_state"]["5.2"] == {"blocking": ["auth.password-check"], "threaded": ["auth.async-api"]}
+    assert "4.2" not in auth["parts"]  # both absent there: nothing differs
