@@ -21,9 +21,10 @@ class State(str, Enum):
     """
 
     # fmt: off
-    NATIVE = ("native", 5, "●", "green", "#1a7f37", "#3fb950", True, "works, and the work ran on the event loop thread")
-    THREADED = ("threaded", 4, "◐", "blue", "#0969da", "#4493f8", True, "async API, but the work was observed on another thread")
-    SERIALIZED = ("serialized", 3, "◓", "cyan", "#1b7c83", "#39c5cf", True, "works off the loop, which stays free, but concurrent requests run one at a time on a worker thread")
+    NATIVE = ("native", 6, "●", "green", "#1a7f37", "#3fb950", True, "works, and the work ran on the event loop thread")
+    THREADED = ("threaded", 5, "◐", "blue", "#0969da", "#4493f8", True, "async API, but the work was observed on another thread")
+    SERIALIZED = ("serialized", 4, "◓", "cyan", "#1b7c83", "#39c5cf", True, "works off the loop, which stays free, but concurrent requests run one at a time on a worker thread")
+    BUFFERED = ("buffered", 3, "◕", "hot_pink3", "#bf3989", "#db61a2", True, "works off the loop, which stays free, but delivered whole: a streamed response reached the client only after its last chunk was made")
     BLOCKING = ("blocking", 2, "◒", "dark_orange", "#bc4c00", "#f0883e", True, "works on the loop thread, but stalls the loop: other requests wait")
     PARTIAL = ("partial", 1, "◔", "yellow", "#9a6700", "#d29922", False, "roadmap items only: some deciding probes work, others are absent or broken (the cell says which)")
     ABSENT = ("absent", 0, "○", "grey50", "#6e7781", "#8d96a0", True, "not there (import, attribute or route missing; protocol refused)")

@@ -133,10 +133,11 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
     - blocking: the loop stalled past the threshold (the chunks were made on it, or something else held it);
     - threaded: the chunks were made on a worker thread and each reached the client as it was made; the loop
       stayed free;
-    - broken: the response failed, lost chunks, or was buffered: every chunk reached the client only after the
-      last was made. A StreamingHttpResponse exists to stream; one that arrives whole at the end does not do what
-      it is for, whatever Django's warning says (Django 4.2+ documents that it consumes a sync iterator in a
-      thread under ASGI, and warns). The warning is quoted in the reason;
+    - buffered: the chunks were made on a worker thread and every one reached the client only after the last was
+      made: it works and the loop stays free, but the client gets the body whole. A degraded result, not a broken
+      one; the reason says "by design" only when Django's own warning says it must consume the iterator (the 4.2
+      notes document that it consumes a sync iterator in a thread under ASGI), and quotes it;
+    - broken: the response failed or lost chunks;
     - undecided: the meter could not tell, chunks made on the loop without a stall, or a delivery neither
       streamed nor buffered.
     Never native: a sync iterator that sleeps cannot run on the loop without stalling it.
@@ -186,12 +187,11 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
             State.UNDECIDED, "the chunks were made on the loop thread, yet the loop never stalled", facts, measurements
         )
     if how == BUFFERED:
-        return Verdict(
-            State.BROKEN,
-            f"buffered: every chunk reached the client only after the last was made (on a worker thread): {warned}",
-            facts,
-            measurements,
-        )
+        whole = "every chunk reached the client only after the last was made, on a worker thread; the loop stayed free"
+        if obs.warning:
+            reason = f"buffered by design, as Django warned ({obs.warning}): {whole}"
+            return Verdict(State.BUFFERED, reason, facts, measurements)
+        return Verdict(State.BUFFERED, f"buffered: {whole} (no warning logged)", facts, measurements)
     if how == MIXED:
         return Verdict(
             State.UNDECIDED, "some chunks reached the client as they were made, others later", facts, measurements

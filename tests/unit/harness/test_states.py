@@ -27,6 +27,12 @@ def test_ranks_order_the_working_states_best_first():
     assert State.NATIVE.rank > State.THREADED.rank > State.BLOCKING.rank > State.ABSENT.rank == State.BROKEN.rank
 
 
+def test_buffered_is_a_degraded_working_state_between_serialized_and_blocking():
+    # The loop stays free (better than blocking), but the client gets the body whole (worse than serialized).
+    assert State.SERIALIZED.rank > State.BUFFERED.rank > State.BLOCKING.rank > State.PARTIAL.rank
+    assert State.BUFFERED.recorded
+
+
 def test_the_readme_lists_every_state_with_its_meaning_in_table_order():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## States", 1)[1].split("\n## ", 1)[0]

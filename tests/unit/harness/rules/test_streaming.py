@@ -97,11 +97,19 @@ def test_sync_stream_made_off_the_loop_and_streamed_is_threaded():
     assert verdict.measurements["arrived_after_made"] == [0.01, 0.01, 0.01]
 
 
-def test_sync_stream_buffered_is_broken_never_native_and_quotes_the_warning():
+def test_sync_stream_buffered_on_a_worker_is_buffered_and_by_design_only_when_django_says_so():
+    # Django 4.2+ in the committed run: the loop stayed free, the body arrived whole, and Django warned.
     verdict = sync_streamed(made(WORKER, 10.0, 10.3, 10.6), AT_THE_END, warning=WARNING)
-    assert verdict.state is State.BROKEN
-    assert verdict.reason.startswith("buffered")
-    assert WARNING in verdict.reason
+    assert verdict.state is State.BUFFERED
+    assert verdict.reason == (
+        f"buffered by design, as Django warned ({WARNING}): every chunk reached the client only after the last was"
+        " made, on a worker thread; the loop stayed free"
+    )
+    assert verdict.facts["delivery"] == rules.BUFFERED
+    unexplained = sync_streamed(made(WORKER, 10.0, 10.3, 10.6), AT_THE_END)
+    assert unexplained.state is State.BUFFERED
+    assert "design" not in unexplained.reason
+    assert unexplained.reason.endswith("on a worker thread; the loop stayed free (no warning logged)")
 
 
 def test_sync_stream_made_on_the_loop_that_stalled_is_blocking_streamed_or_not():
