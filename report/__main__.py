@@ -33,7 +33,7 @@ from report.bisect import BISECTIONS_PATH
 from report.export import host, to_data
 from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
 from report.matrix import MATRIX_PATH, SHIPPED, SHIPPED_SUFFIX, Matrix, MatrixError, display_path, load_matrix
-from report.results import RESULTS_DIR, Merged, load_results
+from report.results import RESULTS_DIR, Merged, load_results, untrusted
 from report.roadmap import evaluate
 from report.upgrade import changes
 
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             terminal.upgrade(args.before, args.after, found, out)
             return 0
-        return _build(args, merged, data, out)
+        return _build(args, untrusted((merged, shipped), args.require_all), data, out)
     except (MatrixError, IncompatibleResults, OutputError, history.HistoryError) as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
@@ -199,7 +199,7 @@ def _write_outputs(files: dict[Path, str]) -> None:
         ) from exc
 
 
-def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: Console) -> int:
+def _build(args: argparse.Namespace, problems: list[str], data: dict[str, Any], out: Console) -> int:
     baseline_path: Path = args.baseline or args.out / "baseline.json"
     # What this writes must be readable as a baseline or a merge input later: check it against its schema now.
     validate_merged(data, "the merged results", "this is a bug in report/export.py; please report it")
@@ -236,10 +236,6 @@ def _build(args: argparse.Namespace, merged: Merged, data: dict[str, Any], out: 
         f"wrote {args.out / 'report.md'}, {args.out / 'report.html'}, {args.out / 'results.json'} and "
         f"{args.out / 'results.csv'}"
     )
-    problems = [f"{problem}; its cells count as not-run" for problem in merged.problems]
-    if args.require_all:
-        missing = [run.release.env for run in merged.runs if run.status == "missing"]
-        problems += [f"no results for {', '.join(missing)} (--require-all)"] if missing else []
     if args.accept:
         terminal.accepted(comparison, baseline_path, out, kept)
         return _untrusted(problems)

@@ -23,10 +23,11 @@ import jsonschema
 from harness.evidence import inert
 from harness.rows import SCHEMA_VERSION, row_of
 from harness.states import RECORDED, STATES
-from report.matrix import Matrix, display_path, key_path
+from report.matrix import SHIPPED_SUFFIX, Matrix, display_path, key_path
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-ENV_NAME = re.compile(r"^dj[0-9]+$")
+# A per-env file's name: djXY (the latest axis) or djXY-shipped (the as-shipped axis).
+ENV_NAME = re.compile(rf"^dj[0-9]+({SHIPPED_SUFFIX})?$")
 # How to settle two results for one env: the run that started later, or the source named later.
 PREFERENCES = ("newest", "last")
 

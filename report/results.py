@@ -69,6 +69,16 @@ class Merged:
         return max(started).date() if started else dt.date.today()
 
 
+def untrusted(axes: Sequence[Merged], require_all: bool = False) -> list[str]:
+    """One line per input of any axis the report cannot trust (its cells count as not-run), and with `require_all`
+    one naming every env of these axes that has no results: each means exit 2."""
+    problems = [f"{problem}; its cells count as not-run" for merged in axes for problem in merged.problems]
+    missing = [run.release.env for merged in axes for run in merged.runs if run.status == "missing"]
+    if require_all and missing:
+        problems.append(f"no results for {', '.join(missing)} (--require-all)")
+    return problems
+
+
 class ResultsFileError(Exception):
     """A results file cannot be used; the message names the file and the field."""
 

@@ -13,7 +13,7 @@ import pytest
 
 import report.__main__ as entry
 from report import history
-from report.matrix import MATRIX_PATH, MatrixError, load_matrix
+from report.matrix import LATEST, MATRIX_PATH, SHIPPED, MatrixError, load_matrix
 from report.results import load_results
 
 MATRIX = load_matrix()
@@ -34,9 +34,9 @@ def _row(env: str, probe: str = "asgi.entrypoint", server: str | None = "uvicorn
     }
 
 
-def results_file(folder: Path, version: str, **changes: Any) -> Path:
-    """A valid results/<env>.json for `version`, recorded on exactly what matrix.yaml pins, with `changes`."""
-    release = MATRIX.release(version)
+def results_file(folder: Path, version: str, axis: str = LATEST, **changes: Any) -> Path:
+    """A valid results/<env>.json for `version` on `axis`, recorded on exactly what matrix.yaml pins, with `changes`."""
+    release = MATRIX.on_axis(axis).release(version)
     data = {
         "schema": 1,
         "env": release.env,
@@ -187,7 +187,60 @@ def test_require_all_fails_when_an_expected_env_has_no_results(tmp_path, capsys)
     assert _report(capsys, *common)[0] == 0
     code, _, err = _report(capsys, *common, "--require-all")
     assert code == 2
-    assert "no results for" in err and "dj22" in err and "dj61" not in err.split("no results for")[1]
+    missing = _one_line(err).split("no results for ")[1].removesuffix(" (--require-all)").split(", ")
+    assert "dj22" in missing and "dj61" not in missing and "dj61-shipped" in missing
+
+
+def test_require_all_names_a_missing_as_shipped_env_too(tmp_path, capsys):
+    for release in MATRIX.releases:
+        results_file(tmp_path / "results", release.version)
+        if release.version != "3.1":
+            results_file(tmp_path / "results", release.version, SHIPPED)
+    common = ["--results", str(tmp_path / "results"), "--out", str(tmp_path / "out")]
+    code, _, err = _report(capsys, *common, "--require-all")
+    assert code == 2
+    assert _one_line(err).endswith("no results for dj31-shipped (--require-all)")
+
+
+def _rewrite(path: Path, **changes: Any) -> None:
+    path.write_text(json.dumps({**json.loads(path.read_text(encoding="utf-8")), **changes}), encoding="utf-8")
+
+
+# The as-shipped axis's files are checked, and fail the report, as the latest axis's are: one check for both.
+BAD_FILES = {
+    "another Django": (
+        lambda path: _rewrite(path, versions={"python": "3.7.17", "django": "3.1.5"}),
+        "mismatched: recorded on Django 3.1.5",
+    ),
+    "truncated": (lambda path: path.write_text(path.read_text(encoding="utf-8")[:500]), "not valid JSON"),
+    "an unknown state": (
+        lambda path: _rewrite(path, probes=[_row("dj31", state="bogus")]),
+        "probes[0].state: 'bogus' is not one of",
+    ),
+}
+
+
+@pytest.mark.parametrize("axis", [LATEST, SHIPPED])
+@pytest.mark.parametrize("bad", BAD_FILES)
+def test_a_bad_file_fails_the_report_on_either_axis(tmp_path, capsys, axis, bad):
+    spoil, problem = BAD_FILES[bad]
+    for each in (LATEST, SHIPPED):
+        results_file(tmp_path / "results", "3.1", each)
+    env = MATRIX.on_axis(axis).release("3.1").env
+    spoil(tmp_path / "results" / f"{env}.json")
+    code, _, err = _report(capsys, "--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"))
+    assert code == 2, err
+    line = _one_line(err)
+    assert f"{env}.json: {problem}" in line and line.endswith("; its cells count as not-run")
+
+
+def test_an_as_shipped_file_is_named_for_its_env(tmp_path):
+    # Its name, not the `env` inside, says whose file it is: a copy of dj31.json renamed is not dj31's.
+    path = results_file(tmp_path, "3.1", SHIPPED, env="dj31")
+    merged = load_results(MATRIX.on_axis(SHIPPED), tmp_path, interpreter=lambda version: True)
+    run = next(run for run in merged.runs if run.release.version == "3.1")
+    assert run.status == "invalid"
+    assert str(run.problem) == f"{path}: env: says 'dj31', but this file belongs to 'dj31-shipped'"
 
 
 def test_the_ci_workflow_requires_every_env():
