@@ -12,6 +12,7 @@ urlpatterns = [
     path("sleep/async/", views.async_sleep_view),
     path("sleep/sync/", views.sync_sleep_view),
     path("class/async/", views.AsyncClassView.as_view()),
+    path("protocol/sync/", views.sync_protocol_view),
     path("protocol/async/", views.async_protocol_view),
     path("stream/async/", views.async_stream_view),
     path("stream/sync/", views.sync_stream_view),

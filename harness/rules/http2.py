@@ -13,6 +13,7 @@ from typing import Any
 from harness.rules.response import entrypoint_missing, failure
 from harness.states import State, Verdict
 
+SYNC, ASYNC = "sync", "async"  # the kinds of view a probe asks for over HTTP/2
 HTTP2 = "HTTP/2"  # httpx's Response.http_version for an answer that came over HTTP/2
 # The ASGI scope's http_version over HTTP/2: https://asgi.readthedocs.io/en/latest/specs/www.html#http-connection-scope
 SCOPE_HTTP2 = "2"
@@ -28,6 +29,7 @@ class Http2Observation:
 
     server: str
     tls: bool
+    view: str = ASYNC  # SYNC or ASYNC: the kind of Django view asked for
     start_error: str | None = None  # the server never listened; nothing else was observed
     negotiated: str | None = None  # httpx's http_version of the readiness answer, None when there was none
     alpn: str | None = None  # the protocol TLS chose by ALPN; None over cleartext or when the server offers none
@@ -42,12 +44,21 @@ class Http2Observation:
 def over_http2(obs: Http2Observation) -> Verdict:
     """native when Django's async view answered over HTTP/2 on the loop thread, threaded when off it.
 
+    A sync view (HTTP/2 through ASGI needs none of the async ones): threaded when it ran on a worker thread, undecided
+    when on the loop thread (unadapted, but this probe measures no loop stall).
+
     absent: the server answered over HTTP/1.1 only or refused HTTP/2 (or Django's entry point is missing).
     broken: HTTP/2 was negotiated but the request through Django failed (absent when the failure shows the handler does
     not know the kind of view asked for: response.failure). not-run: the server never started.
     undecided: the client and the ASGI scope disagree on the protocol, or the view did not say where it ran.
     """
-    facts: dict[str, Any] = {"server": obs.server, "tls": obs.tls, "alpn": obs.alpn, "http_version": obs.negotiated}
+    facts: dict[str, Any] = {
+        "server": obs.server,
+        "tls": obs.tls,
+        "view": obs.view,
+        "alpn": obs.alpn,
+        "http_version": obs.negotiated,
+    }
     how = "over TLS" if obs.tls else "over cleartext"
     if obs.start_error:
         facts.update(start_error=obs.start_error, server_exception=obs.server_exception)
@@ -83,6 +94,12 @@ def over_http2(obs: Http2Observation) -> Verdict:
         return Verdict(State.UNDECIDED, "the response did not say which threads ran it", facts, measurements)
     facts["on_loop_thread"] = loop == view
     via = f"ALPN {obs.alpn}" if obs.tls else "prior knowledge"
+    if obs.view == SYNC:
+        if loop == view:
+            reason = f"{obs.server} ran a sync view on the loop thread over HTTP/2 (no loop stall measured)"
+            return Verdict(State.UNDECIDED, reason, facts, measurements)
+        reason = f"{obs.server} served a sync view over HTTP/2 ({via}) on a worker thread"
+        return Verdict(State.THREADED, reason, facts, measurements)
     if loop == view:
         return Verdict(
             State.NATIVE,

@@ -55,9 +55,17 @@ class AsyncClassView(View):
         return JsonResponse(_where(request))
 
 
-async def async_protocol_view(request):
+def _protocol(request) -> JsonResponse:
     """Where it ran, and the HTTP version the server put in the ASGI scope ("2" over HTTP/2)."""
     return JsonResponse({**_where(request), "http_version": getattr(request, "scope", {}).get("http_version")})
+
+
+def sync_protocol_view(request):
+    return _protocol(request)
+
+
+async def async_protocol_view(request):
+    return _protocol(request)
 
 
 async def async_stream_view(request):

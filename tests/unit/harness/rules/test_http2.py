@@ -26,6 +26,7 @@ def test_native_over_prior_knowledge_and_over_alpn():
     assert cleartext.facts == {
         "server": "hypercorn",
         "tls": False,
+        "view": "async",
         "alpn": None,
         "http_version": "HTTP/2",
         "status": 200,
@@ -105,3 +106,16 @@ def test_absent_when_http2_was_negotiated_but_the_handler_does_not_know_async_vi
     assert verdict.state is State.ABSENT
     assert verdict.reason == f"HTTP/2 was negotiated, but {ASYNC_VIEWS} ({ASYNC_VIEW_UNOFFERED})"
     assert verdict.facts["http_version"] == "HTTP/2"
+
+
+def test_a_sync_view_over_http2_is_threaded_and_undecided_on_the_loop():
+    # HTTP/2 through ASGI needs no async view: Django 3.0 serves a sync one over it.
+    sync = functools.partial(h2c, view="sync", status=200)
+    verdict = over_http2(sync(body=answer(view=WORKER)))
+    assert verdict.state is State.THREADED
+    assert verdict.reason == "hypercorn served a sync view over HTTP/2 (prior knowledge) on a worker thread"
+    assert verdict.facts["view"] == "sync"
+    on_loop = over_http2(sync(body=answer(view=LOOP)))  # unadapted, but this probe measures no loop stall
+    assert on_loop.state is State.UNDECIDED
+    assert on_loop.reason == "hypercorn ran a sync view on the loop thread over HTTP/2 (no loop stall measured)"
+    assert over_http2(tls(status=200, body=answer())).facts["view"] == "async"
