@@ -4,6 +4,16 @@
     python -m report.bisect --all                                       every cell that differs in results/
     (or `tox -e bisect -- ...`; run it under the probe lock like any probe env)
 
+`--all` writes report/out/bisections.json (atomically): the causes it found, and every earlier cause it has no
+new answer for. A release whose two envs both ran to the end in the given results gets exactly this run's causes
+(a cell that no longer differs loses its old one); any other earlier cause is kept. Results that hold no release
+on both axes are refused (exit 2), so an empty folder cannot wipe the file.
+
+Exit status: 0; 2 for a bad argument or input (unknown release or probe, no results, a cell that does not
+differ), a failed uv call (uv's message shortened into the line) or an unreachable index; 130 when interrupted.
+Each bisection runs in a scratch folder (report/scratch.py) that is gone however the command ends, and so are the
+uv and pytest processes it started.
+
 For a cell whose state differs between X.Y.0 on its release day's stack (djXY-shipped) and the latest patch on
 today's (djXY), one scratch env is made from the shipped lock file. First Django alone moves: X.Y.0 to the latest
 patch with the shipped stack held fixed (`uv pip install --no-deps`); if the state follows, bisection finds the first
@@ -16,13 +26,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import functools
 import json
 import os
+import shlex
 import subprocess
 import sys
-import tempfile
-import urllib.request
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,13 +41,17 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from harness.atomic import write_text_atomically
+from report import pypi
 from report.axes import AxisDifference, differences
-from report.matrix import LATEST, ROOT, SHIPPED, Matrix, Release, load_matrix
-from report.results import RESULTS_DIR, load_results
+from report.inputs import IncompatibleResults
+from report.matrix import LATEST, ROOT, SHIPPED, Matrix, MatrixError, Release, display_path, load_matrix
+from report.results import RESULTS_DIR, Merged, load_results
+from report.scratch import run, scratch_folder
+from report.twoaxis import CausesError, load_causes
 
 BISECTIONS_PATH = ROOT / "report" / "out" / "bisections.json"
 RELEASE_NOTES = "https://docs.djangoproject.com/en/stable/releases/{version}/"
-SIMPLE_API = "https://pypi.org/simple/{name}/"
 # Moved first when no Django patch explains a change: asgiref decides Django's threading.
 FIRST_SUSPECTS = ("asgiref",)
 
@@ -114,15 +129,6 @@ def between(versions: Sequence[str], old: str, new: str) -> list[str]:
     return sorted(found, key=Version)
 
 
-def pypi_versions(name: str) -> list[str]:
-    """Every version of `name` on PyPI (the simple API's JSON form; its JSON API is not reachable everywhere)."""
-    request = urllib.request.Request(
-        SIMPLE_API.format(name=name), headers={"Accept": "application/vnd.pypi.simple.v1+json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - a fixed https URL
-        return list(json.load(response)["versions"])
-
-
 class Runner:
     """Runs one probe in a scratch env that holds a release's shipped stack; versions move one package at a time."""
 
@@ -156,7 +162,7 @@ class Runner:
             "PROBE_ENV": self.release.shipped_env,
             "PROBE_RESULTS": str(self.results),
         }
-        subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         if not self.results.exists():
             return "not-run"
         rows = json.loads(self.results.read_text(encoding="utf-8"))["probes"]
@@ -166,7 +172,7 @@ class Runner:
     def _uv(*arguments: str) -> None:
         # Quiet: a package release that does not install on the shipped Python is expected, and handled by the caller.
         environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        subprocess.run(["uv", *arguments], check=True, cwd=ROOT, env=environment, capture_output=True)
+        run(["uv", *arguments], check=True, cwd=ROOT, env=environment, capture_output=True, text=True)
 
 
 def probe_node(probe: str) -> str:
@@ -245,7 +251,7 @@ def _moving(state_at: Callable[[dict[str, str]], str], moved: dict[str, str], na
 
 
 def bisect(
-    matrix: Matrix, difference: AxisDifference, scratch: Path, versions_of: Callable[[str], list[str]] = pypi_versions
+    matrix: Matrix, difference: AxisDifference, scratch: Path, versions_of: Callable[[str], list[str]] = pypi.versions
 ) -> Cause:
     """Make the scratch env for `difference`'s release and explain the difference."""
     release = matrix.release(difference.release)
@@ -267,39 +273,129 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help=f"every differing cell; writes {BISECTIONS_PATH.name}")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="the results folder (default results/)")
     args = parser.parse_args(argv)
+    if not args.all and not (args.probe and args.release):
+        parser.error("name a PROBE and a RELEASE, or pass --all")
+    try:
+        return _bisect_all(args) if args.all else _bisect_one(args)
+    except (BisectError, MatrixError, IncompatibleResults, pypi.IndexUnreachable) as exc:
+        print(f"bisect: {exc}", file=sys.stderr)
+    except subprocess.CalledProcessError as exc:
+        print(f"bisect: `{_shown(exc.cmd)}` failed: {_said(exc.stderr)}. {UV_FIX}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("bisect: interrupted; its scratch folder and processes are gone", file=sys.stderr)
+        return 130
+    return 2
+
+
+UV_FIX = "Fix: see what uv says (is the package index reachable, UV_INDEX_URL? is that Python installed?), then rerun"
+
+
+def _bisect_one(args: argparse.Namespace) -> int:
     matrix = load_matrix()
-    found = differences(load_results(matrix.on_axis(SHIPPED), args.results), load_results(matrix, args.results))
-    if args.all:
-        chosen = found
-    else:
-        if not (args.probe and args.release):
-            parser.error("name a PROBE and a RELEASE, or pass --all")
-        chosen = [d for d in found if (d.probe, d.release, d.server) == (args.probe, args.release, args.server)]
-        if not chosen:
-            print(
-                f"bisect: {args.probe}{'@' + args.server if args.server else ''} on {args.release} does not differ "
-                f"between the axes in {args.results} (or one axis did not run it). Fix: run "
-                f"`tox -e {matrix.release(args.release).env},{matrix.release(args.release).shipped_env}` first.",
-                file=sys.stderr,
-            )
-            return 2
-    causes = []
-    for difference in chosen:
-        with tempfile.TemporaryDirectory(prefix="bisect-") as scratch:
-            cause = bisect(matrix, difference, Path(scratch))
-        print(f"{difference.release} {difference.subject}: {cause.sentence()}", flush=True)
-        causes.append(cause)
-    if args.all:
-        BISECTIONS_PATH.write_text(to_json(causes), encoding="utf-8")
-        print(f"wrote {BISECTIONS_PATH.relative_to(ROOT)} ({len(causes)} cells)")
+    known = [release.version for release in matrix.releases]
+    if args.release not in known:
+        raise BisectError(f"unknown release {args.release!r}; known: {', '.join(known)}")
+    probes = [probe.id for probe in matrix.probes]
+    if args.probe not in probes:
+        close = difflib.get_close_matches(args.probe, probes, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise BisectError(f"unknown probe {args.probe!r}{hint}; known: {', '.join(probes)}")
+    shipped, latest = _axes(matrix, args.results)
+    key = (args.probe, args.release, args.server)
+    chosen = [d for d in differences(shipped, latest) if (d.probe, d.release, d.server) == key]
+    if not chosen:
+        release = matrix.release(args.release)
+        raise BisectError(
+            f"{args.probe}{'@' + args.server if args.server else ''} on {args.release} does not differ between the "
+            f"axes in {display_path(args.results)} (or one axis did not run it). Fix: run "
+            f"`tox -e {release.env},{release.shipped_env}` first"
+        )
+    _explain(matrix, chosen)
     return 0
 
 
-def to_json(causes: Sequence[Cause]) -> str:
-    rows: list[dict[str, Any]] = [
-        {**asdict(cause), "link": cause.link, "sentence": cause.sentence()} for cause in causes
-    ]
-    return json.dumps({"axes": [SHIPPED, LATEST], "causes": rows}, indent=2, sort_keys=True) + "\n"
+def _bisect_all(args: argparse.Namespace) -> int:
+    matrix = load_matrix()
+    shipped, latest = _axes(matrix, args.results)
+    if not _releases(shipped, "complete", "incomplete") & _releases(latest, "complete", "incomplete"):
+        raise BisectError(
+            f"{display_path(args.results)} holds no release with results on both axes (djXY and djXY-shipped), so "
+            f"{display_path(BISECTIONS_PATH)} is left as it was. Fix: run the envs of both axes first (`tox p`), or "
+            "pass --results with their folder"
+        )
+    if BISECTIONS_PATH.is_dir():  # found before the bisections, not after them
+        raise BisectError(f"{display_path(BISECTIONS_PATH)} is a folder, not a file. Fix: remove it, then rerun")
+    try:
+        old = load_causes(BISECTIONS_PATH)
+    except CausesError as exc:
+        print(f"bisect: {exc}; replacing it with this run's causes", file=sys.stderr)
+        old = {}
+    causes = _explain(matrix, differences(shipped, latest))
+    rows = merged_causes(old, _releases(shipped, "complete") & _releases(latest, "complete"), causes)
+    try:
+        write_text_atomically(
+            BISECTIONS_PATH, json.dumps({"axes": [SHIPPED, LATEST], "causes": rows}, indent=2, sort_keys=True) + "\n"
+        )
+    except OSError as exc:
+        raise BisectError(
+            f"cannot write {display_path(BISECTIONS_PATH)}: {exc.strerror or exc}; it is left as it was. Fix: make it "
+            "a writable file in a writable folder, then rerun"
+        ) from exc
+    print(f"wrote {display_path(BISECTIONS_PATH)} ({len(rows)} cells, {len(causes)} of them bisected now)")
+    return 0
+
+
+def _axes(matrix: Matrix, results: Path) -> tuple[Merged, Merged]:
+    """The shipped and the latest axis from the results folder `results`."""
+    if not results.exists():
+        raise BisectError(
+            f"{display_path(results)}: no such folder. Fix: run the probe envs of both axes first (`tox p`), or "
+            "pass --results with the folder that holds their results"
+        )
+    return load_results(matrix.on_axis(SHIPPED), results), load_results(matrix, results)
+
+
+def _releases(merged: Merged, *statuses: str) -> set[str]:
+    """The releases whose env on this axis has one of `statuses`."""
+    return {run.release.version for run in merged.runs if run.status in statuses}
+
+
+def _explain(matrix: Matrix, chosen: Sequence[AxisDifference]) -> list[Cause]:
+    """Bisect each difference in its own scratch folder, printing each cause as it is found."""
+    causes = []
+    for difference in chosen:
+        with scratch_folder("bisect-") as scratch:
+            cause = bisect(matrix, difference, scratch)
+        print(f"{difference.release} {difference.subject}: {cause.sentence()}", flush=True)
+        causes.append(cause)
+    return causes
+
+
+def merged_causes(
+    old: dict[tuple[str, str], dict[str, Any]], complete: set[str], causes: Sequence[Cause]
+) -> list[dict[str, Any]]:
+    """bisections.json's causes: `causes`, and each `old` one they do not replace whose release is not `complete`.
+
+    `complete`: the releases whose two envs both ran to the end in this run's results; their causes are this run's.
+    """
+    new = {(cause.release, cause.subject) for cause in causes}
+    rows = [row for key, row in old.items() if key[0] not in complete and key not in new]
+    rows += [{**asdict(cause), "link": cause.link, "sentence": cause.sentence()} for cause in causes]
+    return sorted(rows, key=lambda row: Version(row["release"]))
+
+
+def _shown(command: Sequence[str]) -> str:
+    """The command as a shell line, paths in this checkout relative to it."""
+    return shlex.join(display_path(Path(part)) if part.startswith("/") else part for part in command)
+
+
+def _said(stderr: str | None) -> str:
+    """What a tool wrote on stderr, in one short line: its first and its last line."""
+    lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
+    if not lines:
+        return "it said nothing"
+    said = lines[0] if len(lines) == 1 else f"{lines[0]} … {lines[-1]}"
+    return textwrap.shorten(said, width=300, placeholder=" …")
 
 
 if __name__ == "__main__":

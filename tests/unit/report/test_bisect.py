@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 
 import pytest
 
+from report import bisect as bisect_module
 from report.axes import AxisDifference
 from report.bisect import BisectError, Cause, between, explain, first_change, patches
 from report.matrix import load_matrix
@@ -143,3 +146,151 @@ def test_a_shipped_state_that_does_not_reproduce_is_said():
         "unexplained",
         note="the shipped state does not reproduce here",
     )
+
+
+# --- the command: which cells it bisects, what it keeps of bisections.json, and one line for each bad input ---
+
+OLD_CAUSES = {
+    "axes": ["shipped", "latest"],
+    "causes": [
+        {"release": release, "subject": subject, "sentence": f"old cause of {subject} on {release}", "link": None}
+        for release, subject in (
+            ("3.0", "views.sync-under-asgi@uvicorn"),
+            ("3.1", "asgi.request-stack@uvicorn"),
+            ("3.1", "asgi.request-stack@daphne"),
+            ("4.1", "orm.related-managers"),
+        )
+    ],
+}
+
+
+def _results(folder, version: str, states: dict[tuple[str, str | None], tuple[str, str]]) -> None:
+    """dj<XY>.json and dj<XY>-shipped.json in `folder`, with (probe, server) -> (shipped state, latest state)."""
+    folder.mkdir(exist_ok=True)
+    for axis, release in enumerate((MATRIX.release(version).as_shipped(), MATRIX.release(version))):
+        rows: list[dict] = [
+            {
+                "id": probe,
+                "server": server,
+                "state": pair[axis],
+                "reason": "r",
+                "reproduce": "tox",
+                "duration": 0.1,
+                "facts": {},
+                "measurements": {},
+                "source_hash": "abc123def456",
+            }
+            for (probe, server), pair in states.items()
+        ]
+        data = {
+            "schema": 1,
+            "env": release.env,
+            "release": version,
+            "versions": {"django": release.django, "python": f"{release.python}.1"},
+            "started": "2026-11-25T08:16:30+00:00",
+            "duration": 1.0,
+            "complete": True,
+            "probes": rows,
+        }
+        (folder / f"{release.env}.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.fixture
+def bisections(tmp_path, monkeypatch):
+    """A bisections.json with causes on 3.0, 3.1 and 4.1; bisecting is faked (every cell: Django 3.1.2)."""
+    path = tmp_path / "out" / "bisections.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(OLD_CAUSES), encoding="utf-8")
+    monkeypatch.setattr(bisect_module, "BISECTIONS_PATH", path)
+
+    def fake(matrix, difference, scratch):
+        assert scratch.is_dir()
+        return Cause(
+            difference.release,
+            difference.subject,
+            difference.shipped,
+            difference.latest,
+            "django",
+            "django",
+            f"{difference.release}.1",
+            f"{difference.release}.2",
+        )
+
+    monkeypatch.setattr(bisect_module, "bisect", fake)
+    return path
+
+
+def _subjects(path) -> list[tuple[str, str, str]]:
+    return [(c["release"], c["subject"], c["sentence"][:9]) for c in json.loads(path.read_text())["causes"]]
+
+
+def test_all_replaces_only_the_causes_of_releases_in_the_results(tmp_path, bisections, capsys):
+    results = tmp_path / "results"
+    _results(results, "3.1", {("asgi.request-stack", "uvicorn"): ("threaded", "serialized")})
+    assert bisect_module.main(["--all", "--results", str(results)]) == 0
+    assert _subjects(bisections) == [
+        ("3.0", "views.sync-under-asgi@uvicorn", "old cause"),
+        ("3.1", "asgi.request-stack@uvicorn", "threaded "),  # bisected again
+        ("4.1", "orm.related-managers", "old cause"),
+    ]  # 3.1's daphne cell no longer differs: its old cause goes
+    assert "3 cells" in capsys.readouterr().out
+
+
+def test_all_with_no_results_refuses_and_keeps_bisections_json(tmp_path, bisections, capsys):
+    before = bisections.read_bytes()
+    (tmp_path / "empty").mkdir()
+    assert bisect_module.main(["--all", "--results", str(tmp_path / "empty")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "holds no release with results on both axes" in error, error
+    assert bisections.read_bytes() == before
+
+
+def test_all_replaces_an_unreadable_bisections_json_and_says_so(tmp_path, bisections, capsys):
+    bisections.write_text('{"causes": [', encoding="utf-8")
+    results = tmp_path / "results"
+    _results(results, "3.1", {("asgi.request-stack", "uvicorn"): ("threaded", "serialized")})
+    assert bisect_module.main(["--all", "--results", str(results)]) == 0
+    assert _subjects(bisections) == [("3.1", "asgi.request-stack@uvicorn", "threaded ")]
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_all_into_a_folder_is_one_line_and_exit_2(tmp_path, bisections, capsys):
+    bisections.unlink()
+    bisections.mkdir()
+    results = tmp_path / "results"
+    _results(results, "3.1", {("asgi.request-stack", "uvicorn"): ("threaded", "serialized")})
+    assert bisect_module.main(["--all", "--results", str(results)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "bisections.json" in error and "Fix:" in error, error
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["views.sync-under-asgi", "9.9", "--server", "uvicorn"], "unknown release '9.9'; known: 2.2, 3.0,"),
+        (["views.sync-under-asgj", "3.0", "--server", "uvicorn"], "unknown probe 'views.sync-under-asgj'"),
+        (["views.sync-under-asgi", "3.0", "--results", "{tmp}/nowhere"], "nowhere: no such folder. Fix: run"),
+        (["--all", "--results", "{tmp}/nowhere"], "nowhere: no such folder. Fix: run"),
+    ],
+    ids=["release", "probe", "no-results", "all-no-results"],
+)
+def test_a_bad_argument_is_one_line_and_exit_2(tmp_path, bisections, capsys, arguments, expected):
+    code = bisect_module.main([argument.format(tmp=tmp_path) for argument in arguments])
+    error = capsys.readouterr().err
+    assert (code, error.count("\n")) == (2, 1), error
+    assert expected in error
+
+
+def test_a_uv_failure_shows_uvs_message_in_one_line(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results"
+    _results(results, "3.0", {("views.sync-under-asgi", "uvicorn"): ("threaded", "serialized")})
+    monkeypatch.setattr(bisect_module, "bisect", bisect_module.bisect)  # the real one: it fails at the first uv call
+    fails = "error: Request failed after 3 retries\n  cause: tcp connect error\n  cause: Connection refused (os error 111)\n"
+    script = tmp_path / "uv"
+    script.write_text(f"#!/bin/sh\nprintf '{fails}' >&2\nexit 2\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    code = bisect_module.main(["views.sync-under-asgi", "3.0", "--server", "uvicorn", "--results", str(results)])
+    error = capsys.readouterr().err
+    assert (code, error.count("\n")) == (2, 1), error
+    assert "uv venv" in error and "Request failed after 3 retries" in error and "Connection refused" in error
