@@ -30,7 +30,8 @@ def write_all_atomically(files: dict[Path, str]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             temps[path] = temp
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            # surrogateescape: bytes that were read with it (a history line that is not UTF-8) go back unchanged.
+            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
                 handle.write(text)
                 handle.flush()
                 # Without fsync a power cut after the rename could leave an empty file under the new name.

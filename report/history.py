@@ -216,8 +216,8 @@ def _dump(run: dict[str, Any]) -> str:
 
 
 def _text(lines: list[bytes]) -> str:
-    # The atomic writer takes text it writes as UTF-8: a line that is not UTF-8 cannot go through it unchanged yet.
-    return b"".join(line + b"\n" for line in lines).decode("utf-8", errors="replace")
+    # The atomic writer encodes with surrogateescape, so a line that is not UTF-8 is written back byte for byte.
+    return b"".join(line + b"\n" for line in lines).decode("utf-8", errors="surrogateescape")
 
 
 def _state(cell: dict[str, Any] | None) -> str:

@@ -216,9 +216,6 @@ def test_prune_on_a_full_disk_is_one_line_and_leaves_the_history_as_it_was(tmp_p
 BINARY = b"\xff\xfe a line that is not UTF-8 \x80\xc3("
 
 
-@pytest.mark.xfail(
-    strict=True, reason="harness/atomic.py writes text as strict UTF-8: it needs bytes or errors='surrogateescape'"
-)
 def test_a_line_that_is_not_utf8_is_kept_byte_for_byte(tmp_path, capsys):
     path = _history_file(tmp_path, json.dumps({"generated": _at(8)}), BINARY, json.dumps({"generated": _at(9)}))
     history.append(path, {"generated": _at(10)})
