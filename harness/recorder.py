@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,8 @@ class Recorder:
         self.earlier_complete = False
         self.phases = {"setup": 0.0, "call": 0.0, "teardown": 0.0}
         self.first_probe: float | None = None
+        # Why the results file cannot be written (the session stops at the next test, saying so), or None.
+        self.unwritable: str | None = None
 
     def add(self, nodeid: str, row: Row) -> None:
         self.rows.append(row)
@@ -118,6 +121,18 @@ class Recorder:
         return ran_all and recorded_all and (self.earlier_complete or not self.partial)
 
     def write(self, complete: bool) -> None:
+        """Rewrite the results file; if it cannot be written, say why in `unwritable` and write no more."""
+        if self.unwritable:
+            return
+        try:
+            self._write(complete)
+        except OSError as exc:
+            self.unwritable = (
+                f"{self.path}: cannot write: {exc.strerror or exc}; make {self.path.parent}/ writable "
+                "(the file there, if any, is left as it was)"
+            )
+
+    def _write(self, complete: bool) -> None:
         django = self.versions.get("django") or ""
         partial = {"partial": True} if self.partial else {}
         write_atomically(
@@ -227,6 +242,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     recorder = session.config.stash.get(_RECORDER, None)
     if recorder is not None:
         recorder.collected(session.items)
+        _stop_if_unwritable(session, recorder)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -253,6 +269,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         report.longrepr = f"{item.nodeid}: probe {identifier!r} ended without calling probe.record(...)"
     if recorder is not None:
         recorder.add(item.nodeid, _row(item, identifier, verdict, report.duration, recorder.env))
+        _stop_if_unwritable(item.session, recorder)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -261,6 +278,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         # Only a session that ran all it collected is complete. An interrupt, or an internal error (as when tox
         # is killed and pytest's output pipe breaks under it), leaves the probes it did not reach to be not-run.
         recorder.write(complete=recorder.finished(exitstatus))
+        if recorder.unwritable:
+            if session.shouldstop != recorder.unwritable:  # found only now: pytest has not said it
+                print(f"recorder: {recorder.unwritable}", file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+
+def _stop_if_unwritable(session: pytest.Session, recorder: Recorder) -> None:
+    """Stop after this test when the results file cannot be written: pytest ends with the reason, exit status 2,
+    tearing everything down as for Ctrl-C (a probe run whose rows cannot be kept is of no use)."""
+    if recorder.unwritable:
+        session.shouldstop = recorder.unwritable
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -223,3 +223,46 @@ def test_a_partial_run_that_matches_nothing_changes_nothing(pytester, monkeypatc
     assert outcome.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     assert again["complete"] is True
     assert [{k: v for k, v in row.items() if k != "earlier"} for row in again["probes"]] == full["probes"]
+
+
+# A read-only results/ folder, as the recorder meets it (as root, as here, no permission bit stops a write).
+UNWRITABLE = """
+import harness.recorder
+
+def refuse(path, text):
+    raise PermissionError(13, "Permission denied", str(path.parent))
+
+harness.recorder.write_text_atomically = refuse
+"""
+
+
+def test_an_unwritable_results_folder_is_one_line_and_keeps_the_old_file(pytester, monkeypatch):
+    _run_probes(pytester, monkeypatch)
+    results = pytester.path / "results" / "dj99.json"
+    before = results.read_bytes()
+    pytester.makeconftest(UNWRITABLE)
+    outcome, _ = _run_probes(pytester, monkeypatch)
+    assert results.read_bytes() == before
+    assert outcome.ret == pytest.ExitCode.INTERRUPTED  # stopped after the first probe, as Ctrl-C would
+    output = outcome.stdout.str() + outcome.stderr.str()
+    assert "INTERNALERROR" not in output and "Traceback" not in output
+    [line] = [line for line in output.splitlines() if "cannot write" in line]
+    assert f"{results}: cannot write: Permission denied; make {results.parent}/ writable" in line
+
+
+def test_an_unwritable_results_folder_found_at_the_end_is_one_line_too(pytester, monkeypatch):
+    # No probe ran, so the file is first written when the session ends: no test is left to stop before.
+    pytester.makeconftest(UNWRITABLE)
+    results = pytester.path / "results" / "dj99.json"
+    results.parent.mkdir()
+    results.write_text("{}")
+    monkeypatch.setenv("PROBE_RESULTS", str(results))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_probes="def test_not_a_probe():\n    pass\n")
+    outcome = pytester.runpytest_subprocess("-p", "harness.recorder", "-p", "no:cacheprovider")
+    assert outcome.ret == pytest.ExitCode.INTERRUPTED
+    assert outcome.stderr.lines == [
+        f"recorder: {results}: cannot write: Permission denied; make {results.parent}/ writable "
+        "(the file there, if any, is left as it was)"
+    ]
+    assert results.read_text() == "{}"
