@@ -31,6 +31,7 @@ import functools
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import textwrap
@@ -282,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except subprocess.CalledProcessError as exc:
         print(f"bisect: `{_shown(exc.cmd)}` failed: {_said(exc.stderr)}. {UV_FIX}", file=sys.stderr)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # tox sends it again while this one is being reported
         print("bisect: interrupted; its scratch folder and processes are gone", file=sys.stderr)
         return 130
     return 2

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 from report import bisect as bisect_module
 from report.axes import AxisDifference
 from report.bisect import BisectError, Cause, between, explain, first_change, patches
-from report.matrix import load_matrix
+from report.matrix import ROOT, load_matrix
 
 MATRIX = load_matrix()
 RELEASE = MATRIX.release("3.0")  # 3.0.0 ... 3.0.14
@@ -294,3 +295,30 @@ def test_a_uv_failure_shows_uvs_message_in_one_line(tmp_path, monkeypatch, capsy
     error = capsys.readouterr().err
     assert (code, error.count("\n")) == (2, 1), error
     assert "uv venv" in error and "Request failed after 3 retries" in error and "Connection refused" in error
+
+
+def test_a_second_sigint_while_the_first_is_reported_is_no_traceback(tmp_path):
+    # tox sends SIGINT again ("second interrupt received") while bisect says it was interrupted.
+    script = """
+import os, signal, sys
+from report import bisect
+
+class Repeating:
+    def write(self, text):
+        os.kill(os.getpid(), signal.SIGINT)
+        return sys.__stderr__.write(text)
+
+    def flush(self):
+        sys.__stderr__.flush()
+
+def interrupted(args):
+    raise KeyboardInterrupt
+
+bisect._bisect_one = interrupted
+sys.stderr = Repeating()
+sys.exit(bisect.main(["views.sync-under-asgi", "3.0"]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    assert (done.returncode, done.stderr) == (130, "bisect: interrupted; its scratch folder and processes are gone\n")
