@@ -21,7 +21,8 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -336,12 +337,27 @@ def main(
         print(f"upstream {args.command}: {exc}", file=sys.stderr)
     except KeyboardInterrupt as exc:
         what = {"update": " matrix.yaml and requirements/ are as they were.", "run": " Committed files are untouched."}
-        print(
-            f"upstream {args.command}: interrupted ({str(exc) or 'SIGINT'});{what.get(args.command, '')} "
-            "Fix: run it again when you want it done.",
-            file=sys.stderr,
-        )
+        with _ignoring(SIGNALS):  # Ctrl-C reaches us twice under tox (from the terminal, then from tox)
+            print(
+                f"upstream {args.command}: interrupted ({str(exc) or 'SIGINT'});{what.get(args.command, '')} "
+                "Fix: run it again when you want it done.",
+                file=sys.stderr,
+            )
     return 2
+
+
+@contextlib.contextmanager
+def _ignoring(numbers: Sequence[int]) -> Iterator[None]:
+    """Ignore the signals `numbers` while the block runs (main thread only), then restore their handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {number: signal.signal(number, signal.SIG_IGN) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, handler in old.items():
+            signal.signal(number, handler)
 
 
 def _command(

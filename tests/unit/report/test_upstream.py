@@ -283,3 +283,26 @@ def test_an_interrupted_run_gives_tox_sigint_to_end_its_envs(tmp_path):
         run_tox([sys.executable, "-c", child, str(ready), str(ended)], dict(os.environ))
     assert ended.exists()
     assert time.monotonic() - started < 30
+
+
+def test_a_second_interrupt_while_the_line_is_written_is_ignored(project, monkeypatch):
+    """Under tox, Ctrl-C reaches the tool twice: from the terminal and again from tox."""
+
+    def interrupted_lock(matrix_path: Path, envs: list[str], into: Path, scratch: Path) -> None:
+        raise KeyboardInterrupt
+
+    class SecondCtrlC:
+        lines: list[str] = []
+
+        def write(self, text: str) -> int:
+            os.kill(os.getpid(), signal.SIGINT)
+            self.lines.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    monkeypatch.setattr(sys, "stderr", SecondCtrlC())
+    assert _main(project, "update", compile_locks=interrupted_lock) == 2
+    assert "".join(SecondCtrlC.lines).startswith("upstream update: interrupted (SIGINT);")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
