@@ -114,5 +114,5 @@ def _axes(data: dict[str, Any]) -> dict[str, Any] | None:
         "headers": list(zip(versions, twoaxis.headers(data))),
         "rows": rows,
         "differences": list(differences.values()),
-        "django": {r["version"]: twoaxis._number(r["versions"].get("django")) or r["django"] for r in shipped},
+        "django": {r["version"]: twoaxis.number(r["versions"].get("django")) or r["django"] for r in shipped},
     }

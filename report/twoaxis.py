@@ -3,14 +3,13 @@ its latest patch today, the cells that differ with what differs, and "first ship
 
 `attach` adds to the merged data (report/out/results.json): `axes.shipped` (the shipped axis's releases and cells),
 `axes.differences` (each differing cell with the differing versions and its bisected cause from
-report/bisections.json), and rewrites each roadmap item's `first_shipped` from the shipped axis (`first_shipped_axis`
-says so; the latest axis's answer stays in `first_shipped_latest`). report/markdown.py and `html` render that block.
+report/out/bisections.json), and rewrites each roadmap item's `first_shipped` from the shipped axis (`first_shipped_axis`
+says so; the latest axis's answer stays in `first_shipped_latest`). report/markdown.py and the page's template render that block.
 Pure functions over plain data.
 """
 
 from __future__ import annotations
 
-import html as html_escape
 import json
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ import jsonschema
 
 from report.axes import AxisDifference
 from report.inputs import IncompatibleResults
-from report.legend import label
 from report.matrix import SHIPPED, display_path, key_path
 from report.timings import env_rows
 
@@ -119,7 +117,18 @@ def attach(
             "cells": [
                 {
                     key: cell[key]
-                    for key in ("release", "probe", "server", "state", "reason", "reproduce", "subject", "ran_on")
+                    for key in (
+                        "release",
+                        "probe",
+                        "server",
+                        "state",
+                        "reason",
+                        "reproduce",
+                        "subject",
+                        "ran_on",
+                        "facts",
+                        "measurements",
+                    )
                 }
                 for cell in shipped["cells"]
             ],
@@ -138,14 +147,14 @@ def headers(data: dict[str, Any]) -> list[tuple[str, str]]:
         first = shipped[release["version"]]
         pairs.append(
             (
-                f"{_number(first['versions'].get('django')) or first['django']}, {release['released'][:7]} deps",
-                f"{_number(release['versions'].get('django')) or release['django']}, today",
+                f"{number(first['versions'].get('django')) or first['django']}, {release['released'][:7]} deps",
+                f"{number(release['versions'].get('django')) or release['django']}, today",
             )
         )
     return pairs
 
 
-def _number(version: str | None) -> str | None:
+def number(version: str | None) -> str | None:
     """Django 3.0.0 records itself as 3.0: show it as the release it is."""
     if version is None:
         return None
@@ -175,49 +184,4 @@ def moved(difference: dict[str, Any]) -> str:
     names = sorted(difference["versions"], key=lambda name: (name != "django", name))
     return ", ".join(
         f"{name} {old or '—'} → {new or '—'}" for name in names for old, new in [difference["versions"][name]]
-    )
-
-
-def html(data: dict[str, Any]) -> str:
-    """The HTML section (escaped): the same table, differing cells highlighted with what differed as a tooltip."""
-    if "axes" not in data:
-        return ""
-    subjects, states = grid(data)
-    by_cell = {(d["subject"], d["release"]): d for d in data["axes"]["differences"]}
-    versions = [release["version"] for release in data["releases"]]
-    esc = html_escape.escape
-    head = "".join(f'<th colspan="2">{esc(v)}</th>' for v in versions)
-    sub = "".join(f"<th>{esc(a)}</th><th>{esc(b)}</th>" for a, b in headers(data))
-    body = []
-    for subject in subjects:
-        cells = []
-        for version in versions:
-            difference = by_cell.get((subject, version))
-            for axis in (SHIPPED, "latest"):
-                state = states.get((subject, version, axis), "not-run")
-                if difference:
-                    tip = f"{difference['cause'] or 'not bisected yet'}; differs: {moved(difference)}"
-                    cells.append(
-                        f'<td class="axis-differs state-{esc(state)}" title="{esc(tip)}">{esc(label(state))} ≠</td>'
-                    )
-                else:
-                    cells.append(f'<td class="state-{esc(state)}">{esc(label(state))}</td>')
-        body.append(f"<tr><th><code>{esc(subject)}</code></th>{''.join(cells)}</tr>")
-    items = []
-    for difference in data["axes"]["differences"]:
-        link = f' <a href="{esc(difference["link"])}">release notes</a>' if difference["link"] else ""
-        cause = difference["cause"] or "not bisected yet (tox -e bisect -- --all)"
-        items.append(
-            f"<li>{esc(difference['release'])} <code>{esc(difference['subject'])}</code>: "
-            f"{esc(difference['shipped'])} as shipped, {esc(difference['latest'])} today. Cause: {esc(cause)}.{link} "
-            f"Differs: {esc(moved(difference))}.</li>"
-        )
-    listed = f"<ul>{''.join(items)}</ul>" if items else "<p>None: every cell that ran on both axes agrees.</p>"
-    return (
-        '<section id="axes"><h2>As shipped and today</h2>'
-        "<p>Each release twice, never merged: X.Y.0 with its release day's dependencies, and its latest patch with "
-        "today's. The roadmap's <em>first shipped</em> is read from the first. ≠ marks a cell whose state differs.</p>"
-        f'<div class="scroll"><table class="axes"><thead><tr><th rowspan="2">Probe</th>{head}</tr><tr>{sub}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-        f"<h3>Cells that differ between the axes</h3>{listed}</section>"
     )
