@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import subprocess
 from types import ModuleType
 
 from report.matrix import ROOT, Shipped, load_matrix
@@ -79,3 +80,36 @@ def test_latest_mode_asks_for_the_newest_patch_of_the_series_and_unpinned_depend
     assert "django>=5.2,<5.3" in lines
     assert "uvicorn" in lines and "twisted[tls,http2]" in lines
     assert not [line for line in lines if "==" in line]
+
+
+def _fake_uv(monkeypatch, tmp_path, effect):
+    """compile.py's main with `uv` "found" and each uv call replaced by `effect(command)`."""
+    monkeypatch.setattr(COMPILE.shutil, "which", lambda name: "/bin/uv")
+    monkeypatch.setattr(COMPILE, "run", lambda command, **options: effect(command))
+    return ["--into", str(tmp_path), "dj52"]
+
+
+def test_an_interrupted_compile_is_one_line_exit_2(monkeypatch, tmp_path, capsys):
+    def interrupted(command):
+        raise KeyboardInterrupt
+
+    assert COMPILE.main(_fake_uv(monkeypatch, tmp_path, interrupted)) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("compile.py: interrupted; ")
+
+
+def test_a_failing_uv_is_one_line_exit_2(monkeypatch, tmp_path, capsys):
+    def failing(command):
+        raise subprocess.CalledProcessError(2, command)
+
+    assert COMPILE.main(_fake_uv(monkeypatch, tmp_path, failing)) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"compile.py: uv could not lock {tmp_path / 'dj52.txt'} (exit 2; its error is above).")
+
+
+def test_the_lock_file_gets_its_header_through_the_atomic_writer(monkeypatch, tmp_path):
+    written = []
+    monkeypatch.setattr(COMPILE, "write_text_atomically", lambda path, text: written.append((path, text)))
+    output = tmp_path / "dj52.txt"
+    COMPILE.main(_fake_uv(monkeypatch, tmp_path, lambda command: output.write_text("django==5.2.19\n")))
+    assert written == [(output, f"{COMPILE.header(load_matrix().release('5.2').python)}django==5.2.19\n")]
