@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import report.upstream
 from report.matrix import MATRIX_PATH, ROOT, load_matrix
 from report.upstream import CellChange, UpstreamError, compare, main, run_tox, update_text, upstream
 from tests.unit.report.fake_index import closed_port_url, json_page, serve
@@ -194,8 +195,13 @@ def test_a_pin_that_is_not_a_sane_version_is_refused_naming_its_key(project, cap
     assert _snapshot(project) == before
 
 
+def _nothing_may_run(command: list[str], **options: Any) -> None:
+    raise AssertionError(f"ran {command} instead of refusing")
+
+
 @pytest.mark.parametrize("where", [".", str(ROOT), str(ROOT / "requirements"), str(ROOT / "not-yet-there")])
-def test_run_refuses_a_scratch_folder_in_the_repository(project, capsys, where):
+def test_run_refuses_a_scratch_folder_in_the_repository(project, capsys, monkeypatch, where):
+    monkeypatch.setattr(report.upstream, "run", _nothing_may_run)
     before = _snapshot(ROOT / "requirements")
     assert _main(project, "run", "--scratch", where) == 2
     assert _one_line(capsys.readouterr().err).startswith(f"upstream run: --scratch {where} is inside the repository")
@@ -203,7 +209,8 @@ def test_run_refuses_a_scratch_folder_in_the_repository(project, capsys, where):
     assert _snapshot(ROOT / "requirements") == before
 
 
-def test_run_refuses_a_scratch_folder_that_already_exists(project, capsys, tmp_path):
+def test_run_refuses_a_scratch_folder_that_already_exists(project, capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(report.upstream, "run", _nothing_may_run)
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "dj52.txt").write_text("keep me", encoding="utf-8")
