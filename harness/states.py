@@ -21,16 +21,16 @@ class State(str, Enum):
     """
 
     # fmt: off
-    NATIVE = ("native", 6, "●", "green", "#1a7f37", "#3fb950", True, "works, and the work ran on the event loop thread")
-    THREADED = ("threaded", 5, "◐", "blue", "#0969da", "#4493f8", True, "async API, but the work was observed on another thread")
-    SERIALIZED = ("serialized", 4, "◓", "cyan", "#1b7c83", "#39c5cf", True, "works off the loop, which stays free, but concurrent requests run one at a time on a worker thread")
-    BUFFERED = ("buffered", 3, "◕", "hot_pink3", "#bf3989", "#db61a2", True, "works off the loop, which stays free, but delivered whole: a streamed response reached the client only after its last chunk was made")
-    BLOCKING = ("blocking", 2, "◒", "dark_orange", "#bc4c00", "#f0883e", True, "works on the loop thread, but stalls the loop: other requests wait")
-    PARTIAL = ("partial", 1, "◔", "yellow", "#9a6700", "#d29922", False, "roadmap items only: some deciding probes work, others are absent or broken (the cell says which)")
-    ABSENT = ("absent", 0, "○", "grey50", "#6e7781", "#8d96a0", True, "not there (import, attribute or route missing; protocol refused)")
-    BROKEN = ("broken", 0, "✗", "red", "#cf222e", "#f85149", True, "there, but fails")
-    UNDECIDED = ("undecided", None, "?", "magenta", "#8250df", "#a371f7", True, "it ran, but the observation did not settle the verdict (see the samples)")
-    NOT_RUN = ("not-run", None, "–", "grey50", "#6e7781", "#8d96a0", True, "the probe could not run (missing interpreter, crash, bad results file): see the reason")
+    NATIVE = ("native", 6, "●", "green", "#009e73", "#009e73", True, "works, and the work ran on the event loop thread")
+    THREADED = ("threaded", 5, "◐", "blue", "#0072b2", "#0072b2", True, "async API, but the work was observed on another thread")
+    SERIALIZED = ("serialized", 4, "◓", "cyan", "#56b4e9", "#56b4e9", True, "works off the loop, which stays free, but concurrent requests run one at a time on a worker thread")
+    BUFFERED = ("buffered", 3, "◕", "hot_pink3", "#cc79a7", "#cc79a7", True, "works off the loop, which stays free, but delivered whole: a streamed response reached the client only after its last chunk was made")
+    BLOCKING = ("blocking", 2, "◒", "dark_orange", "#e69f00", "#e69f00", True, "works on the loop thread, but stalls the loop: other requests wait")
+    PARTIAL = ("partial", 1, "◔", "yellow", "#f0e442", "#f0e442", False, "roadmap items only: some deciding probes work, others are absent or broken (the cell says which)")
+    ABSENT = ("absent", 0, "○", "grey50", "#d9d9d9", "#d9d9d9", True, "not there (import, attribute or route missing; protocol refused)")
+    BROKEN = ("broken", 0, "✗", "red", "#d55e00", "#d55e00", True, "there, but fails")
+    UNDECIDED = ("undecided", None, "?", "magenta", "#000000", "#e6e6e6", True, "it ran, but the observation did not settle the verdict (see the samples)")
+    NOT_RUN = ("not-run", None, "–", "grey50", "#d9d9d9", "#d9d9d9", True, "the probe could not run (missing interpreter, crash, bad results file): see the reason")
     # fmt: on
 
     _value_: str
