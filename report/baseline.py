@@ -2,7 +2,7 @@
 
 The baseline is a merged results file (report/out/baseline.json has report/out/results.json's schema). A change is:
 
-- `regression`:  the state ranks lower than before (native > threaded > serialized > blocking > absent = broken);
+- `regression`:  the state ranks lower than before (native > threaded > serialized > buffered > blocking > absent = broken);
 - `improvement`: it ranks higher;
 - `sideways`:    another state of the same rank (absent <-> broken);
 - `not-run`:     it ran on one side only: never a regression or an improvement, but always listed;

@@ -9,14 +9,14 @@ release (each deciding probe under each server it runs under, or the one server 
 4. `broken`    if no deciding cell works and some are broken: it is there but fails.
 5. `partial`   if some deciding cells work and others are absent or broken.
 6. otherwise every deciding cell works, and the least async of them names the item: `blocking`, then
-   `serialized`, then `threaded`; `native` only if every deciding cell is native.
+   `buffered`, then `serialized`, then `threaded`; `native` only if every deciding cell is native.
 
 An item is never `broken` as a whole while a part of it works, and never hides a part: wherever its deciding
 cells differ in state, its `parts` name them by state (`blocking: sessions.file; threaded: sessions.db`). Its *core* (matrix.yaml `core:`, by default
 every deciding probe) is what its release notes announce: it has *shipped* on the first release where its
-core works (native, threaded, serialized or blocking), even if other parts fail there (the item is then
+core works (native, threaded, serialized, buffered or blocking), even if other parts fail there (the item is then
 partial). Delays count feature releases and calendar months (release dates from matrix.yaml) from the
-release a plan named. States rank native > threaded > serialized > blocking > partial > absent = broken;
+release a plan named. States rank native > threaded > serialized > buffered > blocking > partial > absent = broken;
 a later release that ranks lower than the nearest earlier comparable release is a version regression
 (not-run and undecided are not comparable, so they neither raise nor hide a regression).
 """
