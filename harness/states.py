@@ -79,9 +79,18 @@ RECORDED = tuple(state.value for state in State if state.recorded)
 
 @dataclass(frozen=True)
 class Verdict:
-    """A state with its evidence: `facts` are stable across runs and machines, `measurements` are not."""
+    """A state with its evidence: `facts` are stable across runs and machines, `measurements` are not.
+
+    `retry`: undecided for a timing reason another measurement may settle (a gray burst, a noisy meter), so the
+    recorder measures it again (harness/recorder.py, ATTEMPTS); never set when another attempt would see the same.
+    """
 
     state: State
     reason: str
     facts: dict[str, Any] = field(default_factory=dict)
     measurements: dict[str, Any] = field(default_factory=dict)
+    retry: bool = False
+
+    def __post_init__(self) -> None:
+        if self.retry and self.state is not State.UNDECIDED:
+            raise ValueError(f"only an undecided verdict is measured again, not {self.state.value}")

@@ -14,7 +14,8 @@ Each API gets its own state, and the probe's verdict is the worst of them (`API_
   more than NOISE_FACTOR times the meter's own idle noise;
 - undecided: the loop stalled past the threshold though none of its observed work ran on the loop (all off it, or
   none seen: something the probe cannot see blocked it), or its work ran on the loop and the stall passed the
-  threshold but not NOISE_FACTOR x noise (a busy machine, not the call, may have made it);
+  threshold but not NOISE_FACTOR x noise (a busy machine, not the call, may have made it): either may be the
+  machine's, so the recorder measures it again (Verdict.retry);
 - threaded: some of its work ran off the loop thread and the loop did not stall;
 - native: all its work ran on the loop thread and the loop did not stall;
 - unobserved: it ran, but did no work the probe could see (it decides nothing unless no API did observable work).
@@ -154,7 +155,7 @@ def async_apis(obs: ApiObservation) -> Verdict:
             f"the loop stall does not settle {_names(names)}: stalled past {threshold:g} ms with the work off the loop, "
             f"or on the loop but within {NOISE_FACTOR:g} x the idle noise of {obs.noise_ms:g} ms"
         )
-        return Verdict(State.UNDECIDED, reason, facts, measurements)
+        return Verdict(State.UNDECIDED, reason, facts, measurements, retry=True)
     if worst == UNOBSERVED:
         return Verdict(State.UNDECIDED, f"none of {_names(names)} did work the probe could see", facts, measurements)
     if worst == State.THREADED.value:

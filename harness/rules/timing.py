@@ -8,7 +8,8 @@ next to another env doing the same:
   of a thread pool, client overhead, a busy neighbour) before doubting the overlap;
 - SERIALIZED_MIN_RATIO = 0.8 allows a serialized run to look 20% faster than it can be (clock and
   scheduling skew) and still count as serialized.
-A sample between the two, or samples that disagree, leave the verdict undecided, with the samples; except that a
+A sample between the two, or samples that disagree, leave the verdict undecided, with the samples (and measured
+again: unsettled_by_noise); except that a
 gray sample beside a majority of overlapped ones counts as overlapped (settle()): noise only lengthens a burst, and
 a serialized burst never comes in under SERIALIZED_MIN_RATIO, so that gray burst overlapped and was slowed. (Once
 in 10 benchmark runs, asgi.request-stack under daphne went undecided with both cores busy; a slowed burst is the
@@ -25,7 +26,7 @@ harness/stall.py) says whether the event loop itself was held up, which is a dif
   measured at 15-45 ms for 20 requests on an idle machine and up to 70 ms on busy cores (daphne's Twisted loop
   being the slower), which a fixed 50 ms would sit too close to. A stalled loop is `blocking`.
 - NOISE_MAX_FRACTION = 0.5: the meter's own lateness on the idle loop, measured just before, must stay within
-  half the threshold, or the stall cannot be told from noise and the verdict is undecided.
+  half the threshold, or the stall cannot be told from noise and the verdict is undecided (and measured again).
 Requests that ran one at a time on a worker thread while the loop stayed free are `serialized`, never `blocking`.
 """
 
@@ -136,6 +137,12 @@ def settle(samples: list[str]) -> str | None:
     return None
 
 
+def unsettled_by_noise(samples: list[str], stall_ms: float | None, noise_ms: float | None, threshold: float) -> bool:
+    """Whether the clock or the meter leaves the verdict undecided for a reason another burst may not share: samples
+    that do not settle (gray or disagreeing) or a meter too noisy to tell. Not a missing stall measurement."""
+    return settle(samples) is None or loop_state(stall_ms, noise_ms, threshold) == NOISY
+
+
 def decide(
     requests: int, samples: list[str], on_loop: bool, stall_ms: float | None, noise_ms: float | None, threshold: float
 ) -> tuple[State, str]:
@@ -187,7 +194,8 @@ def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verd
     if state is State.NATIVE:
         state = overlapped_on_loop
     facts["loop_stalled"] = state is State.BLOCKING
-    return Verdict(state, reason, facts, measurements)
+    retry = state is State.UNDECIDED and unsettled_by_noise(classes, stall, obs.noise_ms, facts["stall_threshold_ms"])
+    return Verdict(state, reason, facts, measurements, retry)
 
 
 def _measurements(obs: ConcurrencyObservation) -> dict[str, Any]:

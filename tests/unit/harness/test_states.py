@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from harness.rows import SCHEMA_VERSION
-from harness.states import RECORDED, STATES, State
+from harness.states import RECORDED, STATES, State, Verdict
 from report.inputs import SCHEMAS, _validator
 from report.matrix import ROOT
 
@@ -51,3 +53,10 @@ def test_the_schemas_take_their_state_enums_from_the_table():
         # No state is spelled out in a schema file: a list there would go stale when a row is added.
         assert '"enum": ["native"' not in on_disk
         assert json.loads(on_disk)["properties"]["schema"] == {"const": SCHEMA_VERSION}
+
+
+def test_only_an_undecided_verdict_can_ask_for_another_attempt():
+    assert Verdict(State.UNDECIDED, "a gray burst", retry=True).retry is True
+    assert Verdict(State.NATIVE, "settled").retry is False
+    with pytest.raises(ValueError, match="only an undecided verdict is measured again, not native"):
+        Verdict(State.NATIVE, "settled", retry=True)

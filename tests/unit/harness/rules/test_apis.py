@@ -222,3 +222,13 @@ def test_sync_deprecations_absent_without_warnings():
     verdict = sync_deprecations([], ["cache.get", "QuerySet.count"])
     assert verdict.state is State.ABSENT
     assert "2 sync APIs" in verdict.reason
+
+
+def test_only_a_stall_that_noise_may_have_caused_asks_for_another_attempt():
+    stalled_off_loop = async_apis(observed(ApiCall("aget", True, work_threads=(WORKER,), stall_ms=90.0)))
+    within_noise = async_apis(observed(ApiCall("aget", True, work_threads=(LOOP,), stall_ms=60.0), noise_ms=30.0))
+    assert [(v.state, v.retry) for v in (stalled_off_loop, within_noise)] == [(State.UNDECIDED, True)] * 2
+    unobserved = async_apis(observed(ApiCall("aget", True)))  # no work seen: another attempt sees none either
+    assert (unobserved.state, unobserved.retry) == (State.UNDECIDED, False)
+    threaded = async_apis(observed(ApiCall("aget", True, work_threads=(WORKER,), stall_ms=5.0)))
+    assert threaded.retry is False

@@ -187,3 +187,21 @@ def test_absent_when_every_request_failed_because_the_handler_does_not_know_asyn
     assert verdict.reason.startswith("the handler called the async view as a sync function")
     mixed = async_concurrency(observed(0.1, view_threads=(), failures=[unoffered, "HTTP 500: AttributeError: x"]))
     assert mixed.state is State.BROKEN
+
+
+def test_only_an_undecided_verdict_that_noise_may_have_caused_asks_for_another_attempt():
+    worker = (WORKER,)
+    again = [
+        async_concurrency(observed(OVERLAPPED_WALL, SERIALIZED_WALL)),  # samples disagree
+        sync_concurrency(observed(GRAY_WALL, GRAY_WALL, view_threads=worker)),  # a gray burst
+        sync_concurrency(observed(SERIALIZED_WALL, view_threads=worker, noise_ms=THRESHOLD)),  # a noisy meter
+    ]
+    assert [(verdict.state, verdict.retry) for verdict in again] == [(State.UNDECIDED, True)] * 3
+    final = [
+        sync_concurrency(observed(SERIALIZED_WALL, view_threads=worker, stall_ms=None)),  # no stall measured
+        sync_concurrency(observed(SERIALIZED_WALL, view_threads=(LOOP,))),  # contradicts itself
+        sync_concurrency(observed(OVERLAPPED_WALL, view_threads=(LOOP,))),  # a sync view overlapping on the loop
+        async_concurrency(observed(OVERLAPPED_WALL)),  # settled
+    ]
+    assert [verdict.retry for verdict in final] == [False] * 4
+    assert [verdict.state for verdict in final][:3] == [State.UNDECIDED] * 3
