@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,75 @@ class Probe:
     servers: bool
 
 
+TICKET_URL = "https://code.djangoproject.com/ticket/{}"
+RELEASE_NOTES_URL = "https://docs.djangoproject.com/en/stable/releases/{}/"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """`4.1` and `4.1.0` sort alike, before `4.1.4`: Django 4.1.0 records itself as 4.1."""
+    parts = [int(part) for part in version.split(".")]
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    """A known problem of one probe's subject on some releases (matrix.yaml, `known_issues:` beside the probe).
+
+    `releases` are feature releases ("5.0"); `fixed_in` the release that fixed it (a patch like "4.1.4", or a feature
+    release like "5.0"), so the issue applies to an install of a listed release older than that. `ticket` is a Django
+    Trac number, `note` and `workaround` one line each (text, shown escaped like a probe's).
+    """
+
+    probe: str
+    releases: tuple[str, ...]
+    note: str
+    ticket: int | None = None
+    fixed_in: str | None = None
+    workaround: str | None = None
+
+    @property
+    def ticket_url(self) -> str | None:
+        return TICKET_URL.format(self.ticket) if self.ticket is not None else None
+
+    @property
+    def fixed_in_url(self) -> str | None:
+        return RELEASE_NOTES_URL.format(self.fixed_in) if self.fixed_in is not None else None
+
+    def applies(self, release: str, django: str | None) -> bool:
+        """Whether the install of feature release `release` at Django `django` (None: unknown) has this issue."""
+        if release not in self.releases:
+            return False
+        if self.fixed_in is None or django is None:
+            return True
+        return version_key(django) < version_key(self.fixed_in)
+
+    def to_data(self) -> dict[str, Any]:
+        """The issue as plain data (results.json, the page's script), its links spelled out."""
+        return {
+            "probe": self.probe,
+            "releases": list(self.releases),
+            "note": self.note,
+            "ticket": self.ticket,
+            "ticket_url": self.ticket_url,
+            "fixed_in": self.fixed_in,
+            "fixed_in_url": self.fixed_in_url,
+            "workaround": self.workaround,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> KnownIssue:
+        """The parse boundary for `to_data`'s output."""
+        ticket = data.get("ticket")
+        return cls(
+            str(data["probe"]),
+            tuple(str(release) for release in data["releases"]),
+            str(data["note"]),
+            int(ticket) if ticket is not None else None,
+            data.get("fixed_in"),
+            data.get("workaround"),
+        )
+
+
 @dataclass(frozen=True)
 class ProbeRef:
     """One deciding probe of a roadmap item: a probe id, optionally narrowed to one server."""
@@ -146,6 +215,8 @@ class Matrix:
     observers: tuple[str, ...] = ()
     # per feature release, the Pythons Django supports (a release's `python` and its shipped one must be one)
     supported_pythons: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # every probe's `known_issues:`, in probe order; apart from `probes` so that notes leave the matrix hash alone
+    known_issues: tuple[KnownIssue, ...] = ()
 
     def on_axis(self, axis: str) -> Matrix:
         """The matrix of one axis: "latest" as written, or "shipped" with every release as it shipped."""
@@ -364,7 +435,20 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
         )
         for r in data["releases"]
     )
-    probes = tuple(Probe(**p) for p in data["probes"])
+    probes = tuple(Probe(**{key: value for key, value in p.items() if key != "known_issues"}) for p in data["probes"])
+    versions = [r["version"] for r in data["releases"]]
+    known_issues = tuple(
+        KnownIssue(
+            probe=p["id"],
+            releases=_releases(issue["releases"], versions),
+            note=issue["note"],
+            ticket=issue.get("ticket"),
+            fixed_in=issue.get("fixed_in"),
+            workaround=issue.get("workaround"),
+        )
+        for p in data["probes"]
+        for issue in p.get("known_issues", [])
+    )
     supported = {version: tuple(pythons) for version, pythons in data["supported_pythons"].items()}
     roadmap = tuple(
         RoadmapItem(
@@ -391,7 +475,21 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
         stack=tuple(packages["stack"]),
         observers=tuple(packages["observers"]),
         supported_pythons=supported,
+        known_issues=known_issues,
     )
+
+
+def _releases(written: str | list[str], versions: list[str]) -> tuple[str, ...]:
+    """A known issue's `releases:` as the releases it names: "5.0-5.2" is 5.0 to 5.2 in matrix.yaml's order (none
+    when it runs backwards), a list or a single release names itself. _check_known_issues reports what is no release."""
+    if isinstance(written, list):
+        return tuple(written)
+    first, _, last = written.partition("-")
+    if not last:
+        return (first,)
+    if first not in versions or last not in versions:
+        return (first, last)
+    return tuple(versions[versions.index(first) : versions.index(last) + 1])
 
 
 def _shipped(data: dict[str, Any], released: dt.date) -> Shipped:
@@ -445,6 +543,7 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
             raise fail(["probes", index, "id"], f"duplicate probe id {probe.id!r}. Fix: give each probe one entry.")
         ids.add(probe.id)
     _check_roadmap(matrix, fail)
+    _check_known_issues(matrix, root, fail)
 
 
 def _check_python(
@@ -525,3 +624,46 @@ def _check_roadmap(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]
                 [*where, "documented_in", "release"],
                 f"roadmap item {item.id!r} is documented in {item.documented_in.release!r}, which is not a release under `releases:`. Fix: use one of {', '.join(versions)}.",
             )
+
+
+def _check_known_issues(matrix: Matrix, root: yaml.Node | None, fail: Callable[[list[Any], str], MatrixError]) -> None:
+    """Each known issue names real releases (a range oldest first) and, if fixed, a fix no older than them."""
+    versions = [release.version for release in matrix.releases]
+    index_of = {probe.id: index for index, probe in enumerate(matrix.probes)}
+    counts: dict[str, int] = {}
+    for issue in matrix.known_issues:
+        counts[issue.probe] = counts.get(issue.probe, -1) + 1
+        where = ["probes", index_of[issue.probe], "known_issues", counts[issue.probe]]
+        written = _scalar(root, [*where, "releases"]) or ""
+        named = written.split("-") if "-" in written else list(issue.releases)
+        for release in named:
+            if release not in versions:
+                raise fail(
+                    [*where, "releases"],
+                    f"{release!r} is not a release under `releases:`. Fix: use one of {', '.join(versions)}.",
+                )
+        if not issue.releases:
+            first, last = named
+            raise fail(
+                [*where, "releases"],
+                f"the range {written!r} runs backwards. Fix: write the older release first, like {last}-{first}.",
+            )
+        if issue.fixed_in is not None and version_key(issue.fixed_in) < version_key(issue.releases[0]):
+            raise fail(
+                [*where, "fixed_in"],
+                f"fixed in {issue.fixed_in}, before {issue.releases[0]}, the first release it applies to. Fix: "
+                "correct `fixed_in` (the release whose notes name the fix) or `releases`.",
+            )
+
+
+def _scalar(root: yaml.Node | None, path: list[Any]) -> str | None:
+    """The text of the scalar at `path` as written, or None where there is none (a list, or nothing)."""
+    node = root
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else None

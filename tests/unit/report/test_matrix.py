@@ -184,3 +184,63 @@ def test_the_aliases_matrix_yaml_uses_still_load():
     matrix = load_matrix()
     assert matrix.release("3.0").pins == matrix.release("2.2").pins
     assert matrix.release("5.0").pins["asgiref"] == matrix.release("4.1").pins["asgiref"]  # via `<<: *py311`
+
+
+# --- Known issues (issue 21, item 3): kept beside the probe, typed, each error naming the key and the fix. ---
+
+
+def test_known_issues_load_typed_with_their_links():
+    matrix = load_matrix()
+    issue = next(i for i in matrix.known_issues if i.probe == "orm.related-managers")
+    assert (issue.releases, issue.ticket, issue.fixed_in) == (("4.1",), 34139, "4.1.4")
+    assert issue.ticket_url == "https://code.djangoproject.com/ticket/34139"
+    assert issue.fixed_in_url == "https://docs.djangoproject.com/en/stable/releases/4.1.4/"
+    # A range names every release from its first to its last; a fix in a patch release spares the later patches.
+    sessions = next(i for i in matrix.known_issues if i.probe == "sessions.file")
+    assert sessions.releases == ("5.1", "5.2", "6.0", "6.1")
+    assert sessions.ticket is None and sessions.workaround
+    assert issue.applies("4.1", "4.1.3") and not issue.applies("4.1", "4.1.4") and not issue.applies("4.2", "4.2.0")
+    assert issue.applies("4.1", "4.1")  # Django 4.1.0 records itself as 4.1
+
+
+def test_known_issues_leave_the_matrix_hash_alone():
+    from report.inputs import matrix_hash
+
+    matrix = load_matrix()
+    assert matrix.known_issues
+    assert matrix_hash(matrix) == matrix_hash(matrix.__class__(**{**vars(matrix), "known_issues": ()}))
+
+
+def test_known_issue_range_backwards(tmp_path):
+    message = _broken(tmp_path, 'releases: "5.1-6.1"', 'releases: "6.1-5.1"')
+    assert "probes[" in message and "].known_issues[0].releases: the range '6.1-5.1' runs backwards." in message
+    assert "Fix: write the older release first, like 5.1-6.1." in message
+
+
+def test_known_issue_range_of_an_unknown_release(tmp_path):
+    message = _broken(tmp_path, 'releases: "5.1-6.1"', 'releases: "5.1-6.3"')
+    assert "].known_issues[0].releases: '6.3' is not a release under `releases:`." in message
+    assert "Fix: use one of 2.2, 3.0" in message
+
+
+def test_known_issue_range_that_is_no_range(tmp_path):
+    message = _broken(tmp_path, 'releases: "5.1-6.1"', 'releases: "5.1 to 6.1"')
+    assert "].known_issues[0].releases:" in message
+    assert 'Fix: write a release or a range of releases, quoted like "5.0-5.2", or a list like' in message
+
+
+def test_known_issue_ticket_must_be_a_trac_number(tmp_path):
+    message = _broken(tmp_path, "ticket: 34139", 'ticket: "#34139"')
+    assert "].known_issues[0].ticket: '#34139' is not of type 'integer'." in message
+    assert "Fix: write the number of a Django Trac ticket, like 34139" in message
+
+
+def test_known_issue_fixed_before_it_applies(tmp_path):
+    message = _broken(tmp_path, "fixed_in: 4.1.4", "fixed_in: 4.0.4")
+    assert "].known_issues[0].fixed_in: fixed in 4.0.4, before 4.1, the first release it applies to." in message
+    assert "Fix:" in message
+
+
+def test_known_issue_note_is_one_line(tmp_path):
+    message = _broken(tmp_path, "note: every async method", 'note: "two\\nlines" # every async method')
+    assert "].known_issues[0].note:" in message and "Fix: write one line" in message
