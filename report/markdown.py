@@ -9,6 +9,7 @@ from report import twoaxis
 from report.apis import SAFE, VERDICTS, ApiCell, ApiView, ProbeApis, api_label, api_view
 from report.export import probe_rows
 from report.legend import MEANINGS, label
+from report.matrix import known_issues
 from report.roadmap import WORKING
 from report.timings import ratios_text, seconds, stability_text, timing_rows
 
@@ -32,6 +33,7 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         *_disagreements(data),
         *_parts(data),
         *_apis(api_view(data)),
+        *_known_issues(data),
         "## Async score per release",
         "",
         f"Share of roadmap items that are native, and that work at all ({_either(WORKING)}).",
@@ -234,6 +236,58 @@ def _apis(view: ApiView) -> list[str]:
         lines += [f"### {_cell_text(area.area)}", "", _table(["API · probe", *view.releases, "Safe from"], rows), ""]
         lines += [_verdicts(view.releases, probe) for probe in area.probes] + [""]
     return lines
+
+
+def _known_issues(data: dict[str, Any]) -> list[str]:
+    """Each known issue (matrix.yaml) with its ticket, fix and workaround, then each bisected cause of a difference
+    between the axes with its release notes; nothing when there are neither."""
+    issues = known_issues(data)
+    causes = [d for d in data.get("axes", {}).get("differences", []) if d["cause"]]
+    if not issues and not causes:
+        return []
+    versions = [release["version"] for release in data["releases"]]
+    lines = [
+        "## Known issues and workarounds",
+        "",
+        "From Django's release notes and the probes' observations (matrix.yaml, `known_issues:` beside each probe); "
+        "an issue fixed in a patch release applies to the patches before it (X.Y.0 as shipped, not the latest patch).",
+        "",
+    ]
+    for issue in issues:
+        when = _span(issue.releases, versions) + (f" before {issue.fixed_in}" if issue.fixed_in else "")
+        links = [f"[#{issue.ticket}]({issue.ticket_url})"] if issue.ticket_url else []
+        links += [f"fixed in [{issue.fixed_in}]({issue.fixed_in_url})"] if issue.fixed_in_url else []
+        line = f"- {_code(issue.probe)} on {when}: {_plain(issue.note)}"
+        line += f" ({'; '.join(links)})." if links else "."
+        lines.append(line + (f" Workaround: {_plain(issue.workaround)}." if issue.workaround else ""))
+    if causes:
+        lines += ["", "Where X.Y.0 as shipped and the latest patch differ, the bisected cause:", ""]
+    for cause in causes:
+        link = cause["link"]
+        notes = f" ([release notes]({link}))" if isinstance(link, str) and _safe_url(link) else ""
+        lines.append(
+            f"- {cause['release']} {_code(cause['subject'])}: {_cell_text(cause['shipped'])} as shipped, "
+            f"{_cell_text(cause['latest'])} in the latest patch: {_plain(cause['cause'])}{notes}."
+        )
+    return [*lines, ""]
+
+
+def _span(releases: tuple[str, ...], versions: list[str]) -> str:
+    """`5.1-6.1` for consecutive releases (in the report's order), else `4.1, 5.0`."""
+    at = [versions.index(release) for release in releases if release in versions]
+    if len(at) == len(releases) > 1 and at == list(range(at[0], at[0] + len(at))):
+        return f"{releases[0]}-{releases[-1]}"
+    return ", ".join(releases)
+
+
+def _plain(text: str) -> str:
+    """Text that can neither break a table row nor become a link, code or emphasis."""
+    return "".join(f"\\{char}" if char in "[]`*" else char for char in _cell_text(text))
+
+
+def _safe_url(url: str) -> bool:
+    """An https link that cannot end a Markdown link early or carry markup."""
+    return url.startswith("https://") and not any(char in url for char in ' ()<>[]`"\n')
 
 
 def _api_cell(cell: ApiCell) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -151,16 +152,21 @@ class KnownIssue:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> KnownIssue:
-        """The parse boundary for `to_data`'s output."""
-        ticket = data.get("ticket")
+        """The parse boundary for `to_data`'s output: a ticket or fix that is not one is left out (no link)."""
+        ticket, fixed_in, workaround = data.get("ticket"), data.get("fixed_in"), data.get("workaround")
         return cls(
             str(data["probe"]),
             tuple(str(release) for release in data["releases"]),
             str(data["note"]),
-            int(ticket) if ticket is not None else None,
-            data.get("fixed_in"),
-            data.get("workaround"),
+            ticket if isinstance(ticket, int) and not isinstance(ticket, bool) and ticket > 0 else None,
+            fixed_in if isinstance(fixed_in, str) and re.fullmatch(r"[0-9]+\.[0-9]+(\.[0-9]+)?", fixed_in) else None,
+            str(workaround) if workaround else None,
         )
+
+
+def known_issues(data: Mapping[str, Any]) -> tuple[KnownIssue, ...]:
+    """The known issues of merged data (its `known_issues`, KnownIssue.to_data's output); none when it has none."""
+    return tuple(KnownIssue.from_data(issue) for issue in data.get("known_issues", []))
 
 
 @dataclass(frozen=True)
