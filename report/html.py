@@ -13,7 +13,7 @@ from report import twoaxis
 from report.apis import api_label, api_view
 from report.export import probe_rows
 from report.legend import MEANINGS, SYMBOLS
-from report.matrix import SHIPPED
+from report.matrix import SHIPPED, known_issues
 from report.timings import ratios_text, seconds, stability_text, timing_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -54,8 +54,11 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
     for area in apis.areas:
         for row in area.rows:
             apis_of.setdefault(row.probe, []).append(row.api)
+    notes = cell_notes(data)
     return environment.get_template("report.html.j2").render(
         data=data,
+        notes=notes,
+        issue_anchors={anchor for anchor, note in notes.items() if note["issues"]},
         comparison=comparison,
         changed={change["anchor"]: change for change in comparison["changes"]} if comparison else {},
         anchor=anchor,
@@ -84,6 +87,31 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         ratios_text=ratios_text,
         stability_text=stability_text,
     )
+
+
+def cell_notes(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per cell permalink (either axis), what its evidence panel adds to the evidence: the known issues that apply to
+    that install (`issues`, KnownIssue.to_data's shape) and the bisected cause where the two axes differ (`cause`:
+    sentence and release-notes link, or None). Cells with neither are left out."""
+    issues = known_issues(data)
+    causes = {(d["release"], d["subject"]): d for d in data.get("axes", {}).get("differences", []) if d["cause"]}
+    axes: list[tuple[list[dict[str, Any]], list[dict[str, Any]], bool]] = [(data["releases"], data["cells"], False)]
+    if "axes" in data:
+        axes.append((data["axes"]["shipped"]["releases"], data["axes"]["shipped"]["cells"], True))
+    notes: dict[str, dict[str, Any]] = {}
+    for releases, cells, shipped in axes:
+        django = {r["version"]: twoaxis.number(r["versions"].get("django")) or r["django"] for r in releases}
+        for cell in cells:
+            release, subject = cell["release"], cell["subject"]
+            applying = [i.to_data() for i in issues if i.probe == cell["probe"] and i.applies(release, django[release])]
+            cause = causes.get((release, subject))
+            if applying or cause:
+                link = cause["link"] if cause and str(cause["link"]).startswith("https://") else None
+                notes[shipped_anchor(release, subject) if shipped else anchor(release, subject)] = {
+                    "issues": applying,
+                    "cause": {"sentence": cause["cause"], "link": link} if cause else None,
+                }
+    return notes
 
 
 def _axes(data: dict[str, Any]) -> dict[str, Any] | None:

@@ -97,3 +97,31 @@ def test_as_shipped_cells_link_to_their_evidence_and_differences_are_escaped(dat
     differing = [attrs for tag, attrs in tags(page) if tag == "td" and "axis-differs" in (attrs.get("class") or "")]
     assert len(differing) == 2  # both sub-columns of the differing cell
     assert 'href="#shipped/5.2/auth.password-check"' in page
+
+
+def with_issues(data: dict[str, Any]) -> dict[str, Any]:
+    """The committed run with matrix.yaml's known issues, one note hostile."""
+    from report.matrix import load_matrix
+
+    issues = [issue.to_data() for issue in load_matrix().known_issues]
+    hostile = {"probe": "sessions.db", "releases": ["5.2"], "note": HOSTILE, "workaround": HOSTILE}
+    return {**data, "known_issues": [*issues, hostile]}
+
+
+def test_cells_with_a_known_issue_carry_a_marker_and_their_panel_data(data):
+    page = html.render(with_issues(data))
+    marked = {attrs.get("id") for tag, attrs in tags(page) if tag == "td" and "has-issue" in (attrs.get("class") or "")}
+    # 4.1.0 as shipped has #34139, fixed in 4.1.4: the latest 4.1 patch has not.
+    assert "shipped/4.1/orm.related-managers" in marked and "4.1/orm.related-managers" not in marked
+    assert {"5.2/sessions.file", "shipped/5.2/sessions.file", "5.2/streaming.sync-iterator@uvicorn"} <= marked
+    assert "4.1/sessions.file" not in marked
+    notes = json.loads(page.split('<script type="application/json" id="cell-notes">')[1].split("</script>")[0])
+    (issue,) = notes["shipped/4.1/orm.related-managers"]["issues"]
+    assert issue["ticket_url"] == "https://code.djangoproject.com/ticket/34139"
+    assert issue["fixed_in_url"] == "https://docs.djangoproject.com/en/stable/releases/4.1.4/"
+
+
+def test_known_issue_text_stays_text(data):
+    page = html.render(with_issues(data))
+    assert HOSTILE not in page
+    assert "5.2/sessions.db" in page.split('id="cell-notes">')[1].split("</script>")[0]
