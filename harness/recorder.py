@@ -9,6 +9,11 @@ probe pytest collected recorded its row.
 A partial run (`-k`, `-m` or `--deselect`: tox always names the whole suite) updates only the cells it ran: the other
 rows of the env's earlier file stay, each with `"earlier": {"started", "versions"}` of the run that recorded
 it, so nothing is erased and the report can tell an old verdict from a new one.
+
+A probe whose verdict noise may have left undecided (`Verdict.retry`: a gray burst, a noisy meter) is measured again
+after every other probe, in rounds, until it settles or has had ATTEMPTS attempts. Its row is its last attempt's
+verdict; every attempt (state, reason, facts, measurements, duration) is kept in its `measurements`, which are
+volatile, with a sentence such as "settled on attempt 2 of 3". A settled verdict is never measured again.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import platform
 import signal
 import sys
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +36,7 @@ import pytest
 
 from harness.atomic import write_text_atomically
 from harness.evidence import describe, scrub
-from harness.rows import SCHEMA_VERSION, Row
+from harness.rows import NOISE, SCHEMA_VERSION, WAITED, Row
 from harness.servers import STARTED
 from harness.services import STARTUPS
 from harness.states import State, Verdict
@@ -45,6 +51,8 @@ PACKAGES = (
     # the protocol libraries under the servers and the cache backends' clients (the as-shipped axis varies them)
     *("h11", "autobahn", "redis", "pymemcache"),
 )
+# How many times, in all, a probe whose verdict noise may have left undecided is measured (Verdict.retry).
+ATTEMPTS = 3
 
 
 @dataclass
@@ -57,6 +65,14 @@ class ProbeRun:
 
     def record(self, verdict: Verdict) -> None:
         self.verdict = verdict
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One run of a probe test: the verdict it reached and the call's duration (s)."""
+
+    verdict: Verdict
+    duration: float
 
 
 def versions() -> dict[str, str | None]:
@@ -78,7 +94,8 @@ class Recorder:
         self.started = dt.datetime.now(dt.timezone.utc)
         self.clock = time.monotonic()
         self.versions = versions()
-        self.rows: list[Row] = []
+        # This run's rows by node id, in the order first recorded: a probe measured again replaces its row.
+        self.rows: dict[str, Row] = {}
         # The probe tests collected to run (node ids), and those that recorded a row.
         self.expected: set[str] | None = None
         self.recorded: set[str] = set()
@@ -89,12 +106,19 @@ class Recorder:
         self.earlier_complete = False
         self.phases = {"setup": 0.0, "call": 0.0, "teardown": 0.0}
         self.first_probe: float | None = None
+        # Over every attempt: the worst idle noise (ms) of a stall meter any probe measured, the time probes waited.
+        self.noise: float | None = None
+        self.waited = 0.0
         # Why the results file cannot be written (the session stops at the next test, saying so), or None.
         self.unwritable: str | None = None
 
-    def add(self, nodeid: str, row: Row) -> None:
-        self.rows.append(row)
+    def add(self, nodeid: str, row: Row, verdict: Verdict) -> None:
+        self.rows[nodeid] = row
         self.recorded.add(nodeid)
+        noise, waited = (_number(verdict.measurements.get(key)) for key in (NOISE, WAITED))
+        if noise is not None:
+            self.noise = max(noise, self.noise or 0.0)
+        self.waited += waited or 0.0
         self.write(complete=False)
 
     def collected(self, items: list[pytest.Item]) -> None:
@@ -146,14 +170,16 @@ class Recorder:
                 "duration": round(time.monotonic() - self.clock, 3),
                 "complete": complete,
                 **partial,
-                "probes": self.rows + self.kept,
+                "probes": [*self.rows.values(), *self.kept],
                 "timings": self.timings(),
             },
         )
 
     def timings(self) -> dict[str, Any]:
         """Where the env's time went: start-up before the first probe, each server's and service's start, each test
-        phase, and the delay the probes injected on purpose (harness/delays.py: part of bench/run.py's floor)."""
+        phase, what the probes waited on purpose (harness/rows.py WAITED) and the delay they injected into I/O
+        (harness/delays.py), and the worst idle noise of a stall meter (ms, None when no probe measured one): how
+        busy the machine was while this env ran."""
         startup = None if self.first_probe is None else round(self.first_probe - self.clock, 3)
         services = [{"service": name, "startup": round(seconds, 3)} for name, seconds in STARTUPS]
         servers = [
@@ -169,7 +195,9 @@ class Recorder:
             "session_startup": startup,
             "servers": servers,
             "services": services,
+            "waited": round(self.waited, 3),
             "injected_delay": round(sum(WORK.delays), 3),
+            "noise_ms": self.noise,
             **{k: round(v, 3) for k, v in self.phases.items()},
         }
 
@@ -198,6 +226,7 @@ def _earlier_rows(path: Path, env: str, ran: set[tuple[str | None, str | None]])
 
 _RECORDER = pytest.StashKey[Recorder]()
 _RUN = pytest.StashKey[ProbeRun]()
+_ATTEMPTS = pytest.StashKey["list[Attempt]"]()
 
 
 def probe_id(item: pytest.Item) -> str | None:
@@ -267,9 +296,40 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         verdict = Verdict(State.NOT_RUN, "the probe ended without recording a verdict")
         report.outcome = "failed"
         report.longrepr = f"{item.nodeid}: probe {identifier!r} ended without calling probe.record(...)"
+    attempts = item.stash.setdefault(_ATTEMPTS, [])
+    attempts.append(Attempt(verdict, report.duration))
     if recorder is not None:
-        recorder.add(item.nodeid, _row(item, identifier, verdict, report.duration, recorder.env))
+        recorder.add(item.nodeid, _row(item, identifier, attempts, recorder.env), verdict)
         _stop_if_unwritable(item.session, recorder)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """After pytest's own loop ran every test, measure again each probe whose verdict asks for it (module docstring)."""
+    ran = yield
+    for attempt in range(2, ATTEMPTS + 1):
+        again = [item for item in session.items if _measure_again(item)]
+        if not again:
+            break
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("")  # ends the line of progress dots
+            reporter.write_sep("-", f"measuring {len(again)} undecided probe(s) again: attempt {attempt} of {ATTEMPTS}")
+        # As pytest's own loop does: the last item tears the session fixtures (servers) down, the next round sets
+        # them up again.
+        for item, nextitem in zip(again, [*again[1:], None]):
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            if session.shouldfail:
+                raise session.Failed(session.shouldfail)
+            if session.shouldstop:
+                raise session.Interrupted(session.shouldstop)
+    return ran
+
+
+def _measure_again(item: pytest.Item) -> bool:
+    """Whether a probe's last verdict asks for another attempt, and it has one left."""
+    attempts = item.stash.get(_ATTEMPTS, [])
+    return bool(attempts) and attempts[-1].verdict.retry and len(attempts) < ATTEMPTS
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -291,26 +351,52 @@ def _stop_if_unwritable(session: pytest.Session, recorder: Recorder) -> None:
         session.shouldstop = recorder.unwritable
 
 
+def _number(value: object) -> float | None:
+    """`value` if it is a number (a rule's measurement may be None, or missing), else None."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _row(item: pytest.Item, identifier: str, verdict: Verdict, duration: float, env: str) -> Row:
+def _row(item: pytest.Item, identifier: str, attempts: list[Attempt], env: str) -> Row:
+    """The row of a probe's last attempt; with more than one, every attempt is in its measurements."""
     server = server_of(item)
     function = getattr(item, "function", None)
     source = inspect.getsource(function) if function else item.nodeid
     selector = item.name.split("[")[0] + (f" and {server}" if server else "")
+    verdict = attempts[-1].verdict
     return {
         "id": identifier,
         "server": server,
         "state": verdict.state.value,
         "reason": scrub(verdict.reason),
         "facts": _scrubbed(verdict.facts),
-        "measurements": _scrubbed(verdict.measurements),
-        "duration": round(duration, 3),
+        "measurements": _scrubbed({**verdict.measurements, **_attempts(attempts)}),
+        "duration": round(sum(attempt.duration for attempt in attempts), 3),
         "source_hash": hashlib.sha256(source.encode()).hexdigest()[:12],
         "reproduce": f'tox -e {env} -- -k "{selector}"',
     }
+
+
+def _attempts(attempts: list[Attempt]) -> dict[str, Any]:
+    """Every attempt of a probe measured more than once, and how it ended ("settled on attempt 2 of 3"); {} for one."""
+    if len(attempts) == 1:
+        return {}
+    state = attempts[-1].verdict.state
+    ended = state.value if state in (State.UNDECIDED, State.NOT_RUN) else "settled"
+    each = [
+        {
+            "state": attempt.verdict.state.value,
+            "reason": attempt.verdict.reason,
+            "facts": attempt.verdict.facts,
+            "measurements": attempt.verdict.measurements,
+            "duration": round(attempt.duration, 3),
+        }
+        for attempt in attempts
+    ]
+    return {"attempts": each, "retried": f"{ended} on attempt {len(attempts)} of {ATTEMPTS}"}
 
 
 def _scrubbed(value: Any) -> Any:

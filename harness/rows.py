@@ -23,6 +23,11 @@ else:  # pragma: no cover - Python 3.7 (the as-shipped envs): plain dicts at run
 # The `schema` of results/<env>.json and of the merged file; bump it (and the schemas' "const") when a shape changes.
 SCHEMA_VERSION = 1
 
+# The keys of a row's `measurements` that mean the same in every rule, for the readers beyond it (the recorder totals
+# them per env in the results file's `timings`):
+NOISE = "noise_ms"  # the stall meter's own lateness on the idle loop just before the probe measured (ms): the machine's
+WAITED = "waited_seconds"  # how long the probe waited on purpose (s): its requests' sleeps, a stream's pauses
+
 
 class _Row(TypedDict):
     id: str  # the probe id, as matrix.yaml names it

@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.rows import WAITED
 from harness.rules.response import entrypoint_missing, failure
 from harness.states import State, Verdict
 
@@ -201,6 +202,7 @@ def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verd
 def _measurements(obs: ConcurrencyObservation) -> dict[str, Any]:
     ratios = [round(wall / (obs.requests * obs.sleep), 3) for wall in obs.walls]
     return {
+        WAITED: round(sum(obs.walls), 3),
         "walls": [round(wall, 3) for wall in obs.walls],
         "ratios": ratios,
         "spread": round(max(ratios) - min(ratios), 3) if ratios else None,

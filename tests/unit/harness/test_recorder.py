@@ -7,7 +7,8 @@ import json
 import pytest
 
 from harness.evidence import ROOT
-from harness.recorder import write_atomically
+from harness.recorder import ATTEMPTS, write_atomically
+from report.inputs import _validator
 
 PROBES = """
 import sysconfig
@@ -266,3 +267,126 @@ def test_an_unwritable_results_folder_found_at_the_end_is_one_line_too(pytester,
         "(the file there, if any, is left as it was)"
     ]
     assert results.read_text() == "{}"
+
+
+# Probes whose verdict noise may leave undecided (Verdict.retry), each counting its attempts in this process. The
+# session fixture stands in for a server: the log shows it is set up again for every round of attempts.
+RETRIED = """
+import pytest
+from harness.states import State, Verdict
+
+LOG = []
+COUNTS = {}
+WAITED = {"waited_seconds": 0.5}  # a burst's sleeps: what the benchmark counts as waiting on purpose
+
+def log(event):
+    LOG.append(event)
+    with open("events.log", "a") as handle:
+        handle.write(event + "\\n")
+
+@pytest.fixture(scope="session")
+def server():
+    log("server up")
+    yield
+    log("server down")
+
+def attempt(name):
+    COUNTS[name] = COUNTS.get(name, 0) + 1
+    log(f"{name} {COUNTS[name]}")
+    return COUNTS[name]
+
+def gray(n):
+    return Verdict(State.UNDECIDED, "the samples do not settle it", {"samples": ["gray"]}, {**WAITED, "noise_ms": 1.0 + n}, True)
+
+@pytest.mark.probe("views.settles")
+def test_settles(server, probe):
+    n = attempt("settles")
+    overlapped = Verdict(State.THREADED, "overlapped", {"samples": ["overlapped"]}, {"noise_ms": 2.5})
+    probe.record(gray(n) if n == 1 else overlapped)
+
+@pytest.mark.probe("views.never")
+def test_never(server, probe):
+    probe.record(gray(attempt("never")))
+
+@pytest.mark.probe("views.unmeasured")
+def test_unmeasured(server, probe):
+    attempt("unmeasured")
+    probe.record(Verdict(State.UNDECIDED, "the server's loop-stall meter did not answer", {}, {"noise_ms": None}))
+
+@pytest.mark.probe("views.settled")
+def test_settled(server, probe):
+    attempt("settled")
+    probe.record(Verdict(State.NATIVE, "overlapped on the loop", {}, {"noise_ms": 0.5}))
+"""
+
+
+@pytest.fixture
+def retried(pytester, monkeypatch):
+    outcome, data = _run_probes(pytester, monkeypatch, source=RETRIED)
+    assert outcome.ret == pytest.ExitCode.OK
+    events = (pytester.path / "events.log").read_text().splitlines()
+    return data, {row["id"]: row for row in data["probes"]}, events
+
+
+def test_undecided_probes_are_measured_again_after_the_others_in_rounds(retried):
+    assert ATTEMPTS == 3
+    _, _, events = retried
+    assert events == [
+        *("server up", "settles 1", "never 1", "unmeasured 1", "settled 1", "server down"),
+        *("server up", "settles 2", "never 2", "server down"),  # each round sets the session fixtures up again
+        *("server up", "never 3", "server down"),
+    ]
+
+
+def test_a_probe_that_settles_on_attempt_two_keeps_both_attempts(retried):
+    _, rows, _ = retried
+    row = rows["views.settles"]
+    assert (row["state"], row["reason"], row["facts"]) == ("threaded", "overlapped", {"samples": ["overlapped"]})
+    measurements = row["measurements"]
+    assert measurements["retried"] == "settled on attempt 2 of 3"
+    assert measurements["noise_ms"] == 2.5  # the settling attempt's own measurements stay where they were
+    first, second = measurements["attempts"]
+    assert first["state"] == "undecided" and first["reason"] == "the samples do not settle it"
+    assert (first["facts"], first["measurements"]) == ({"samples": ["gray"]}, {"waited_seconds": 0.5, "noise_ms": 2.0})
+    assert (second["state"], second["facts"]) == ("threaded", {"samples": ["overlapped"]})
+    assert row["duration"] == pytest.approx(first["duration"] + second["duration"], abs=0.002)
+
+
+def test_a_probe_that_never_settles_stays_undecided_with_every_attempt(retried):
+    _, rows, _ = retried
+    row = rows["views.never"]
+    assert row["state"] == "undecided"
+    assert row["facts"] == {"samples": ["gray"]}  # facts stay what one attempt saw: stable run to run
+    assert row["measurements"]["retried"] == "undecided on attempt 3 of 3"
+    assert [attempt["measurements"]["noise_ms"] for attempt in row["measurements"]["attempts"]] == [2.0, 3.0, 4.0]
+
+
+def test_neither_a_settled_probe_nor_one_undecided_for_a_lasting_reason_is_measured_again(retried):
+    _, rows, events = retried
+    for probe in ("views.settled", "views.unmeasured"):
+        assert "attempts" not in rows[probe]["measurements"]
+        assert "retried" not in rows[probe]["measurements"]
+    assert events.count("settled 1") == events.count("unmeasured 1") == 1
+    assert not [event for event in events if event.startswith(("settled 2", "unmeasured 2"))]
+
+
+def test_the_env_records_its_worst_idle_noise_and_its_waits_over_every_attempt(retried):
+    data, _, _ = retried
+    assert data["timings"]["noise_ms"] == 4.0  # views.never's third attempt
+    assert data["timings"]["waited"] == 2.0  # four undecided attempts waited 0.5 s each
+    assert data["complete"] is True
+
+
+def test_an_env_without_a_noise_measurement_records_none_and_no_waits(run):
+    _, data, _ = run
+    assert data["timings"]["noise_ms"] is None
+    assert data["timings"]["waited"] == 0.0
+
+
+def test_a_file_with_retried_probes_matches_the_results_schema(retried):
+    data, _, _ = retried
+    assert list(_validator("results.schema.json").iter_errors(data)) == []
+    data["timings"]["noise_ms"] = "loud"
+    assert [error.message for error in _validator("results.schema.json").iter_errors(data)] == [
+        "'loud' is not of type 'number', 'null'"
+    ]

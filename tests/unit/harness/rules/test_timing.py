@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.rows import WAITED
 from harness.rules.timing import (
     GRAY,
     NOISE_MAX_FRACTION,
@@ -205,3 +206,8 @@ def test_only_an_undecided_verdict_that_noise_may_have_caused_asks_for_another_a
     ]
     assert [verdict.retry for verdict in final] == [False] * 4
     assert [verdict.state for verdict in final][:3] == [State.UNDECIDED] * 3
+
+
+def test_the_bursts_wall_time_is_published_as_the_probes_deliberate_wait():
+    verdict = async_concurrency(observed(OVERLAPPED_WALL, 0.4, 0.2001))
+    assert verdict.measurements[WAITED] == 0.9
