@@ -1,10 +1,12 @@
-"""What changes when you upgrade from one release to another: the roadmap items and probe cells that differ.
+"""What changes when you upgrade: between two releases (their latest patches), or from a release as it shipped
+(X.Y.0 on its release day's dependencies) to its latest patch today: the roadmap items and probe cells that differ.
 
-The HTML page's upgrade view shows the same (tests/unit/report/test_page.py checks it against `changes`).
+The HTML page's upgrade view shows the same (tests/unit/report/test_page.py checks it against both functions).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from report.baseline import Change, state_change
@@ -12,27 +14,58 @@ from report.baseline import Change, state_change
 
 def changes(data: dict[str, Any], before: str, after: str) -> list[Change]:
     """Every roadmap item and probe cell whose state differs between the two releases, items first."""
+    _check(data, before, after)
+    return _differences(
+        after,
+        [(item, item["states"][before], item["states"][after]) for item in data["roadmap"]],
+        (cell for cell in data["cells"] if cell["release"] == before),
+        (cell for cell in data["cells"] if cell["release"] == after),
+    )
+
+
+def shipped_changes(data: dict[str, Any], release: str) -> list[Change]:
+    """Every roadmap item and probe cell whose state differs between `release` as shipped (X.Y.0) and its latest
+    patch, items first; each links to the latest patch's cell, like `changes`."""
+    _check(data, release)
+    if "axes" not in data:
+        raise ValueError("these results have no as-shipped results: run the djXY-shipped envs (`tox p`) first")
+    return _differences(
+        release,
+        [(item, item["states_shipped"][release], item["states"][release]) for item in data["roadmap"]],
+        (cell for cell in data["axes"]["shipped"]["cells"] if cell["release"] == release),
+        (cell for cell in data["cells"] if cell["release"] == release),
+    )
+
+
+def _check(data: dict[str, Any], *releases: str) -> None:
     versions = [release["version"] for release in data["releases"]]
-    for version in (before, after):
+    for version in releases:
         if version not in versions:
             raise ValueError(f"release {version!r} is not in matrix.yaml (releases: {', '.join(versions)})")
+
+
+def _differences(
+    after: str,
+    items: list[tuple[Mapping[str, Any], str, str]],
+    old_cells: Iterable[dict[str, Any]],
+    new_cells: Iterable[dict[str, Any]],
+) -> list[Change]:
+    """The items whose two states differ, then each new cell whose old cell (same subject) has another state."""
     found = [
         Change(
-            state_change(item["states"][before], item["states"][after]),
+            state_change(old, new),
             after,
             item["id"],
-            {"state": item["states"][before], "reason": item["title"]},
-            {"state": item["states"][after], "reason": item["title"]},
+            {"state": old, "reason": item["title"]},
+            {"state": new, "reason": item["title"]},
             item=True,
         )
-        for item in data["roadmap"]
-        if item["states"][before] != item["states"][after]
+        for item, old, new in items
+        if old != new
     ]
-    cells = {(cell["release"], cell["subject"]): cell for cell in data["cells"]}
-    for (release, subject), cell in cells.items():
-        if release != after:
-            continue
-        old = cells.get((before, subject))
-        if old is not None and old["state"] != cell["state"]:
-            found.append(Change(state_change(old["state"], cell["state"]), after, subject, old, cell))
+    before = {cell["subject"]: cell for cell in old_cells}
+    for cell in new_cells:
+        old_cell = before.get(cell["subject"])
+        if old_cell is not None and old_cell["state"] != cell["state"]:
+            found.append(Change(state_change(old_cell["state"], cell["state"]), after, cell["subject"], old_cell, cell))
     return found

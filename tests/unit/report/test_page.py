@@ -331,3 +331,64 @@ def test_evidence_facts_read_as_a_list_and_the_json_folds_out(page):
     assert not fold.evaluate("(d) => d.open")
     assert '"server_exception"' in fold.evaluate("(d) => d.textContent")
     assert page.evaluate("window.injected") is None
+
+
+# --- Known issues per cell (issue 21, item 3) and the upgrade view's X.Y.0 -> latest patch pair (item 4). ---
+
+
+@pytest.fixture(scope="module")
+def issues_report(tmp_path_factory) -> Path:
+    """The committed run rendered with matrix.yaml's known issues."""
+    from report import html
+    from report.matrix import load_matrix
+
+    data = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    data["known_issues"] = [issue.to_data() for issue in load_matrix().known_issues]
+    page = tmp_path_factory.mktemp("issues") / "report.html"
+    page.write_text(html.render(data), encoding="utf-8")
+    return page
+
+
+def test_the_panel_of_a_cell_with_a_known_issue_links_its_ticket_and_fix(browser, issues_report):
+    page = browser.new_page()
+    try:
+        page.goto(issues_report.as_uri())
+        page.wait_for_selector("#score-chart circle", state="attached")
+        assert page.locator('[id="shipped/4.1/orm.related-managers"] .issue-mark').count() == 1
+        page.click('[id="shipped/4.1/orm.related-managers"] a')
+        shows(page, "#evidence-body", "Known issues")
+        ticket = page.locator('#evidence a[href="https://code.djangoproject.com/ticket/34139"]')
+        assert ticket.inner_text() == "#34139"
+        notes = page.locator('#evidence a[href="https://docs.djangoproject.com/en/stable/releases/4.1.4/"]')
+        assert notes.count() == 2  # the fix of the known issue, and the bisected cause of the axes' difference
+        assert "broken in 4.1.0-4.1.3, threaded from 4.1.4" in page.inner_text("#evidence-body")
+        page.click("#evidence-close")
+        page.click('[id="5.2/sessions.file"] a')
+        body = shows(page, "#evidence-body", "Workaround")
+        assert "use the db or cache session backend" in body
+    finally:
+        page.close()
+
+
+def test_upgrade_view_compares_a_release_as_shipped_with_its_latest_patch(full_page, committed_report):
+    from report.upgrade import shipped_changes
+
+    data = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    full_page.select_option("#upgrade-shipped", "4.1")
+    rows = full_page.eval_on_selector_all(
+        "#upgrade-table tbody tr",
+        "(trs) => trs.map((tr) => [tr.querySelector('a').getAttribute('href'), ...[...tr.children].map((c) => c.textContent)])",
+    )
+    expected = [
+        ["#" + c.anchor, c.what, label(c.before["state"]), label(c.after["state"]), c.after["reason"]]
+        for c in shipped_changes(data, "4.1")
+    ]
+    assert rows == expected and any(row[1] == "orm.related-managers" for row in rows)
+    assert "4.1.0 → 4.1.13" in full_page.inner_text("#upgrade-caption")
+    assert "shipped=4.1" in full_page.url
+    reopen(full_page, full_page.url)
+    assert full_page.input_value("#upgrade-shipped") == "4.1"
+    assert full_page.eval_on_selector_all("#upgrade-table tbody tr", "(trs) => trs.length") == len(expected)
+    full_page.select_option("#upgrade-shipped", "")
+    assert "shipped=" not in full_page.url
+    assert "4.1.0" not in full_page.inner_text("#upgrade-caption")
