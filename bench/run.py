@@ -1,6 +1,11 @@
 """Benchmark the two-axis matrix against its floor: cold and warm, parallel and sequential, the latest axis alone,
 and warm with both cores busy, comparing every cell's state across all those runs (`python bench/run.py`).
 
+The floor binds: no warm parallel run can be shorter than the CPU time it used spread over every core, nor than
+its longest env (at that env's fastest in the repetition). It is the larger of the two; sleeps that overlap do not
+count twice. Each run's CPU time is its tox process tree's (getrusage of the children bench waited for), so the
+busy-loop processes of the busy run are not in it.
+
 Each repetition creates every env in its own tox work dir (cold), then reruns them there (warm). The parallel runs
 use the README's main command (`tox p ...`, read from .ci/run, which runs exactly what the README says). Writes
 report/out/bench.json, which the report shows in its Timings footer. Medians over --repeat repetitions.
@@ -16,6 +21,7 @@ import datetime as dt
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -25,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
@@ -66,17 +72,38 @@ def select_envs(requested: str | None, every: list[str]) -> list[str]:
     return [env for env in every if env in chosen]
 
 
-def tox(*args: str, workdir: Path, runner: str | None = None) -> tuple[float, int]:
-    """Run tox from the project root (where .python-version lives); its wall time and exit code."""
+class Timed(NamedTuple):
+    """A command's wall time (s), exit code, and the CPU time (s) it and the descendants it waited for used."""
+
+    wall: float
+    code: int
+    cpu: float
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of every child process this one has waited for (and theirs), so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_timed(command: list[str], env: dict[str, str] | None = None) -> Timed:
+    """Run `command` from the project root, its output discarded; its wall time, exit code and CPU time.
+
+    The CPU time misses only a descendant that outlives its parent (a daemon that forked away), never waited for.
+    """
+    cpu, started = children_cpu(), time.monotonic()
+    completed = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    return Timed(round(time.monotonic() - started, 3), completed.returncode, round(children_cpu() - cpu, 3))
+
+
+def tox(*args: str, workdir: Path, runner: str | None = None) -> Timed:
+    """Run tox from the project root (where .python-version lives): run_timed."""
     command = [sys.executable, "-m", "tox", *args, "--workdir", str(workdir)]
     # tox.ini reads the runner from TOX_RUNNER: a --runner flag would not override the one it configures.
-    env = {**os.environ, "TOX_RUNNER": runner} if runner else None
-    started = time.monotonic()
-    completed = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    elapsed = round(time.monotonic() - started, 3)
-    if completed.returncode != 0:
-        print(f"bench: `{' '.join(command[2:])}` exited with code {completed.returncode}", file=sys.stderr, flush=True)
-    return elapsed, completed.returncode
+    done = run_timed(command, {**os.environ, "TOX_RUNNER": runner} if runner else None)
+    if done.code != 0:
+        print(f"bench: `{' '.join(command[2:])}` exited with code {done.code}", file=sys.stderr, flush=True)
+    return done
 
 
 def cpu_ticks(stat: Path = Path("/proc/stat")) -> tuple[int, int]:
@@ -122,6 +149,11 @@ def verdicts(envs: list[str], results: dict[str, dict[str, Any]]) -> dict[str, d
     }
 
 
+def undecided(snapshot: dict[str, dict[str, str]]) -> int:
+    """How many cells of one run's verdicts are undecided."""
+    return sum(state == "undecided" for cells in snapshot.values() for state in cells.values())
+
+
 def flips(snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
     """The cells, keyed `env probe@server`, whose state was not the same in every run of their env, in run order.
 
@@ -137,14 +169,12 @@ def flips(snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
     return found
 
 
-def env_floor(data: dict[str, Any]) -> dict[str, float]:
-    """One env's floor and its parts: the deliberate waits (the concurrency waves' wall time, the pauses a streaming
-    view makes between chunks, the delay the probes inject into I/O) and one start per server kind and per service
-    kind (PostgreSQL, Redis, memcached)."""
+def env_waits(data: dict[str, Any]) -> dict[str, float]:
+    """What one env spends on purpose, as its results file's timings say: what the probes waited (their requests'
+    sleeps, a stream's pauses: harness/rows.py WAITED), the delay they injected into I/O, and one start per server
+    kind and per service kind (PostgreSQL, Redis, memcached). Overlapping sleeps make their sum no floor of a run."""
     timings = data.get("timings", {})
-    measured = [row.get("measurements", {}) for row in data.get("probes", [])]
-    waves = sum(sum(found.get("walls", [])) for found in measured)
-    pauses = sum(sum(found.get("produced_gaps", [])) for found in measured)
+    waited = timings.get("waited", 0.0)
     first: dict[str, float] = {}
     for start in timings.get("servers", []):
         first.setdefault(start["server"], start["startup"])
@@ -153,16 +183,34 @@ def env_floor(data: dict[str, Any]) -> dict[str, float]:
     injected = timings.get("injected_delay", 0.0)
     starts = sum(first.values())
     return {
-        "waves": round(waves, 3),
-        "pauses": round(pauses, 3),
+        "waited": round(waited, 3),
         "injected_delay": round(injected, 3),
         "starts": round(starts, 3),
-        "floor": round(waves + pauses + injected + starts, 3),
+        "deliberate": round(waited + injected + starts, 3),
     }
 
 
+def longest_env(runs: list[dict[str, float | None]]) -> tuple[str, float] | None:
+    """The env whose fastest run (each run: env -> its results file's duration) was the slowest, and that duration:
+    no run of every env ends sooner, however many run at once. None when no run timed an env."""
+    fastest: dict[str, float] = {}
+    for durations in runs:
+        for env, seconds in durations.items():
+            if seconds is not None:
+                fastest[env] = min(seconds, fastest.get(env, seconds))
+    if not fastest:
+        return None
+    env = max(fastest, key=fastest.__getitem__)
+    return env, fastest[env]
+
+
+def floor(cpu_seconds: float, cores: int, longest: float) -> float:
+    """The shortest a run can take: the CPU time it used spread over every core, or its longest env if longer."""
+    return round(max(cpu_seconds / cores, longest), 3)
+
+
 def env_breakdown(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per env, from the results files of one run: where its time went, and its floor."""
+    """Per env, from the results files of one run: where its time went, what it spent on purpose, its loop noise."""
     envs = {}
     for env, data in results.items():
         timings = data.get("timings", {})
@@ -177,7 +225,8 @@ def env_breakdown(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
             "server_starts": len(servers),
             "server_startup_total": round(sum(start["startup"] for start in servers), 3),
             "service_startup_total": round(sum(start["startup"] for start in services), 3),
-            **env_floor(data),
+            "noise_ms": timings.get("noise_ms"),
+            **env_waits(data),
             "probes": {f"{row['id']}@{row['server'] or '-'}": row["duration"] for row in data.get("probes", [])},
         }
     return envs
@@ -186,26 +235,30 @@ def env_breakdown(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 def one_repetition(
     scratch: Path, envs: list[str], latest: list[str], parallel: list[str], sequential: str = "all"
 ) -> dict[str, Any]:
-    """Every timed run once; each run's wall time and exit code, the warm run's CPU use and per-env breakdown.
+    """Every timed run once; each run's wall time, exit code, CPU time and undecided cells, the warm run's machine CPU
+    use and per-env breakdown, and the floor (module docstring) with its two parts.
 
     `sequential`: which envs the one-at-a-time run covers ("all", "latest" or "none"), the longest run by far.
     """
     work = scratch / "work"
     shutil.rmtree(work, ignore_errors=True)
     cores = os.cpu_count() or 1
-    run: dict[str, Any] = {"exit_codes": {}, "verdicts": []}
+    run: dict[str, Any] = {"exit_codes": {}, "cpu_seconds": {}, "undecided": {}, "verdicts": []}
+    durations: list[dict[str, float | None]] = []
 
     def timed(name: str, *args: str) -> None:
-        run[name], run["exit_codes"][name] = tox(*args, workdir=work)
+        run[name], run["exit_codes"][name], run["cpu_seconds"][name] = tox(*args, workdir=work)
         ran = latest if name == "latest_only" or (name == "warm_sequential" and sequential == "latest") else envs
-        run["verdicts"].append(verdicts(ran, load_results(ran)))
+        results = load_results(ran)
+        run["verdicts"].append(verdicts(ran, results))
+        run["undecided"][name] = undecided(run["verdicts"][-1])
+        durations.append({env: data.get("duration") for env, data in results.items()})
 
     timed("cold_parallel", "p", *parallel, "-e", ",".join(envs))
     before = cpu_ticks()
     timed("warm_parallel", "p", *parallel, "-e", ",".join(envs))
     run["cpu_warm_parallel"] = cpu_use(before, cpu_ticks(), cores)
     run["envs"] = env_breakdown(load_results(envs))
-    run["floor"] = round(sum(env["floor"] for env in run["envs"].values()) / cores, 3)
     timed("latest_only", "p", *parallel, "-e", ",".join(latest))
     # Both cores kept busy by two other processes: a timing-based verdict must not care.
     with busy_cores(cores):
@@ -213,6 +266,9 @@ def one_repetition(
     if sequential != "none":
         run["sequential_envs"] = sequential
         timed("warm_sequential", "r", "-e", ",".join(latest if sequential == "latest" else envs))
+    run["cpu_over_cores"] = round(run["cpu_seconds"]["warm_parallel"] / cores, 3)
+    run["longest_env_name"], run["longest_env"] = longest_env(durations) or (None, 0.0)
+    run["floor"] = floor(run["cpu_seconds"]["warm_parallel"], cores, run["longest_env"])
     return run
 
 
@@ -222,7 +278,7 @@ def pip_vs_uv(scratch: Path) -> dict[str, float]:
     for name, runner, maker in (("create_pip", "virtualenv", "virtualenv"), ("create_uv", None, "uv")):
         folder = scratch / name
         shutil.rmtree(folder, ignore_errors=True)
-        times[name], _ = tox("r", "--notest", "-e", PIP_ENVS, workdir=folder, runner=runner)
+        times[name] = tox("r", "--notest", "-e", PIP_ENVS, workdir=folder, runner=runner).wall
         made_by = _made_by(folder / PIP_ENVS.split(",")[0])
         if made_by != maker:
             raise SystemExit(f"bench: {name} envs were made by {made_by}, not {maker}: the comparison is void")
@@ -246,9 +302,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         values = [run[key] for run in runs if key in run]
         return round(float(statistics.median(values)), 3) if values else None
 
-    medians = {
-        key: value for key in (*MATRIX_RUNS, "floor", "create_pip", "create_uv") if (value := median(key)) is not None
-    }
+    keys = (*MATRIX_RUNS, "floor", "cpu_over_cores", "longest_env", "create_pip", "create_uv")
+    medians = {key: value for key in keys if (value := median(key)) is not None}
     cpu = [run["cpu_warm_parallel"] for run in runs if "cpu_warm_parallel" in run]
     snapshots = [snapshot for run in runs for snapshot in run["verdicts"]]
     ratios = {
@@ -265,7 +320,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
     failed = sorted({name for run in runs for name, code in run.get("exit_codes", {}).items() if code})
     return {
-        "stability": {"matrix_runs": len(snapshots), "flips": flips(snapshots)},
+        "stability": {
+            "matrix_runs": len(snapshots),
+            "flips": flips(snapshots),
+            "undecided": [run.get("undecided", {}) for run in runs],
+        },
         "medians": medians,
         "ratios": {name: value for name, value in ratios.items() if value is not None},
         "cpu_warm_parallel": {
@@ -325,10 +384,13 @@ def main(argv: list[str] | None = None) -> int:
             "latest_only": "the latest axis alone (djXY), warm, parallel: the matrix before the as-shipped axis",
             "busy_parallel": "warm, parallel, while one busy-loop process per core competes for the CPU",
             "warm_sequential": f"warm, one env at a time (tox r), {args.sequential} envs",
-            "floor": "per env: the concurrency waves' wall time, a streaming view's pauses between chunks, the delay "
-            "probes inject into I/O, and one start per server kind and per service kind (PostgreSQL, Redis, "
-            "memcached); summed over the envs, divided by the cores",
+            "floor": "the larger of cpu_over_cores and longest_env: no warm parallel run can be shorter",
+            "cpu_over_cores": "the CPU time the warm parallel run's tox process tree used, divided by the cores",
+            "longest_env": "the env whose fastest run in the repetition was the slowest (longest_env_name), that run",
+            "deliberate": "per env (runs.envs): what its probes waited on purpose, the delay they injected into I/O, "
+            "and one start per server and service kind; overlapping sleeps make it no floor of a run",
             "flips": "cells whose state was not the same in every run of their env (the goal is none)",
+            "undecided": "per repetition, the undecided cells of each run (the goal is none)",
         },
         **summary,
         "runs": runs,

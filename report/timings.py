@@ -17,14 +17,25 @@ BENCH_ROWS = (
     ("latest_only", "warm, parallel, the latest axis alone"),
     ("busy_parallel", "warm, parallel, with both cores kept busy"),
     ("warm_sequential", "warm, one env at a time"),
-    ("floor", "floor (deliberate waits + one start per server and service kind, over the cores)"),
+    ("floor", "floor: the larger of the two below (no warm parallel run can be shorter)"),
+    ("cpu_over_cores", "the CPU time the warm parallel run used, over the cores"),
+    ("longest_env", "the longest env, at its fastest in the repetition"),
     ("create_pip", "creating two envs with virtualenv + pip"),
     ("create_uv", "creating the same two envs with tox-uv"),
 )
+# The benchmark's matrix runs of one repetition, in order, as the stability sentence names them.
+RUN_NAMES = {
+    "cold_parallel": "cold",
+    "warm_parallel": "warm",
+    "latest_only": "latest axis alone",
+    "busy_parallel": "both cores busy",
+    "warm_sequential": "one env at a time",
+}
 
 
 def env_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per env that ran: wall time, start-up before the first probe, server starts, and its slowest probe."""
+    """Per env that ran: wall time, start-up before the first probe, server starts, its slowest probe, and its worst
+    idle loop noise (ms; None for a results file from before it was recorded)."""
     rows = []
     for release in data["releases"]:
         timings = release.get("timings") or {}
@@ -43,6 +54,7 @@ def env_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
                 "server_startup": round(sum(s["startup"] for s in servers), 3),
                 "probes": round(sum(c["duration"] for c in cells), 3),
                 "slowest": f"{slowest['subject']} {slowest['duration']:.2f} s" if slowest else "—",
+                "noise_ms": timings.get("noise_ms"),
             }
         )
     return rows
@@ -100,7 +112,7 @@ def ratios_text(bench: dict[str, Any]) -> str:
 
 
 def stability_text(bench: dict[str, Any]) -> str | None:
-    """What the benchmark's runs say about flaky verdicts, or None when it did not compare them."""
+    """What the benchmark's runs say about flaky verdicts and undecided cells, or None when it did not compare them."""
     stability = bench.get("stability")
     if not stability:
         return None
@@ -110,9 +122,16 @@ def stability_text(bench: dict[str, Any]) -> str | None:
         if not flips
         else f"{len(flips)} cell(s) changed state: "
         + "; ".join(f"{cell} {' → '.join(states)}" for cell, states in sorted(flips.items()))
+        + "."
     )
-    runs = "cold, warm, latest axis alone, both cores busy, one env at a time"
-    return f"Stability: {stability['matrix_runs']} matrix runs ({runs}); {found}"
+    text = f"Stability: {stability['matrix_runs']} matrix runs ({', '.join(RUN_NAMES.values())}); {found}"
+    per_run = [each for each in stability.get("undecided", []) if each]  # none in a file from before they were
+    if per_run:
+        counts = "; ".join(
+            ", ".join(f"{RUN_NAMES.get(run, run)} {count}" for run, count in each.items()) for each in per_run
+        )
+        text += f" Undecided cells per run: {counts}."
+    return text
 
 
 def seconds(value: float | None) -> str:

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 
 import pytest
 
-from bench.run import _made_by, busy_cores, cpu_ticks, cpu_use, env_floor, flips, main_command, select_envs, summarize
+from bench.run import (
+    _made_by,
+    busy_cores,
+    cpu_ticks,
+    cpu_use,
+    env_waits,
+    flips,
+    floor,
+    longest_env,
+    main_command,
+    run_timed,
+    select_envs,
+    summarize,
+    undecided,
+)
 
 TIMES = {
     "cold_parallel": 120.0,
@@ -38,15 +54,11 @@ def test_a_run_without_an_env_says_nothing_about_its_cells():
     assert flips([full, {"dj52": {}, "dj52-shipped": {"a@-": "absent"}}]) == {"dj52 a@-": ["native", "missing"]}
 
 
-def test_env_floor_counts_waves_pauses_injected_delay_and_one_start_per_server_and_service_kind():
+def test_env_waits_count_deliberate_waits_injected_delay_and_one_start_per_server_and_service_kind():
     data = {
-        "probes": [
-            {"measurements": {"walls": [0.25, 0.25]}},
-            {"measurements": {"walls": [0.5]}},
-            {"measurements": {"produced_gaps": [0.3, 0.3]}},
-            {"measurements": {}},
-        ],
+        "probes": [{"measurements": {"walls": [9.0], "produced_gaps": [9.0]}}],  # the rules' own keys: not read
         "timings": {
+            "waited": 1.6,
             "servers": [
                 {"server": "uvicorn", "startup": 0.4},
                 {"server": "daphne", "startup": 0.5},
@@ -56,15 +68,43 @@ def test_env_floor_counts_waves_pauses_injected_delay_and_one_start_per_server_a
             "injected_delay": 20.0,
         },
     }
-    assert env_floor(data) == {"waves": 1.0, "pauses": 0.6, "injected_delay": 20.0, "starts": 2.0, "floor": 23.6}
+    assert env_waits(data) == {"waited": 1.6, "injected_delay": 20.0, "starts": 2.0, "deliberate": 23.6}
 
 
-def test_env_floor_of_a_results_file_from_before_services_were_timed():
-    data = {
-        "probes": [{"measurements": {"walls": [0.2]}}],
-        "timings": {"servers": [{"server": "uvicorn", "startup": 0.3}]},
-    }
-    assert env_floor(data)["floor"] == 0.5
+def test_env_waits_of_a_results_file_from_before_waits_and_services_were_recorded():
+    data = {"timings": {"servers": [{"server": "uvicorn", "startup": 0.3}]}}
+    assert env_waits(data)["deliberate"] == 0.3
+
+
+def test_run_timed_counts_the_cpu_seconds_of_the_command_and_its_children():
+    burn = "import subprocess, sys, time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
+    # the command's own child burns as much: a matrix run's CPU is mostly its envs' pytest processes
+    parent = burn + f"subprocess.run([sys.executable, '-c', {burn!r}], check=True)\n"
+    done = run_timed([sys.executable, "-c", parent])
+    assert done.code == 0
+    assert 0.55 <= done.cpu <= 1.5
+    assert done.wall >= done.cpu / (os.cpu_count() or 1)
+    assert run_timed([sys.executable, "-c", "raise SystemExit(3)"]).code == 3
+
+
+def test_the_floor_is_the_cpu_time_over_the_cores_or_the_longest_env_whichever_is_larger():
+    assert floor(cpu_seconds=262.0, cores=2, longest=95.0) == 131.0
+    assert floor(cpu_seconds=100.0, cores=2, longest=95.0) == 95.0
+
+
+def test_the_longest_env_is_the_one_whose_fastest_run_is_the_slowest():
+    runs = [
+        {"dj52": 120.0, "dj61": 80.0, "dj22-shipped": None},  # contended: dj52 was slowed
+        {"dj52": 60.0, "dj61": 70.0},
+        {"dj61": 75.0},
+    ]
+    assert longest_env(runs) == ("dj61", 70.0)
+    assert longest_env([{}, {"dj22": None}]) is None
+
+
+def test_undecided_counts_the_undecided_cells_of_one_run():
+    assert undecided({"dj52": {"a@-": "undecided", "b@-": "native"}, "dj61": {"a@-": "undecided"}}) == 2
+    assert undecided({"dj52": {}}) == 0
 
 
 def test_cpu_ticks_and_use_from_proc_stat(tmp_path):
@@ -99,13 +139,34 @@ def test_main_command_is_the_tox_p_line_of_the_ci_script(tmp_path):
 
 def test_summarize_takes_medians_and_ratios_and_counts_every_matrix_run():
     one = [{"dj52": {"x@-": "native"}}] * 5
+    none = {"undecided": dict.fromkeys(TIMES, 0)}
     runs = [
-        {**TIMES, "floor": 25.0, "verdicts": one, "cpu_warm_parallel": {"percent_of_machine": 70.0, "cores_busy": 1.4}},
-        {**TIMES, "warm_parallel": 110.0, "floor": 26.0, "verdicts": one, "exit_codes": {"busy_parallel": 1}},
         {
             **TIMES,
+            **none,
+            "floor": 25.0,
+            "cpu_over_cores": 25.0,
+            "longest_env": 20.0,
+            "verdicts": one,
+            "cpu_warm_parallel": {"percent_of_machine": 70.0, "cores_busy": 1.4},
+        },
+        {
+            **TIMES,
+            **none,
+            "warm_parallel": 110.0,
+            "floor": 26.0,
+            "cpu_over_cores": 26.0,
+            "longest_env": 22.0,
+            "verdicts": one,
+            "exit_codes": {"busy_parallel": 1},
+        },
+        {
+            **TIMES,
+            "undecided": {**none["undecided"], "busy_parallel": 1},
             "warm_parallel": 90.0,
             "floor": 27.0,
+            "cpu_over_cores": 27.0,
+            "longest_env": 21.0,
             "verdicts": [*one[:3], {"dj52": {"x@-": "blocking"}}, one[0]],
             "cpu_warm_parallel": {"percent_of_machine": 80.0, "cores_busy": 1.6},
         },
@@ -113,6 +174,7 @@ def test_summarize_takes_medians_and_ratios_and_counts_every_matrix_run():
     summary = summarize(runs)
     assert summary["medians"]["warm_parallel"] == 100.0
     assert summary["medians"]["floor"] == 26.0
+    assert (summary["medians"]["cpu_over_cores"], summary["medians"]["longest_env"]) == (26.0, 21.0)
     assert "create_pip" not in summary["medians"]
     assert summary["ratios"] == {
         "warm_parallel_over_floor": 3.85,
@@ -123,7 +185,11 @@ def test_summarize_takes_medians_and_ratios_and_counts_every_matrix_run():
     }
     assert summary["cpu_warm_parallel"] == {"percent_of_machine": 75.0, "cores_busy": 1.5}
     assert summary["failed_runs"] == ["busy_parallel"]
-    assert summary["stability"] == {"matrix_runs": 15, "flips": {"dj52 x@-": ["native"] * 13 + ["blocking", "native"]}}
+    assert summary["stability"] == {
+        "matrix_runs": 15,
+        "flips": {"dj52 x@-": ["native"] * 13 + ["blocking", "native"]},
+        "undecided": [none["undecided"], none["undecided"], runs[2]["undecided"]],  # per repetition, per run
+    }
 
 
 def test_a_sequential_run_of_the_latest_axis_is_compared_with_its_parallel_run():
@@ -150,3 +216,34 @@ def test_select_envs_keeps_tox_ini_order_and_refuses_an_unknown_env():
     assert select_envs("dj61-shipped,dj52", every) == ["dj52", "dj61-shipped"]
     with pytest.raises(ValueError, match="dj99 is not a probe env in tox.ini"):
         select_envs("dj61,dj99", every)
+
+
+def test_one_repetition_records_each_runs_cpu_time_and_undecided_cells_and_the_floor(tmp_path, monkeypatch):
+    from bench import run as bench
+
+    calls = []
+
+    def fake_tox(*args, workdir, runner=None):
+        calls.append(args)
+        return bench.Timed(wall=100.0 + len(calls), code=0, cpu=300.0 if len(calls) == 2 else 50.0)
+
+    def results(ran):
+        # dj52 is contended in the first run only; dj61 is undecided in the busy run (the fourth)
+        slow = len(calls) == 1
+        state = "undecided" if len(calls) == 4 else "native"
+        rows = {
+            "dj52": [{"id": "a.b", "server": None, "state": "native", "duration": 1.0}],
+            "dj61": [{"id": "a.b", "server": None, "state": state, "duration": 1.0}],
+        }
+        durations = {"dj52": 90.0 if slow else 40.0, "dj61": 60.0}
+        return {env: {"duration": durations[env], "probes": rows[env]} for env in ran}
+
+    monkeypatch.setattr(bench, "tox", fake_tox)
+    monkeypatch.setattr(bench, "load_results", results)
+    monkeypatch.setattr(bench, "busy_cores", lambda count: contextlib.nullcontext())
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    run = bench.one_repetition(tmp_path, ["dj52", "dj61"], ["dj52"], ["-p", "4"])
+    assert run["cpu_seconds"] == {name: 300.0 if name == "warm_parallel" else 50.0 for name in TIMES}
+    assert run["undecided"] == {**dict.fromkeys(TIMES, 0), "busy_parallel": 1}
+    assert (run["longest_env_name"], run["longest_env"]) == ("dj61", 60.0)
+    assert run["cpu_over_cores"] == run["floor"] == 150.0

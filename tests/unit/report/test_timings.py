@@ -6,7 +6,7 @@ import json
 from unittest import mock
 
 from report import html, markdown
-from report.timings import env_rows, load_bench, timing_rows
+from report.timings import env_rows, load_bench, stability_text, timing_rows
 
 BENCH = {
     "when": "2026-11-25T13:00:00+00:00",
@@ -22,9 +22,18 @@ BENCH = {
         "busy_parallel": 170.0,
         "warm_sequential": 280.0,
         "floor": 100.0,
+        "cpu_over_cores": 100.0,
+        "longest_env": 70.0,
     },
     "ratios": {"warm_parallel_over_floor": 1.5, "cold_over_warm": 1.33},
-    "stability": {"matrix_runs": 9, "flips": {"dj52 views.x@<b>uvicorn</b>": ["native", "undecided"]}},
+    "stability": {
+        "matrix_runs": 9,
+        "flips": {"dj52 views.x@<b>uvicorn</b>": ["native", "undecided"]},
+        "undecided": [
+            {"cold_parallel": 0, "warm_parallel": 1, "latest_only": 0, "busy_parallel": 0, "warm_sequential": 0},
+            {"cold_parallel": 0, "warm_parallel": 0, "latest_only": 0, "busy_parallel": 2},
+        ],
+    },
     "runs": [{}, {}, {}],
 }
 
@@ -85,8 +94,31 @@ def test_bench_summary_counts_runs_and_keeps_stability(tmp_path):
 def test_bench_rows_are_the_medians_it_measured_in_order(tmp_path):
     labels = [label for label, _ in _bench(tmp_path)["rows"]]
     assert labels[:2] == ["cold, parallel (every env created by tox-uv)", "warm, parallel (the README's main command)"]
-    assert len(labels) == 6  # no pip vs uv timing in this run: no row for it
-    assert _bench(tmp_path)["rows"][-1][1] == 100.0
+    assert len(labels) == 8  # no pip vs uv timing in this run: no row for it
+    floor, cpu, longest = _bench(tmp_path)["rows"][-3:]
+    assert floor == ("floor: the larger of the two below (no warm parallel run can be shorter)", 100.0)
+    assert cpu == ("the CPU time the warm parallel run used, over the cores", 100.0)
+    assert longest == ("the longest env, at its fastest in the repetition", 70.0)
+
+
+def test_stability_gives_the_undecided_cells_of_every_run(tmp_path):
+    assert stability_text(_bench(tmp_path)).endswith(
+        "native → undecided. Undecided cells per run: cold 0, warm 1, latest axis alone 0, both cores busy 0, one env at a time 0; "
+        "cold 0, warm 0, latest axis alone 0, both cores busy 2."
+    )
+    older = {**BENCH, "stability": {"matrix_runs": 9, "flips": {}}}
+    assert stability_text(_bench(tmp_path, older)).endswith("every cell reached the same state in every run.")
+
+
+def test_env_rows_give_each_envs_worst_idle_loop_noise():
+    data = {
+        "releases": [
+            {"version": "5.2", "env": "dj52", "duration": 9.0, "timings": {"noise_ms": 12.5}},
+            {"version": "6.1", "env": "dj61", "duration": 9.0, "timings": {}},  # recorded before noise was
+        ],
+        "cells": [],
+    }
+    assert [row["noise_ms"] for row in env_rows(data)] == [12.5, None]
 
 
 def test_setting_names_the_command_the_envs_the_cpu_use_and_failed_runs(tmp_path):
