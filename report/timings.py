@@ -136,3 +136,8 @@ def stability_text(bench: dict[str, Any]) -> str | None:
 
 def seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} s"
+
+
+def milliseconds(value: float | None) -> str:
+    """An env's loop noise as the Timings table shows it: `12.5 ms`, or `—` when it was not recorded."""
+    return "—" if value is None else f"{value:.1f} ms"

@@ -6,7 +6,7 @@ import json
 from unittest import mock
 
 from report import html, markdown
-from report.timings import env_rows, load_bench, stability_text, timing_rows
+from report.timings import env_rows, load_bench, milliseconds, stability_text, timing_rows
 
 BENCH = {
     "when": "2026-11-25T13:00:00+00:00",
@@ -118,7 +118,7 @@ def test_env_rows_give_each_envs_worst_idle_loop_noise():
         ],
         "cells": [],
     }
-    assert [row["noise_ms"] for row in env_rows(data)] == [12.5, None]
+    assert [milliseconds(row["noise_ms"]) for row in env_rows(data)] == ["12.5 ms", "—"]
 
 
 def test_setting_names_the_command_the_envs_the_cpu_use_and_failed_runs(tmp_path):
