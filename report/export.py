@@ -43,6 +43,8 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
         },
         "releases": [_release(run, as_of) for run in merged.runs],
         "probes": [asdict(probe) for probe in merged.matrix.probes],
+        # matrix.yaml's known issues and workarounds, beside the probes they concern (matrix.known_issues reads them)
+        "known_issues": [issue.to_data() for issue in merged.matrix.known_issues],
         # Release by release, each in the per-probe table's row order: probe_rows() relies on it.
         # Each cell names the Django and asgiref its env ran on (None where the env left no results).
         "cells": [

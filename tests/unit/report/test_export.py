@@ -11,3 +11,11 @@ def test_roadmap_items_carry_their_parts_as_text_and_by_state():
     assert auth["parts"]["5.2"] == "blocking: auth.password-check; threaded: auth.async-api"
     assert auth["parts_by_state"]["5.2"] == {"blocking": ["auth.password-check"], "threaded": ["auth.async-api"]}
     assert "4.2" not in auth["parts"]  # both absent there: nothing differs
+
+
+def test_the_known_issues_of_matrix_yaml_reach_the_merged_data():
+    issues = measured_data()["known_issues"]
+    related = next(issue for issue in issues if issue["probe"] == "orm.related-managers")
+    assert related["ticket"] == 34139
+    assert related["ticket_url"] == "https://code.djangoproject.com/ticket/34139"
+    assert related["fixed_in"] == "4.1.4"
