@@ -16,6 +16,7 @@ from harness.rules.timing import (
     least,
     stall_threshold_ms,
     sync_concurrency,
+    unsettled_by_noise,
 )
 from harness.states import State, Verdict
 
@@ -83,20 +84,15 @@ def request_stack(obs: ConcurrencyObservation, requests: list[StackRequest]) -> 
         "workers": spread,
     }
     samples = [classify(wall, obs.requests, obs.sleep) for wall in obs.walls]
-    state, reason = decide(
-        obs.requests,
-        samples,
-        chain_on_loop and view_on_loop,
-        least(obs.stalls_ms),
-        obs.noise_ms,
-        stall_threshold_ms(obs.sleep),
-    )
+    stall, threshold = least(obs.stalls_ms), stall_threshold_ms(obs.sleep)
+    state, reason = decide(obs.requests, samples, chain_on_loop and view_on_loop, stall, obs.noise_ms, threshold)
     if state is State.THREADED and chain_on_loop:
         state = State.NATIVE
     if state in (State.NATIVE, State.THREADED, State.SERIALIZED):
         where = "on the loop thread" if chain_on_loop else "off the loop"
         reason = f"{reason}: the middleware hooks ran {where}, the stack in {spread}"
-    return Verdict(state, reason, facts, base.measurements)
+    retry = state is State.UNDECIDED and unsettled_by_noise(samples, stall, obs.noise_ms, threshold)
+    return Verdict(state, reason, facts, base.measurements, retry)
 
 
 def lifespan(server: str, log: str, server_exception: str | None, app_error: str | None) -> Verdict:

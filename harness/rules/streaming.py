@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.rows import WAITED
 from harness.rules.response import entrypoint_missing, failure
-from harness.rules.timing import STALLED, UNTOLD, loop_state, stall_threshold_ms
+from harness.rules.timing import NOISY, STALLED, UNTOLD, loop_state, stall_threshold_ms
 from harness.states import State, Verdict
 
 # The warning Django logs when it must consume a streaming iterator in the other mode (4.2+).
@@ -62,16 +63,11 @@ def streaming(obs: StreamObservation) -> Verdict:
         how = delivery(produced, obs.arrivals)  # type: ignore[arg-type]
         facts["delivery"] = how
         if how == BUFFERED:
-            return Verdict(
-                State.BROKEN,
-                "buffered: every chunk reached the client only after the last was made",
-                facts,
-                measurements,
-            )
+            whole = "every chunk reached the client only after the last was made"
+            return Verdict(State.BROKEN, f"buffered: {whole}", facts, measurements)
         if how == MIXED:
-            return Verdict(
-                State.UNDECIDED, "some chunks reached the client as they were made, others later", facts, measurements
-            )
+            mixed = "some chunks reached the client as they were made, others later"
+            return Verdict(State.UNDECIDED, mixed, facts, measurements, retry=True)
     if not on_loop:
         return Verdict(
             State.THREADED,
@@ -160,6 +156,7 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
         "chunk_threads": [chunk.get("chunk_thread") for chunk in obs.chunks],
         "loop_thread": obs.chunks[0].get("loop_thread") if obs.chunks else None,
         "produced_gaps": _gaps(produced),
+        WAITED: round(sum(_gaps(produced)), 3),  # the stream's deliberate pauses, for the benchmark
         "arrival_gaps": _gaps(obs.arrivals),
         "arrived_after_made": [round(arrived - made, 3) for arrived, made in zip(obs.arrivals, produced)],
     }
@@ -173,7 +170,7 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
     warned = obs.warning or "no warning logged"
     loop = loop_state(obs.stall_ms, obs.noise_ms, threshold)
     if loop in UNTOLD:
-        return Verdict(State.UNDECIDED, UNTOLD[loop], facts, measurements)
+        return Verdict(State.UNDECIDED, UNTOLD[loop], facts, measurements, retry=loop == NOISY)
     where = "on the loop thread" if on_loop else "on a worker thread"
     if loop == STALLED:
         return Verdict(
@@ -193,9 +190,8 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
             return Verdict(State.BUFFERED, reason, facts, measurements)
         return Verdict(State.BUFFERED, f"buffered: {whole} (no warning logged)", facts, measurements)
     if how == MIXED:
-        return Verdict(
-            State.UNDECIDED, "some chunks reached the client as they were made, others later", facts, measurements
-        )
+        mixed = "some chunks reached the client as they were made, others later"
+        return Verdict(State.UNDECIDED, mixed, facts, measurements, retry=True)
     return Verdict(
         State.THREADED,
         f"streamed: each chunk reached the client as it was made, on a worker thread; the loop stayed free ({warned})",

@@ -102,3 +102,9 @@ def test_request_stack_broken_absent_and_undecided():
     no_asgi = ConcurrencyObservation(NO_ASGI, N, T, [], [], [], [])
     assert rules.request_stack(no_asgi, []).state is State.ABSENT
     assert stack((0.22, 1.03, 0.22), each(lambda i: 7, lambda i: 7)).state is State.UNDECIDED
+
+
+def test_request_stack_asks_for_another_attempt_only_when_its_samples_did_not_settle():
+    assert stack((0.22, 1.03, 0.22), each(lambda i: 7, lambda i: 7)).retry  # a gray burst between two overlapped
+    assert not stack(ONE_AT_A_TIME, each(lambda i: 7, lambda i: 7), stalls=100.0).retry  # settled: serialized
+    assert not stack((), [], failures=["HTTP 500: TypeError: x"]).retry  # broken is settled

@@ -144,3 +144,15 @@ def test_sync_stream_broken_or_absent_when_it_does_not_answer():
     assert failed.state is State.BROKEN
     assert "TypeError: x" in failed.reason
     assert rules.sync_stream(rules.SyncStreamObservation(NO_ASGI, None, PAUSE, [], [])).state is State.ABSENT
+
+
+def test_only_a_stream_that_noise_may_have_unsettled_asks_for_another_attempt():
+    chunk_list = made(WORKER, 10.0, 10.3, 10.6)
+    assert sync_streamed(chunk_list, AS_MADE, noise_ms=75.001).retry  # the meter too noisy to tell
+    assert sync_streamed(chunk_list, [10.01, 10.61, 10.62]).retry  # some chunks late: a slow moment
+    assert not sync_streamed(chunk_list, AS_MADE, stall_ms=None).retry  # no meter: another try has none either
+    assert not sync_streamed(made(LOOP, 10.0, 10.3, 10.6), AS_MADE).retry  # on the loop yet free: not noise
+    assert not sync_streamed(chunk_list, AS_MADE).retry  # settled
+    made_on_loop = made(LOOP, 10.0, 10.05, 10.1)
+    assert rules.streaming(streamed(made_on_loop, arrivals=[10.01, 10.1, 10.1])).retry
+    assert not rules.streaming(streamed(made_on_loop, arrivals=[10.1, 10.1, 10.1])).retry
