@@ -14,7 +14,7 @@ from report.apis import api_label, api_view
 from report.export import probe_rows
 from report.legend import MEANINGS, SYMBOLS
 from report.matrix import SHIPPED, known_issues
-from report.timings import ratios_text, seconds, stability_text, timing_rows
+from report.timings import milliseconds, ratios_text, seconds, stability_text, timing_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -84,6 +84,7 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         timings=timing_rows(data),
         bench=bench,
         seconds=seconds,
+        milliseconds=milliseconds,
         ratios_text=ratios_text,
         stability_text=stability_text,
     )

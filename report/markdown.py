@@ -11,7 +11,7 @@ from report.export import probe_rows
 from report.legend import MEANINGS, label
 from report.matrix import known_issues
 from report.roadmap import WORKING
-from report.timings import ratios_text, seconds, stability_text, timing_rows
+from report.timings import milliseconds, ratios_text, seconds, stability_text, timing_rows
 
 
 def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:
@@ -395,13 +395,17 @@ def _timings(data: dict[str, Any], bench: dict[str, Any] | None) -> list[str]:
             f"{row['server_starts']} in {seconds(row['server_startup'])}",
             seconds(row["probes"]),
             f"`{row['slowest']}`",
+            milliseconds(row.get("noise_ms")),
         ]
         for row in timing_rows(data)
     ]
     lines = [
         "This run, per env:",
         "",
-        _table(["Release", "Env wall time", "Start-up", "Server starts", "Probes", "Slowest probe"], rows),
+        _table(
+            ["Release", "Env wall time", "Start-up", "Server starts", "Probes", "Slowest probe", "Loop noise (worst)"],
+            rows,
+        ),
         "",
     ]
     if bench is None:

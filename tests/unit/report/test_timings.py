@@ -151,3 +151,15 @@ def test_html_footer_escapes_and_shows_the_benchmark(built_report, tmp_path):
     assert 'id="timings-table"' in page and 'id="bench-table"' in page
     assert "<b>uvicorn</b>" not in page
     assert "&lt;b&gt;uvicorn&lt;/b&gt;" in page
+
+
+def test_both_renderers_show_each_envs_worst_loop_noise(built_report):
+    data = _data(built_report)
+    noisy = {
+        **data,
+        "releases": [{**r, "timings": {**r.get("timings", {}), "noise_ms": 3.25}} for r in data["releases"]],
+    }
+    assert "| Loop noise (worst) |" in markdown.render(noisy)
+    assert "| 3.2 ms |" in markdown.render(noisy)
+    page = html.render(noisy)
+    assert "<th>Loop noise (worst)</th>" in page and "<td>3.2 ms</td>" in page
