@@ -247,6 +247,8 @@ class Matrix:
 # matrix.yaml shares pin blocks through anchors and aliases (about 250 values in all). Aliases of aliases multiply:
 # nine levels of nine ("billion laughs") stand for 387 million values, which took minutes and gigabytes to check.
 MAX_ALIASED_VALUES = 10_000
+# matrix.yaml is about 30 KB; PyYAML's scanner reads a runaway file (a 10 MB value) for tens of seconds.
+MAX_BYTES = 1024 * 1024
 
 
 class _Loader(yaml.SafeLoader):
@@ -332,6 +334,11 @@ def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
         raw = path.read_bytes()
     except OSError as exc:
         raise MatrixError(f"{name}: cannot read it ({exc.strerror}). Fix: run from the project root.") from exc
+    if len(raw) > MAX_BYTES:
+        raise MatrixError(
+            f"{name}: {len(raw):,} bytes, over the {MAX_BYTES:,} a matrix can need (this one is about 30 KB). "
+            "Fix: restore it (`git checkout -- matrix.yaml`) and redo the edit."
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -396,7 +403,12 @@ def _problem(error: jsonschema.ValidationError) -> str:
     if error.validator == "minItems":
         return f"an empty list. Fix: list at least one entry{f' ({hint})' if hint else ''}."
     fix = f" Fix: write {hint}." if hint else ""
-    return f"{error.message}.{fix}"
+    return f"{_shortened(error.message)}.{fix}"
+
+
+def _shortened(message: str, keep: int = 200) -> str:
+    """A schema message quotes the bad value whole: keep its start, so a runaway value stays one readable line."""
+    return message if len(message) <= keep else f"{message[:keep]}... ({len(message):,} characters)"
 
 
 def key_path(path: list[Any]) -> str:

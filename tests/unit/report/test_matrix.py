@@ -244,3 +244,22 @@ def test_known_issue_fixed_before_it_applies(tmp_path):
 def test_known_issue_note_is_one_line(tmp_path):
     message = _broken(tmp_path, "note: every async method", 'note: "two\\nlines" # every async method')
     assert "].known_issues[0].note:" in message and "Fix: write one line" in message
+
+
+def test_a_runaway_pin_is_one_short_line_naming_the_key(tmp_path):
+    digits = "9" * 100_000
+    text = MATRIX_PATH.read_text(encoding="utf-8").replace("django: 5.2.", f"django: 5.2.{digits}0#", 1)
+    path = tmp_path / "matrix.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MatrixError) as raised:
+        load_matrix(path)
+    message = str(raised.value)
+    assert ".django: '5.2.999" in message and "(100,0" in message
+    assert len(message) < 400
+
+
+def test_a_matrix_over_a_mebibyte_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "matrix.yaml"
+    path.write_text(MATRIX_PATH.read_text(encoding="utf-8") + "#" * 1_100_000 + "\n", encoding="utf-8")
+    with pytest.raises(MatrixError, match=r"matrix.yaml: 1,1\d\d,\d\d\d bytes, over the 1,048,576"):
+        load_matrix(path)
