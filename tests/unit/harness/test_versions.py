@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
-import types
 
 import pytest
 
-import harness.versions
 from harness.versions import installed
+from tests.unit.harness.stubs import fresh_import, install
 
 
 def test_an_installed_distribution_gives_its_version():
@@ -41,16 +39,10 @@ def test_without_importlib_metadata_the_backport_answers(monkeypatch):
             return "0.5.1"
         raise PackageNotFoundError(name)
 
-    backport = types.ModuleType("importlib_metadata")
-    backport.version = version  # type: ignore[attr-defined]
-    backport.PackageNotFoundError = PackageNotFoundError  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "importlib_metadata", backport)
+    install(monkeypatch, "importlib_metadata", version=version, PackageNotFoundError=PackageNotFoundError)
     monkeypatch.setitem(sys.modules, "importlib.metadata", None)  # as if the standard library had none
     monkeypatch.delattr(importlib, "metadata")
-    spec = importlib.util.spec_from_file_location("versions_on_python37", harness.versions.__file__)
-    assert spec is not None and spec.loader is not None
-    on_python37 = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(on_python37)
+    on_python37 = fresh_import("harness.versions")
 
     assert on_python37.installed("old-server") == "0.5.1"
     assert on_python37.installed("gone") is None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from harness.wsclient import CLOSE_TIMEOUT, Conversation, _text, converse
+from tests.unit.harness.stubs import install
 
 URL = "ws://127.0.0.1:8000/ws/echo/"
 
@@ -111,14 +112,6 @@ class AsyncConnection:
         self.close_code = self.peer.close_code
 
 
-def _module(monkeypatch: pytest.MonkeyPatch, name: str, **attributes: object) -> types.ModuleType:
-    module = types.ModuleType(name)
-    for attribute, value in attributes.items():
-        setattr(module, attribute, value)
-    monkeypatch.setitem(sys.modules, name, module)
-    return module
-
-
 def sync_websockets(monkeypatch: pytest.MonkeyPatch, peer: Peer) -> None:
     """websockets 11+: a sync client in websockets.sync.client."""
 
@@ -128,12 +121,9 @@ def sync_websockets(monkeypatch: pytest.MonkeyPatch, peer: Peer) -> None:
             raise peer.refuse
         return SyncConnection(peer)
 
-    exceptions = _module(
-        monkeypatch, "websockets.exceptions", WebSocketException=WebSocketException, InvalidStatus=InvalidStatus
-    )
-    _module(monkeypatch, "websockets", exceptions=exceptions)
-    _module(monkeypatch, "websockets.sync")
-    _module(monkeypatch, "websockets.sync.client", connect=connect)
+    install(monkeypatch, "websockets")
+    install(monkeypatch, "websockets.exceptions", WebSocketException=WebSocketException, InvalidStatus=InvalidStatus)
+    install(monkeypatch, "websockets.sync.client", connect=connect)
 
 
 def asyncio_websockets(monkeypatch: pytest.MonkeyPatch, peer: Peer, **families: type[Exception]) -> None:
@@ -148,8 +138,8 @@ def asyncio_websockets(monkeypatch: pytest.MonkeyPatch, peer: Peer, **families: 
         return AsyncConnection(peer)
 
     families = families or {"WebSocketException": WebSocketException}
-    exceptions = _module(monkeypatch, "websockets.exceptions", InvalidStatusCode=InvalidStatusCode, **families)
-    _module(monkeypatch, "websockets", exceptions=exceptions, connect=connect)
+    install(monkeypatch, "websockets", connect=connect)
+    install(monkeypatch, "websockets.exceptions", InvalidStatusCode=InvalidStatusCode, **families)
     monkeypatch.setitem(sys.modules, "websockets.sync", None)  # no sync client: importing it raises ImportError
 
 
