@@ -171,7 +171,7 @@ def flips(snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
 
 def env_waits(data: dict[str, Any]) -> dict[str, float]:
     """What one env spends on purpose, as its results file's timings say: what the probes waited (their requests'
-    sleeps, a stream's pauses: harness/rows.py WAITED), the delay they injected into I/O, and one start per server
+    sleeps, a stream's pauses: contract/rows.py WAITED), the delay they injected into I/O, and one start per server
     kind and per service kind (PostgreSQL, Redis, memcached). Overlapping sleeps make their sum no floor of a run."""
     timings = data.get("timings", {})
     waited = timings.get("waited", 0.0)

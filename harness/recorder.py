@@ -34,14 +34,14 @@ from typing import Any
 
 import pytest
 
-from harness.atomic import write_text_atomically
-from harness.evidence import describe, scrub
-from harness.rows import NOISE, SCHEMA_VERSION, WAITED, Row
-from harness.servers import STARTED
-from harness.services import STARTUPS
-from harness.states import State, Verdict
-from harness.versions import installed
-from harness.worklog import WORK
+from contract.atomic import write_text_atomically
+from contract.evidence import describe, scrub
+from contract.rows import NOISE, SCHEMA_VERSION, WAITED, Row
+from contract.states import State, Verdict
+from harness.observers.versions import installed
+from harness.observers.worklog import WORK
+from harness.processes.servers import STARTED
+from harness.processes.services import STARTUPS
 
 # The packages whose exact versions decide a result; each is recorded with every results file.
 PACKAGES = (
@@ -177,8 +177,8 @@ class Recorder:
 
     def timings(self) -> dict[str, Any]:
         """Where the env's time went: start-up before the first probe, each server's and service's start, each test
-        phase, what the probes waited on purpose (harness/rows.py WAITED) and the delay they injected into I/O
-        (harness/delays.py), and the worst idle noise of a stall meter (ms, None when no probe measured one): how
+        phase, what the probes waited on purpose (contract/rows.py WAITED) and the delay they injected into I/O
+        (harness/observers/delays.py), and the worst idle noise of a stall meter (ms, None when no probe measured one): how
         busy the machine was while this env ran."""
         startup = None if self.first_probe is None else round(self.first_probe - self.clock, 3)
         services = [{"service": name, "startup": round(seconds, 3)} for name, seconds in STARTUPS]

@@ -2,7 +2,7 @@
 
 The wrapper stores the event loop's thread ident in the scope (views and consumers compare it with their own
 thread) and answers the harness's readiness check itself, so a server can be waited for even when Django's entry
-point is missing (2.2) or broken. A loop-stall meter (harness/stall.py) beats on the server's own event loop from
+point is missing (2.2) or broken. A loop-stall meter (harness/observers/stall.py) beats on the server's own event loop from
 the first request on; the harness reads the longest stall since a mark it took through STALL_PATH, so a probe can
 tell a stalled loop (`blocking`) from requests queued on one worker thread (`serialized`). It also lets one server
 process serve every probe: a request names the middleware stack it wants in a header
@@ -43,9 +43,9 @@ except Exception as exc:  # ImportError on 2.2; anything else is recorded as bro
 
 from django.conf import settings  # noqa: E402 (the settings module is chosen above)
 
-from harness.client import STALL_PATH  # noqa: E402
-from harness.servers import READY_PATH  # noqa: E402
-from harness.stall import StallMeter  # noqa: E402
+from harness.observers.client import STALL_PATH  # noqa: E402
+from harness.observers.stall import StallMeter  # noqa: E402
+from harness.processes.servers import READY_PATH  # noqa: E402
 from project import channels_routing  # noqa: E402 (Channels needs Django set up first)
 
 # One meter per server process, started on the server's loop by the first request (daphne sends no lifespan).

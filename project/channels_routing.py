@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.versions import installed
+from harness.observers.versions import installed
 
 application: Any = None
 error: BaseException | None = None

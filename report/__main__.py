@@ -26,15 +26,15 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.atomic import write_all_atomically
+from contract.atomic import write_all_atomically
+from contract.matrix import MATRIX_PATH, SHIPPED, SHIPPED_SUFFIX, Matrix, MatrixError, display_path, load_matrix
 from report import baseline, csvout, history, html, markdown, terminal, timings, twoaxis
 from report.axes import differences
-from report.bisect import BISECTIONS_PATH
 from report.export import host, to_data
 from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
-from report.matrix import MATRIX_PATH, SHIPPED, SHIPPED_SUFFIX, Matrix, MatrixError, display_path, load_matrix
 from report.results import RESULTS_DIR, Merged, load_results, untrusted
 from report.roadmap import evaluate
+from report.twoaxis import BISECTIONS_PATH
 from report.upgrade import changes
 
 # What `python -m report` writes (and the committed baseline and history): code stays apart from its output.

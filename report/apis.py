@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.rows import anchor
-from harness.states import STATES, State
+from contract.rows import anchor
+from contract.states import STATES, State
 
 LATEST, SHIPPED = "latest", "shipped"
 NOT_RUN, UNDECIDED, ABSENT = State.NOT_RUN.value, State.UNDECIDED.value, State.ABSENT.value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from report.matrix import LATEST, SHIPPED
+from contract.matrix import LATEST, SHIPPED
 from report.results import Merged
 
 # Not a state of the release: a cell that did not run on one axis differs from nothing.

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import rows as contract
-from harness.evidence import inert
+from contract import rows as contract
+from contract.evidence import inert
+from contract.matrix import display_path
 from report.inputs import IncompatibleResults, validate_merged
-from report.matrix import display_path
 from report.roadmap import NOT_RUN, RANK, UNDECIDED
 
 REGRESSION, IMPROVEMENT, SIDEWAYS, EVIDENCE, NEW, REMOVED = (

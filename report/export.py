@@ -8,7 +8,7 @@ import platform
 from dataclasses import asdict
 from typing import Any, TypedDict
 
-from harness.rows import SCHEMA_VERSION, Cell
+from contract.rows import SCHEMA_VERSION, Cell
 from report.inputs import matrix_hash
 from report.results import EnvRun, Merged
 from report.roadmap import WORKING, Regression, Roadmap, Score, parts_text

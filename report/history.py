@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from harness.atomic import write_text_atomically
-from harness.evidence import inert
-from harness.states import STATES
+from contract.atomic import write_text_atomically
+from contract.evidence import inert
+from contract.states import STATES
 from report.baseline import Comparison
 
 MAX_RUNS = 100

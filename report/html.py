@@ -7,13 +7,13 @@ from typing import Any
 
 import jinja2
 
-from harness.rows import anchor
-from harness.states import STATES
+from contract.matrix import SHIPPED, known_issues
+from contract.rows import anchor
+from contract.states import STATES
 from report import twoaxis
 from report.apis import api_label, api_view
 from report.export import probe_rows
 from report.legend import MEANINGS, SYMBOLS
-from report.matrix import SHIPPED, known_issues
 from report.timings import milliseconds, ratios_text, seconds, stability_text, timing_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

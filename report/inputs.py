@@ -20,12 +20,12 @@ from typing import Any
 
 import jsonschema
 
-from harness.evidence import inert
-from harness.rows import SCHEMA_VERSION, row_of
-from harness.states import RECORDED, STATES
-from report.matrix import SHIPPED_SUFFIX, Matrix, display_path, key_path
+from contract.evidence import inert
+from contract.matrix import ROOT, SHIPPED_SUFFIX, Matrix, display_path, key_path
+from contract.rows import SCHEMA_VERSION, row_of
+from contract.states import RECORDED, STATES
 
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
+SCHEMAS = ROOT / "contract" / "schemas"
 # A per-env file's name: djXY (the latest axis) or djXY-shipped (the as-shipped axis).
 ENV_NAME = re.compile(rf"^dj[0-9]+({SHIPPED_SUFFIX})?$")
 # How to settle two results for one env: the run that started later, or the source named later.
@@ -55,7 +55,7 @@ class Source:
 def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
     """schemas/<schema_name>, read once per process however many files are checked against it.
 
-    The state enums come from harness/states.py's table, so a new state is valid everywhere at once.
+    The state enums come from contract/states.py's table, so a new state is valid everywhere at once.
     """
     schema = json.loads((SCHEMAS / schema_name).read_text(encoding="utf-8"))
     enums = {"recorded_state": list(RECORDED), "state": list(STATES)}
@@ -86,7 +86,7 @@ def validate_merged(data: Any, name: str, fix: str) -> dict[str, Any]:
         )
     problem = schema_error(data, "merged.schema.json")
     if problem:
-        raise IncompatibleResults(f"{name}: {problem} (report/schemas/merged.schema.json). Fix: {fix}.")
+        raise IncompatibleResults(f"{name}: {problem} (contract/schemas/merged.schema.json). Fix: {fix}.")
     return data
 
 

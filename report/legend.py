@@ -1,8 +1,8 @@
-"""How each state reads in every output, looked up by name (the renderers read JSON): harness/states.py's table."""
+"""How each state reads in every output, looked up by name (the renderers read JSON): contract/states.py's table."""
 
 from __future__ import annotations
 
-from harness.states import STATES
+from contract.states import STATES
 
 SYMBOLS = {name: state.symbol for name, state in STATES.items()}
 MEANINGS = {name: state.meaning for name, state in STATES.items()}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.evidence import strip_controls
+from contract.evidence import strip_controls
+from contract.matrix import known_issues
 from report import twoaxis
 from report.apis import SAFE, VERDICTS, ApiCell, ApiView, ProbeApis, api_label, api_view
 from report.export import probe_rows
 from report.legend import MEANINGS, label
-from report.matrix import known_issues
 from report.roadmap import WORKING
 from report.timings import milliseconds, ratios_text, seconds, stability_text, timing_rows
 

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import rows as contract
-from harness.rows import SCHEMA_VERSION, Cell
-from harness.states import State
+from contract import rows as contract
+from contract.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
+from contract.rows import SCHEMA_VERSION, Cell
+from contract.states import State
 from report.inputs import Source, gather, schema_error
-from report.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
 
 RESULTS_DIR = ROOT / "results"
-# In report/schemas/: what a per-env results file must look like.
+# In contract/schemas/: what a per-env results file must look like.
 RESULTS_SCHEMA = "results.schema.json"
 NOT_RUN = State.NOT_RUN.value
 

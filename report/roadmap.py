@@ -28,8 +28,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from harness.states import STATES, State
-from report.matrix import ProbeRef, Release, RoadmapItem
+from contract.matrix import ProbeRef, Release, RoadmapItem
+from contract.states import STATES, State
 from report.results import Merged, servers_of
 
 NATIVE, THREADED, BLOCKING = State.NATIVE.value, State.THREADED.value, State.BLOCKING.value
@@ -238,7 +238,7 @@ class Part:
         return f"{self.state}: {', '.join(self.subjects)}"
 
 
-# Parts read least async first: what cannot be said, what fails, then blocking ... native (harness/states.py's table
+# Parts read least async first: what cannot be said, what fails, then blocking ... native (contract/states.py's table
 # upside down).
 _PART_ORDER = tuple(reversed(STATES))
 

@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.atomic import write_text_atomically
-from report.matrix import display_path
+from contract.atomic import write_text_atomically
+from contract.matrix import display_path
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 STAMP = "screenshots.json"
@@ -75,7 +75,7 @@ def shoot(page: Path, chromium: str) -> dict[str, bytes]:
 
 def write_pictures(out: Path, pictures: dict[str, bytes], stamp: str) -> None:
     """The PNGs first (each replaced whole), then the stamp naming their hashes: a half-done write leaves an old
-    stamp, which the freshness test catches. harness/atomic.py writes text only, hence the bytes here."""
+    stamp, which the freshness test catches. contract/atomic.py writes text only, hence the bytes here."""
     for name, png in pictures.items():
         fd, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
         with os.fdopen(fd, "wb") as handle:

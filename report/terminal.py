@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from contract.matrix import display_path
 from report.baseline import Change, Comparison
 from report.legend import STYLES, SYMBOLS, label
-from report.matrix import display_path
 from report.roadmap import NOT_RUN
 
 WIDTH = 100

@@ -16,11 +16,13 @@ from typing import Any
 
 import jsonschema
 
+from contract.matrix import ROOT, SHIPPED, display_path, key_path
 from report.axes import AxisDifference
 from report.inputs import IncompatibleResults
-from report.matrix import SHIPPED, display_path, key_path
 from report.timings import env_rows
 
+# What `tox -e bisect -- --all` writes (tools/bisect.py) and the report reads.
+BISECTIONS_PATH = ROOT / "report" / "out" / "bisections.json"
 _FIRST_SHIPPED = ("first_shipped", "first_shipped_text", "shipped_delay")
 
 
@@ -28,7 +30,7 @@ class CausesError(IncompatibleResults):
     """bisections.json cannot be read; the message names the file and the fix (the report exits 2)."""
 
 
-# What report/bisect.py writes (each cause has more keys; these are the ones read here).
+# What tools/bisect.py writes (each cause has more keys; these are the ones read here).
 _CAUSES_SCHEMA = {
     "type": "object",
     "required": ["causes"],

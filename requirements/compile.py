@@ -22,9 +22,9 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness.atomic import write_text_atomically
-from report.matrix import MATRIX_PATH, Matrix, MatrixError, Release, Shipped, display_path, load_matrix
-from report.scratch import run
+from contract.atomic import write_text_atomically
+from contract.matrix import MATRIX_PATH, Matrix, MatrixError, Release, Shipped, display_path, load_matrix
+from tools.scratch import run
 
 HERE = Path(__file__).resolve().parent
 # Extras that a pin needs to be useful: daphne serves TLS-less HTTP but imports twisted's TLS bits.

@@ -3,7 +3,7 @@ they stall the event loop.
 
 A probe names a set of async APIs (`QuerySet.aget`, `cache.aset`, ...), calls each one that exists inside one event
 loop, notes the thread of every piece of real work it can see (an SQL statement, a cache lock, a file open) and, with
-harness/stall.py, the loop's longest stall during each call. Where a probe slows its I/O down on purpose (an SQL
+harness/observers/stall.py, the loop's longest stall during each call. Where a probe slows its I/O down on purpose (an SQL
 statement, a file open or a cache round trip that sleeps `delay_ms`), a call that does that I/O on the loop stalls it
 by about the delay; one that hands it to a thread does not.
 
@@ -23,7 +23,7 @@ The threshold is max(STALL_FLOOR_MS, DELAY_FRACTION x delay_ms): 50 ms, or three
 whichever is larger (75 ms for the probes' 100 ms). A call that does one delayed operation on the loop stalls it by
 at least the whole delay (a sleep never ends early), so it is caught whatever the noise; a call that hands its I/O
 to a thread keeps the loop free, and the threshold leaves its stall the widest margin for a busy machine. The
-garbage collector is paused during the calls (harness/stall.py): its full collections stop every thread for 70 ms
+garbage collector is paused during the calls (harness/observers/stall.py): its full collections stop every thread for 70 ms
 here, up to 257 ms with both cores busy, and made threaded calls look stalled (cache.db's adelete_many: 134 ms).
 Paused, the largest stall of a threaded call measured with four busy loops on the two cores was 9 ms. Noise can only
 lengthen a measured stall, never hide one, so a stall below the threshold is trusted whatever the noise; one above it
@@ -38,7 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.states import State, Verdict
+from contract.states import State, Verdict
 
 GUARD = "SynchronousOnlyOperation"
 STALL_FLOOR_MS = 50.0  # a stall this long is far above the meter's noise and the first one a user would notice

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contract.states import State, Verdict
 from harness.rules.response import HttpObservation, unserved
 from harness.rules.timing import (
     ConcurrencyObservation,
@@ -18,7 +19,6 @@ from harness.rules.timing import (
     sync_concurrency,
     unsettled_by_noise,
 )
-from harness.states import State, Verdict
 
 UVICORN_LIFESPAN_UNSUPPORTED = "ASGI 'lifespan' protocol appears unsupported."
 UVICORN_STARTUP_COMPLETE = "Application startup complete."

@@ -6,7 +6,7 @@ Each is unit-tested in tests/unit/harness/rules/test_cache.py.
 
 from __future__ import annotations
 
-from harness.states import State, Verdict
+from contract.states import State, Verdict
 
 
 def backend_absent(backend: str) -> Verdict:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contract.states import State, Verdict
 from harness.rules.response import MISSING
-from harness.states import State, Verdict
 
 # What project/channels_routing.py reports when the env has no Channels at all (not a failure of Django or Channels).
 NOT_INSTALLED = "ModuleNotFoundError: No module named 'channels'"

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from harness.states import State, Verdict
+from contract.states import State, Verdict
 
 
 def on_database(verdict: Verdict, facts: Mapping[str, Any], measurements: Mapping[str, Any]) -> Verdict:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from contract.states import State, Verdict
 from harness.rules.response import HttpObservation, entrypoint_missing, failure
-from harness.states import State, Verdict
 
 
 def client_disconnect(

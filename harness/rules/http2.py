@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contract.states import State, Verdict
 from harness.rules.response import entrypoint_missing, failure
-from harness.states import State, Verdict
 
 SYNC, ASYNC = "sync", "async"  # the kinds of view a probe asks for over HTTP/2
 HTTP2 = "HTTP/2"  # httpx's Response.http_version for an answer that came over HTTP/2

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from contract.states import State, Verdict
 from harness.rules.response import HttpObservation, unserved
 from harness.rules.timing import ConcurrencyObservation, sync_concurrency
-from harness.states import State, Verdict
 
 # Trace steps that project/probes/middleware.py writes for each thread hop Django makes.
 HOP_PREFIXES = ("sync_to_async(", "async_to_sync(")

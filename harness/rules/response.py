@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.states import State, Verdict
+from contract.states import State, Verdict
 
 # Errors that mean "this Django does not have it", as opposed to "it is there and fails".
 MISSING = ("ImportError", "ModuleNotFoundError", "AttributeError")

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.rows import WAITED
+from contract.rows import WAITED
+from contract.states import State, Verdict
 from harness.rules.response import entrypoint_missing, failure
 from harness.rules.timing import NOISY, STALLED, UNTOLD, loop_state, stall_threshold_ms
-from harness.states import State, Verdict
 
 # The warning Django logs when it must consume a streaming iterator in the other mode (4.2+).
 STREAMING_WARNING = re.compile(r"StreamingHttpResponse must consume [^.]*\.")

@@ -16,7 +16,7 @@ in 10 benchmark runs, asgi.request-stack under daphne went undecided with both c
 likely cause, though that run's samples were not kept.)
 
 The clock says whether requests waited for each other; the loop-stall meter in the server (project/asgi.py,
-harness/stall.py) says whether the event loop itself was held up, which is a different fact:
+harness/observers/stall.py) says whether the event loop itself was held up, which is a different fact:
 - each sample's stall is the meter's longest heartbeat lateness during its burst; the loop counts as stalled when
   every sample's stall exceeds the threshold: a view on the loop stalls every burst by its whole sleep, while a
   hiccup of a busy machine (measured up to 90 ms once, next to three other envs) hits one burst, not all three;
@@ -35,9 +35,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.rows import WAITED
+from contract.rows import WAITED
+from contract.states import State, Verdict
 from harness.rules.response import entrypoint_missing, failure
-from harness.states import State, Verdict
 
 OVERLAPPED_MAX_RATIO = 0.5
 SERIALIZED_MIN_RATIO = 0.8

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contract.states import State, Verdict
 from harness.rules.response import HttpObservation, entrypoint_missing, unserved
-from harness.states import State, Verdict
 
 
 def loop_thread(obs: HttpObservation) -> Verdict:

@@ -5,7 +5,7 @@ No rule looks at a version number. Each is unit-tested in every direction in tes
 
 from __future__ import annotations
 
-from harness.states import State, Verdict
+from contract.states import State, Verdict
 
 # What Django's ASGI handler raises for any scope but HTTP (3.0 on): its own refusal of the protocol.
 REFUSAL = "can only handle ASGI/HTTP connections"

@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from harness import cacheservers, postgres
-from harness.servers import Server, run_server
+from harness.processes import cacheservers, postgres
+from harness.processes.servers import Server, run_server
 
 SERVERS = ("uvicorn", "daphne")
 
@@ -73,7 +73,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 
 def _cache_server(kind: cacheservers.Kind):
-    """A session fixture: a throw-away `kind` server (harness/cacheservers.py), or why there is none.
+    """A session fixture: a throw-away `kind` server (harness/processes/cacheservers.py), or why there is none.
 
     Probes ask for it with request.getfixturevalue only when the release has the backend, so a release without
     it starts no server.

@@ -12,9 +12,9 @@ import json
 import httpx
 import pytest
 
-from harness.client import get
-from harness.concurrency import measure_concurrency
-from harness.evidence import describe, last_exception
+from contract.evidence import describe, last_exception
+from harness.observers.client import get
+from harness.observers.concurrency import measure_concurrency
 from harness.rules import asgi as rules
 from project.probes.middleware import TRACE_HEADER
 

@@ -19,9 +19,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpRequest, HttpResponse
 
-from harness.asyncapis import Api, expect, observe
+from harness.observers.asyncapis import Api, expect, observe
+from harness.observers.work import note_work, sql_work
 from harness.rules import apis as rules
-from harness.work import note_work, sql_work
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -36,7 +36,7 @@ def request_with_session() -> HttpRequest:
 
 @pytest.mark.probe("auth.async-api")
 def test_auth_async_api(probe, settings):
-    settings.PASSWORD_HASHERS = ["harness.work.NotingPasswordHasher"]
+    settings.PASSWORD_HASHERS = ["harness.observers.work.NotingPasswordHasher"]
     user = User.objects.create_user("probe", password="secret")
     request = request_with_session()
 

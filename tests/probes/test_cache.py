@@ -13,12 +13,12 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.management import call_command
 
-from harness.backends import importable, observe_cache
-from harness.cacheservers import CacheServerUnavailable
-from harness.delays import DELAY, DelayProxy, NotingClient, slow_files
+from harness.observers.backends import importable, observe_cache
+from harness.observers.delays import DELAY, DelayProxy, NotingClient, slow_files
+from harness.observers.work import NotingLock, sql_work
+from harness.processes.cacheservers import CacheServerUnavailable
 from harness.rules import apis as rules
 from harness.rules import cache as cache_rules
-from harness.work import NotingLock, sql_work
 
 REDIS = "django.core.cache.backends.redis.RedisCache"
 MEMCACHED = "django.core.cache.backends.memcached.PyMemcacheCache"

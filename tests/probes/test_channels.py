@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from harness.evidence import describe, last_exception
+from contract.evidence import describe, last_exception
+from harness.observers.wsclient import converse
+from harness.processes.servers import Server
 from harness.rules import channels as rules
 from harness.rules.channels import ConsumerObservation
-from harness.servers import Server
-from harness.wsclient import converse
 
 MESSAGE = "ping"
 

@@ -16,7 +16,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.paginator import Paginator
 from django.dispatch import Signal
 
-from harness.evidence import scrub
+from contract.evidence import scrub
 from harness.rules import apis as rules
 from project.probes.models import Author
 

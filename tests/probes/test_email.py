@@ -10,7 +10,7 @@ import django.core.mail
 import django.core.mail.backends.base
 import pytest
 
-from harness.asyncapis import Api, observe
+from harness.observers.asyncapis import Api, observe
 from harness.rules import apis as rules
 
 SENDER, RECIPIENTS = "probe@example.com", ["someone@example.com"]
@@ -22,7 +22,7 @@ def message() -> django.core.mail.EmailMessage:
 
 @pytest.mark.probe("email.async")
 def test_async_email(probe, settings):
-    settings.EMAIL_BACKEND = "harness.work.NotingEmailBackend"
+    settings.EMAIL_BACKEND = "harness.observers.work.NotingEmailBackend"
     settings.ADMINS = settings.MANAGERS = RECIPIENTS
     apis = [
         Api("core.mail.asend_mail", django, lambda asend_mail: asend_mail("subject", "body", SENDER, RECIPIENTS)),

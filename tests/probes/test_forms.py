@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from django import forms
 
-from harness.asyncapis import Api, observe
+from harness.observers.asyncapis import Api, observe
+from harness.observers.work import note_work, sql_work
 from harness.rules import apis as rules
-from harness.work import note_work, sql_work
 from project.probes.models import Author
 
 pytestmark = pytest.mark.usefixtures("transactional_db")

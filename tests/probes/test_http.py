@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from harness.client import get
-from harness.evidence import last_exception
+from contract.evidence import last_exception
+from harness.observers.client import get
 from harness.rules import http as rules
 
 # The view sleeps VIEW_SLEEP seconds; the client gives up after CLIENT_TIMEOUT, well before.

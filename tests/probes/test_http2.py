@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.evidence import describe, last_exception
+from contract.evidence import describe, last_exception
+from contract.states import State, Verdict
+from harness.observers.versions import installed
+from harness.processes.servers import READY_PATH, Server, ServerStartError, run_server
+from harness.processes.tls import Tls, self_signed
 from harness.rules.http2 import ASYNC, SYNC, Http2Observation, over_http2
-from harness.servers import READY_PATH, Server, ServerStartError, run_server
-from harness.states import State, Verdict
-from harness.tls import Tls, self_signed
-from harness.versions import installed
 
 PATHS = {SYNC: "/protocol/sync/", ASYNC: "/protocol/async/"}  # project/probes/views.py::*_protocol_view
 TIMEOUT = 10.0

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.client import get
-from harness.concurrency import measure_concurrency
+from contract.states import Verdict
+from harness.observers.client import get
+from harness.observers.concurrency import measure_concurrency
+from harness.processes.servers import Server
 from harness.rules import middleware as rules
-from harness.servers import Server
-from harness.states import Verdict
 from project.probes.middleware import TRACE_HEADER
 
 # N requests to an async view that awaits T seconds, behind one sync-only middleware: T when they overlap, N*T when

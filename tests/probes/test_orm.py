@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.probes import orm_observations as orm
+from harness.observers import orm as orm
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

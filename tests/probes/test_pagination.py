@@ -10,9 +10,9 @@ from typing import Any
 import django.core.paginator
 import pytest
 
-from harness.asyncapis import Api, expect, observe
+from harness.observers.asyncapis import Api, expect, observe
+from harness.observers.work import sql_work
 from harness.rules import apis as rules
-from harness.work import sql_work
 from project.probes.models import Author
 
 pytestmark = pytest.mark.usefixtures("transactional_db")

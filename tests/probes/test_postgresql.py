@@ -17,11 +17,11 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections, router
 
-from harness import postgres
+from contract.states import Verdict
+from harness.observers import orm as orm
+from harness.processes import postgres
 from harness.recorder import ProbeRun
 from harness.rules import database as rules
-from harness.states import Verdict
-from tests.probes import orm_observations as orm
 
 # Every alias that exists: "default" (SQLite) for pytest-django's bookkeeping, "postgresql" when the server runs.
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")

@@ -14,10 +14,10 @@ import pytest
 from django.contrib.sessions.backends import cache, cached_db, db, file, signed_cookies
 from django.core import signing
 
-from harness.backends import observe_sessions
-from harness.delays import DELAY, slow_files
+from harness.observers.backends import observe_sessions
+from harness.observers.delays import DELAY, slow_files
+from harness.observers.work import note_work, sql_work
 from harness.rules import apis as rules
-from harness.work import note_work, sql_work
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -12,9 +12,9 @@ import warnings
 import pytest
 from django.dispatch import Signal
 
-from harness.asyncapis import Api, observe
+from harness.observers.asyncapis import Api, observe
+from harness.observers.worklog import WORK
 from harness.rules import apis as rules
-from harness.worklog import WORK
 
 
 @pytest.mark.probe("signals.async")

@@ -13,11 +13,11 @@ import time
 import httpx
 import pytest
 
-from harness.client import loop_stall
-from harness.evidence import last_exception, scrub
+from contract.evidence import last_exception, scrub
+from contract.states import Verdict
+from harness.observers.client import loop_stall
+from harness.processes.servers import Server
 from harness.rules import streaming as rules
-from harness.servers import Server
-from harness.states import Verdict
 
 # The blocking sleep the sync iterators take before their 2nd and 3rd chunk (project/probes/views.py).
 PAUSE = 0.3

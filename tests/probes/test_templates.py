@@ -14,9 +14,9 @@ import pytest
 from django.http import HttpRequest
 from django.template import Context, engines
 
-from harness.asyncapis import Api, expect, observe
+from harness.observers.asyncapis import Api, expect, observe
+from harness.observers.work import note_work
 from harness.rules import apis as rules
-from harness.work import note_work
 
 TEMPLATE = "{{ probe }}"  # rendering calls `probe`, which notes the rendering thread
 LOCMEM_TEMPLATES = [

@@ -10,10 +10,10 @@ import json
 import django.test
 import pytest
 
-from harness.asyncapis import Api, expect, observe
+from harness.observers.asyncapis import Api, expect, observe
+from harness.observers.worklog import WORK
 from harness.rules import apis as rules
-from harness.worklog import WORK
-from tests.probes.async_urls import thread_view
+from project.probes.async_urls import thread_view
 
 
 async def through_client(client_class) -> None:
@@ -30,6 +30,6 @@ async def through_factory(factory_class) -> None:
 
 @pytest.mark.probe("testing.async-client")
 def test_async_client(probe, settings):
-    settings.ROOT_URLCONF = "tests.probes.async_urls"
+    settings.ROOT_URLCONF = "project.probes.async_urls"
     apis = [Api("AsyncClient", django.test, through_client), Api("AsyncRequestFactory", django.test, through_factory)]
     probe.record(rules.async_apis(observe(apis)))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.client import get
-from harness.concurrency import measure_concurrency
+from contract.states import Verdict
+from harness.observers.client import get
+from harness.observers.concurrency import measure_concurrency
+from harness.processes.servers import Server
 from harness.rules import views as rules
 from harness.rules.timing import async_concurrency, sync_concurrency
-from harness.servers import Server
-from harness.states import Verdict
 
 # Async: 20 requests sleeping 0.4 s take 0.4 s when they overlap, 8 s one at a time. The loop's own work for a burst
 # of 20 reached 70 ms on busy cores, so the sleep puts the stall threshold (half of it) at 200 ms, well clear of that.

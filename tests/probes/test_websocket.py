@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.evidence import last_exception
+from contract.evidence import last_exception
+from harness.observers.wsclient import converse
 from harness.rules import websocket as rules
-from harness.wsclient import converse
 
 
 @pytest.mark.probe("websocket.django")

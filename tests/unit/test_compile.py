@@ -7,7 +7,7 @@ import importlib.util
 import subprocess
 from types import ModuleType
 
-from report.matrix import ROOT, Shipped, load_matrix
+from contract.matrix import ROOT, Shipped, load_matrix
 
 
 def _compile_module() -> ModuleType:

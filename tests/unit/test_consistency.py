@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from report.matrix import ROOT, load_matrix
+from contract.matrix import ROOT, load_matrix
 
 MATRIX = load_matrix()
 RELEASES = {release.env: release for release in MATRIX.releases}

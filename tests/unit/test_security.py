@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from harness.evidence import ROOT
+from contract.evidence import ROOT
 
 # Calls that hand a string to /bin/sh.
 SHELL_CALLS = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput\(|getstatusoutput\(")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from report.matrix import ROOT, load_matrix
+from contract.matrix import ROOT, load_matrix
 
 WORKFLOW_TEXT = (ROOT / ".github" / "workflows" / "matrix.yml").read_text(encoding="utf-8")
 WORKFLOW = yaml.safe_load(WORKFLOW_TEXT)

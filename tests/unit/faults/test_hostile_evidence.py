@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from harness.evidence import last_exception, scrub
-from harness.servers import Server
+from contract.evidence import last_exception, scrub
+from contract.matrix import load_matrix
+from harness.processes.servers import Server
 from report.__main__ import main
-from report.matrix import load_matrix
 
 ESC = "\x1b"
 HOSTILE = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from contract.matrix import load_matrix
 from report.__main__ import main
-from report.matrix import load_matrix
 from report.results import load_results
 from report.roadmap import evaluate
 from tests.unit.faults.test_report_inputs import _row, results_file

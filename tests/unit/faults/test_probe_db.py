@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness.evidence import ROOT
+from contract.evidence import ROOT
 
 PRINT_DB = "import project.settings as s; print(s.DATABASES['default']['NAME'], flush=True)"
 

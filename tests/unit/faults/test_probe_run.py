@@ -18,17 +18,17 @@ from typing import Any
 
 import pytest
 
-from harness.evidence import ROOT
+from contract.evidence import ROOT
+from contract.matrix import MATRIX_PATH, load_matrix
 from report.__main__ import main
-from report.matrix import MATRIX_PATH, load_matrix
 
 # Four probes in one run: the second's server is killed under it, the third hangs, the fourth shows the run went on.
 FAULTY_SUITE = """
 import os, signal, time
 import httpx
 import pytest
-from harness.servers import run_server
-from harness.states import State, Verdict
+from harness.processes.servers import run_server
+from contract.states import State, Verdict
 
 APP = "tests.unit.harness.asgi_app:app"
 
@@ -67,8 +67,8 @@ def test_after(probe):
 KILLED_SUITE = """
 import os, signal
 import pytest
-from harness.servers import run_server
-from harness.states import State, Verdict
+from harness.processes.servers import run_server
+from contract.states import State, Verdict
 
 @pytest.fixture(params=["uvicorn", "daphne"])
 def asgi_server(request):

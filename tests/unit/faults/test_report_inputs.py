@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import report.__main__ as entry
+from contract.matrix import LATEST, MATRIX_PATH, SHIPPED, MatrixError, load_matrix
 from report import history
-from report.matrix import LATEST, MATRIX_PATH, SHIPPED, MatrixError, load_matrix
 from report.results import load_results
 
 MATRIX = load_matrix()

@@ -1,4 +1,4 @@
-"""A threaded HTTP server on 127.0.0.1 standing in for a probe server, for harness/client.py and concurrency.py.
+"""A threaded HTTP server on 127.0.0.1 standing in for a probe server, for harness/observers/client.py and concurrency.py.
 
 It has what those modules read of harness/servers.Server (url, headers, ready, verify, log_mark, log_since) and
 answers like project/ does: /view/?seconds=T sleeps T and names its thread, /fail/ logs an exception and answers
@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from harness.client import STALL_PATH
-from harness.tls import self_signed
+from harness.observers.client import STALL_PATH
+from harness.processes.tls import self_signed
 
 LOOP_THREAD = 4242  # what the views report as their event loop's thread
 FAILURE = "ValueError: the view failed on purpose"
@@ -31,7 +31,7 @@ FAILURE = "ValueError: the view failed on purpose"
 @dataclass
 class FakeServer:
     port: int = 0
-    headers: dict[str, str] = field(default_factory=dict)  # sent by harness/client.py's `get`
+    headers: dict[str, str] = field(default_factory=dict)  # sent by harness/observers/client.py's `get`
     ready: dict[str, object] = field(default_factory=lambda: {"entrypoint_error": None})
     serialize: bool = False  # views take turns, as on a single worker thread
     fail_every: int = 0  # every n-th view request answers 500 (0: none)

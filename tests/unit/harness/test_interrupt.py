@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from harness.evidence import ROOT
+from contract.evidence import ROOT
 
 HANGING_SUITE = """
 import os, time
 import pytest
-from harness.servers import run_server
-from harness.states import State, Verdict
+from harness.processes.servers import run_server
+from contract.states import State, Verdict
 
 @pytest.mark.probe("done.first")
 def test_first(probe):

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from harness.evidence import ROOT
+from contract.evidence import ROOT
 from harness.recorder import ATTEMPTS, write_atomically
 from report.inputs import _validator
 
 PROBES = """
 import sysconfig
 import pytest
-from harness.states import State, Verdict
+from contract.states import State, Verdict
 
 @pytest.fixture(params=["uvicorn", "daphne"])
 def asgi_server(request):
@@ -96,9 +96,9 @@ def test_file_describes_the_env(run):
 
 TIMED_PROBE = """
 import pytest
-from harness import cacheservers
-from harness.delays import slow_files
-from harness.states import State, Verdict
+from harness.processes import cacheservers
+from harness.observers.delays import slow_files
+from contract.states import State, Verdict
 
 @pytest.mark.probe("cache.timed")
 def test_timed(probe, tmp_path):
@@ -273,7 +273,7 @@ def test_an_unwritable_results_folder_found_at_the_end_is_one_line_too(pytester,
 # session fixture stands in for a server: the log shows it is set up again for every round of attempts.
 RETRIED = """
 import pytest
-from harness.states import State, Verdict
+from contract.states import State, Verdict
 
 LOG = []
 COUNTS = {}

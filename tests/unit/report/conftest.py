@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from contract.matrix import load_matrix
 from report.__main__ import main
-from report.matrix import load_matrix
 
 INJECTED = '<script>window.injected = true</script><img src=x onerror="window.injected = true">'
 

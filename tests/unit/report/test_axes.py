@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from harness.rows import unrecorded
+from contract.matrix import SHIPPED, load_matrix
+from contract.rows import unrecorded
 from report.axes import AxisDifference, differences, version_differences
 from report.export import to_data
-from report.matrix import SHIPPED, load_matrix
 from report.results import EnvRun, Merged
 from report.roadmap import evaluate
 

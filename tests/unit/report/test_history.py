@@ -206,7 +206,7 @@ def test_prune_on_a_full_disk_is_one_line_and_leaves_the_history_as_it_was(tmp_p
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("harness.atomic.os.fsync", full)
+    monkeypatch.setattr("contract.atomic.os.fsync", full)
     code, _, err = _main(capsys, "--history", str(path), "prune", "--keep", "1")
     assert code == 2
     assert err.count("\n") == 1 and f"cannot write {path}: No space left on device; nothing was written" in err

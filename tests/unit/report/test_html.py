@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.states import STATES
+from contract.states import STATES
 from report import html
 
 COMMITTED = Path(__file__).resolve().parents[3] / "report" / "out" / "results.json"
@@ -101,7 +101,7 @@ def test_as_shipped_cells_link_to_their_evidence_and_differences_are_escaped(dat
 
 def with_issues(data: dict[str, Any]) -> dict[str, Any]:
     """The committed run with matrix.yaml's known issues, one note hostile."""
-    from report.matrix import load_matrix
+    from contract.matrix import load_matrix
 
     issues = [issue.to_data() for issue in load_matrix().known_issues]
     hostile = {"probe": "sessions.db", "releases": ["5.2"], "note": HOSTILE, "workaround": HOSTILE}

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from contract.matrix import ROOT, load_matrix
 from report.__main__ import main
 from report.inputs import IncompatibleResults, env_results, gather, matrix_hash
-from report.matrix import ROOT, load_matrix
 
 MATRIX = load_matrix()
 # Two envs' results as two CI jobs would upload them, taken from the committed report's real run.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.style import Style
 
-from harness.states import STATES, State
+from contract.states import STATES, State
 from report.legend import MEANINGS, STYLES, SYMBOLS, label
 
 

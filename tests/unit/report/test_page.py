@@ -339,8 +339,8 @@ def test_evidence_facts_read_as_a_list_and_the_json_folds_out(page):
 @pytest.fixture(scope="module")
 def issues_report(tmp_path_factory) -> Path:
     """The committed run rendered with matrix.yaml's known issues."""
+    from contract.matrix import load_matrix
     from report import html
-    from report.matrix import load_matrix
 
     data = json.loads(COMMITTED.read_text(encoding="utf-8"))
     data["known_issues"] = [issue.to_data() for issue in load_matrix().known_issues]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from report.matrix import ROOT, load_matrix
+from contract.matrix import ROOT, load_matrix
 from report.results import load_results, python_available
 
 MATRIX = load_matrix()

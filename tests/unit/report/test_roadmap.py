@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.rows import cell
-from report.matrix import MATRIX_PATH, SERVERS, Documented, MatrixError, ProbeRef, RoadmapItem, load_matrix
+from contract.matrix import MATRIX_PATH, SERVERS, Documented, MatrixError, ProbeRef, RoadmapItem, load_matrix
+from contract.rows import cell
 from report.results import Merged, servers_of
 from report.roadmap import (
     Delay,

@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from harness.evidence import ROOT
+from contract.evidence import ROOT
 from report import terminal
 from report.baseline import Change, Comparison
 from report.legend import SYMBOLS, label

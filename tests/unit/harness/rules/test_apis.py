@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contract.states import State
 from harness.rules.apis import (
     NOISE_FACTOR,
     STALL_FLOOR_MS,
@@ -15,7 +16,6 @@ from harness.rules.apis import (
     sync_guard,
     threshold_ms,
 )
-from harness.states import State
 
 LOOP, WORKER = 1, 2
 GUARD_ERROR = "SynchronousOnlyOperation: You cannot call this from an async context - use a thread or sync_to_async."

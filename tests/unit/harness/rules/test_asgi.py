@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from contract.states import State
 from harness.rules import asgi as rules
 from harness.rules.response import HttpObservation
 from harness.rules.timing import ConcurrencyObservation
-from harness.states import State
 from tests.unit.harness.rules.observations import LOOP, NO_ASGI, failed, ok
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from contract.states import State
 from harness.rules.cache import backend_absent, server_unavailable
-from harness.states import State
 
 REDIS = "django.core.cache.backends.redis.RedisCache"
 

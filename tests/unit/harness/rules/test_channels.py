@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 
+from contract.states import State
 from harness.rules import channels as rules
 from harness.rules.channels import ConsumerObservation
-from harness.states import State
 
 LOOP, WORKER = 1, 2
 conversation = functools.partial(ConsumerObservation, None, "ping")

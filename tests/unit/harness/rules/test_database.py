@@ -6,8 +6,8 @@ import types
 
 import pytest
 
+from contract.states import State, Verdict
 from harness.rules.database import driver_facts, on_database, unavailable
-from harness.states import State, Verdict
 
 
 @pytest.mark.parametrize("state", [State.NATIVE, State.THREADED, State.ABSENT, State.BROKEN])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from contract.states import State
 from harness.rules import http as rules
 from harness.rules.response import ASYNC_VIEWS, HttpObservation
-from harness.states import State
 from tests.unit.harness.rules.observations import ASYNC_VIEW_UNOFFERED, FAILURE, NO_ASGI, failed
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 
+from contract.states import State
 from harness.rules.http2 import Http2Observation, over_http2
 from harness.rules.response import ASYNC_VIEWS
-from harness.states import State
 from tests.unit.harness.rules.observations import ASYNC_VIEW_UNOFFERED
 
 LOOP, WORKER = 1, 2

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from contract.states import State
 from harness.rules import middleware as rules
 from harness.rules.response import HttpObservation
 from harness.rules.timing import ConcurrencyObservation
-from harness.states import State
 from tests.unit.harness.rules.observations import (
     ASYNC_VIEW_UNOFFERED,
     ASYNC_VIEW_UNOFFERED_IN_MIDDLEWARE,

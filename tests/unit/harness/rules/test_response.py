@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from contract.states import State
 from harness.rules.response import ASYNC_ITERATORS, ASYNC_VIEWS, HttpObservation, entrypoint_missing, failure, unserved
-from harness.states import State
 from tests.unit.harness.rules.observations import (
     ASYNC_CLASS_VIEW_UNOFFERED,
     ASYNC_ITERATOR_UNOFFERED,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 
+from contract.states import State
 from harness.rules import streaming as rules
 from harness.rules.response import ASYNC_ITERATORS, ASYNC_VIEWS
 from harness.rules.streaming import StreamObservation
-from harness.states import State
 from tests.unit.harness.rules.observations import (
     ASYNC_ITERATOR_UNOFFERED,
     ASYNC_VIEW_UNOFFERED,

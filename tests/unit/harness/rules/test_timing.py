@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.rows import WAITED
+from contract.rows import WAITED
+from contract.states import State
 from harness.rules.timing import (
     GRAY,
     NOISE_MAX_FRACTION,
@@ -20,7 +21,6 @@ from harness.rules.timing import (
     stall_threshold_ms,
     sync_concurrency,
 )
-from harness.states import State
 from tests.unit.harness.rules.observations import ASYNC_VIEW_UNOFFERED
 
 LOOP, WORKER = 1, 2

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from contract.states import State
 from harness.rules import views as rules
 from harness.rules.response import ASYNC_VIEWS, HttpObservation
 from harness.rules.views import DecoratedCall
-from harness.states import State
 from tests.unit.harness.rules.observations import (
     ASYNC_CLASS_VIEW_UNOFFERED,
     ASYNC_VIEW_UNOFFERED,

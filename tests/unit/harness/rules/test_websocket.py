@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from contract.states import State
 from harness.rules import websocket as rules
-from harness.states import State
 
 
 def test_websocket():

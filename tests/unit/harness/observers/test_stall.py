@@ -1,0 +1,112 @@
+"""The stall meter sees a loop blocked on its own thread, clips stalls to the block measured, and its contract holds.
+
+Only lower bounds of real stalls are asserted (a blocked loop cannot stall for less than it was blocked); the one
+upper bound leaves a margin of a whole blocking period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+
+import pytest
+
+from harness.observers.stall import INTERVAL, StallMeter, paused_gc
+
+BLOCK = 0.1  # seconds the loop thread is blocked
+# The heartbeat is due up to one INTERVAL after the block starts, so its lateness is at least the block minus that.
+AT_LEAST = (BLOCK - INTERVAL) * 1000
+
+
+def run(coroutine):
+    return asyncio.run(coroutine())
+
+
+@pytest.mark.parametrize("heartbeat_wakes", [True, False], ids=["recorded", "still-in-progress"])
+def test_a_blocked_loop_stalls_at_least_as_long_as_the_block(heartbeat_wakes):
+    async def main():
+        async with StallMeter() as meter:
+            await asyncio.sleep(0.01)
+            mark = meter.mark()
+            time.sleep(BLOCK)
+            if heartbeat_wakes:
+                await asyncio.sleep(0.01)  # the heartbeat wakes, late, and records it
+            return meter.since(mark)  # else read before the heartbeat could wake: the stall in progress counts
+
+    assert run(main) >= AT_LEAST
+
+
+def test_a_stall_before_the_mark_does_not_count():
+    async def main():
+        async with StallMeter() as meter:
+            await asyncio.sleep(0.01)
+            time.sleep(3 * BLOCK)
+            mark = meter.mark()
+            return meter.since(mark)
+
+    assert run(main) < 3 * BLOCK * 1000
+
+
+def test_idle_noise_is_a_lateness_in_ms():
+    async def main():
+        async with StallMeter() as meter:
+            return await meter.idle_noise(0.05)
+
+    assert run(main) >= 0.0
+
+
+def test_readable_after_stop():
+    async def main():
+        meter = StallMeter()
+        meter.start()
+        mark = meter.mark()
+        time.sleep(BLOCK)
+        await asyncio.sleep(0.01)
+        await meter.stop()
+        await meter.stop()  # stopping twice is harmless
+        return meter.since(mark)
+
+    assert run(main) >= AT_LEAST
+
+
+def test_cannot_start_twice():
+    async def main():
+        async with StallMeter() as meter:
+            meter.start()
+
+    with pytest.raises(RuntimeError, match="already running"):
+        run(main)
+
+
+def test_cannot_read_before_start():
+    with pytest.raises(RuntimeError, match="never started"):
+        StallMeter().mark()
+
+
+class Cycle:
+    """Garbage only the collector frees: an object that refers to itself."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["was-on", "was-off"])
+def test_paused_gc_keeps_the_collector_off_and_restores_it(enabled):
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with paused_gc():
+            assert not gc.isenabled()
+            gc.collect()
+            for _ in range(10 * gc.get_threshold()[0]):
+                Cycle()
+            assert gc.get_count()[0] >= 10 * gc.get_threshold()[0]  # no automatic collection ran meanwhile
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
+def test_paused_gc_turns_the_collector_back_on_after_an_error():
+    with pytest.raises(RuntimeError), paused_gc():
+        raise RuntimeError("measured code failed")
+    assert gc.isenabled()
