@@ -263,3 +263,72 @@ def test_a_matrix_over_a_mebibyte_is_refused_before_parsing(tmp_path):
     path.write_text(MATRIX_PATH.read_text(encoding="utf-8") + "#" * 1_100_000 + "\n", encoding="utf-8")
     with pytest.raises(MatrixError, match=r"matrix.yaml: 1,1\d\d,\d\d\d bytes, over the 1,048,576"):
         load_matrix(path)
+
+
+# The roadmap's own checks (matrix.yaml `roadmap:`), made by the loader.
+ITEM = """  - id: async-request-stack
+    title: fully asynchronous request handling stack"""
+
+
+def test_real_roadmap_loads_and_names_known_probes():
+    matrix = load_matrix()
+    known = {probe.id for probe in matrix.probes}
+    assert matrix.roadmap
+    assert all(ref.probe in known for item in matrix.roadmap for ref in item.probes)
+
+
+def test_unknown_probe_names_the_item(tmp_path):
+    message = _broken(
+        tmp_path, "    probes: [asgi.request-stack]", "    probes: [asgi.request-stack, orm.no-such-probe]"
+    )
+    assert "roadmap[" in message and "].probes[1]:" in message
+    assert "roadmap item 'async-request-stack' names unknown probe 'orm.no-such-probe'" in message
+    assert "Fix: use an id listed under `probes:`" in message
+
+
+def test_unknown_server_names_the_item(tmp_path):
+    message = _broken(tmp_path, "    probes: [asgi.request-stack]", "    probes: [asgi.request-stack@gunicorn]")
+    assert "roadmap item 'async-request-stack' narrows probe 'asgi.request-stack' to server 'gunicorn'" in message
+    assert "uvicorn, daphne" in message
+
+
+def test_planned_for_must_be_a_release(tmp_path):
+    text = MATRIX_PATH.read_text(encoding="utf-8")
+    block = text[text.index(ITEM) :]
+    old = block[: block.index('planned_for: "3.0"') + len('planned_for: "3.0"')]
+    message = _broken(tmp_path, old, old.replace('"3.0"', '"2.1"'))
+    assert "planned_for:" in message
+    assert "roadmap item 'async-request-stack' is planned for '2.1', which is not a release" in message
+    assert "or null when no plan names a release" in message
+
+
+def test_documented_release_must_be_a_release(tmp_path):
+    message = _broken(
+        tmp_path, '      release: "3.0"\n      url: https://docs', '      release: "3.9"\n      url: https://docs'
+    )
+    assert "documented_in.release:" in message
+    assert "is documented in '3.9', which is not a release" in message
+
+
+def test_duplicate_item(tmp_path):
+    message = _broken(tmp_path, "  - id: websocket-in-core", "  - id: async-request-stack")
+    assert "duplicate roadmap item 'async-request-stack'" in message
+
+
+def test_schema_error_names_key_and_fix(tmp_path):
+    message = _broken(tmp_path, "    probes: [asgi.request-stack]", "    probes: []")
+    assert ".probes: an empty list. Fix: list at least one entry" in message
+    message = _broken(tmp_path, ITEM, ITEM + "\n    planed_for: 3.0")
+    assert "'planed_for' was unexpected" in message
+    message = _broken(tmp_path, "    source: https://www.aeracode.org", "    source: http://www.aeracode.org")
+    assert "Fix: write an https:// link" in message
+
+
+def test_core_outside_the_items_probes_names_the_item_and_the_fix(tmp_path):
+    message = _broken(
+        tmp_path, "    core: [views.async-function, views.async-concurrency]", "    core: [asgi.entrypoint]"
+    )
+    assert "core[0]:" in message
+    assert (
+        "roadmap item 'async-views' names 'asgi.entrypoint' as its core, but it is not one of its `probes:`" in message
+    )

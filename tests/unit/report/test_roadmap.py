@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from contract.matrix import MATRIX_PATH, SERVERS, Documented, MatrixError, ProbeRef, RoadmapItem, load_matrix
+from contract.matrix import MATRIX_PATH, SERVERS, Documented, ProbeRef, RoadmapItem, load_matrix
 from contract.rows import cell
 from report.results import Merged, servers_of
 from report.roadmap import (
@@ -141,84 +140,6 @@ def test_every_release_drop_in_a_series_is_flagged():
 def test_servers_match_the_probe_suite():
     conftest = (MATRIX_PATH.parent / "tests" / "probes" / "conftest.py").read_text(encoding="utf-8")
     assert "SERVERS = " + repr(SERVERS).replace("'", '"') in conftest
-
-
-ITEM = """  - id: async-request-stack
-    title: fully asynchronous request handling stack"""
-
-
-def _broken(tmp_path: Path, old: str, new: str) -> str:
-    text = MATRIX_PATH.read_text(encoding="utf-8")
-    assert old in text, f"fixture text {old!r} not in matrix.yaml"
-    path = tmp_path / "matrix.yaml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(MatrixError) as caught:
-        load_matrix(path)
-    return str(caught.value)
-
-
-def test_real_roadmap_loads_and_names_known_probes():
-    matrix = load_matrix()
-    known = {probe.id for probe in matrix.probes}
-    assert matrix.roadmap
-    assert all(ref.probe in known for item in matrix.roadmap for ref in item.probes)
-
-
-def test_unknown_probe_names_the_item(tmp_path):
-    message = _broken(
-        tmp_path, "    probes: [asgi.request-stack]", "    probes: [asgi.request-stack, orm.no-such-probe]"
-    )
-    assert "roadmap[" in message and "].probes[1]:" in message
-    assert "roadmap item 'async-request-stack' names unknown probe 'orm.no-such-probe'" in message
-    assert "Fix: use an id listed under `probes:`" in message
-
-
-def test_unknown_server_names_the_item(tmp_path):
-    message = _broken(tmp_path, "    probes: [asgi.request-stack]", "    probes: [asgi.request-stack@gunicorn]")
-    assert "roadmap item 'async-request-stack' narrows probe 'asgi.request-stack' to server 'gunicorn'" in message
-    assert "uvicorn, daphne" in message
-
-
-def test_planned_for_must_be_a_release(tmp_path):
-    text = MATRIX_PATH.read_text(encoding="utf-8")
-    block = text[text.index(ITEM) :]
-    old = block[: block.index('planned_for: "3.0"') + len('planned_for: "3.0"')]
-    message = _broken(tmp_path, old, old.replace('"3.0"', '"2.1"'))
-    assert "planned_for:" in message
-    assert "roadmap item 'async-request-stack' is planned for '2.1', which is not a release" in message
-    assert "or null when no plan names a release" in message
-
-
-def test_documented_release_must_be_a_release(tmp_path):
-    message = _broken(
-        tmp_path, '      release: "3.0"\n      url: https://docs', '      release: "3.9"\n      url: https://docs'
-    )
-    assert "documented_in.release:" in message
-    assert "is documented in '3.9', which is not a release" in message
-
-
-def test_duplicate_item(tmp_path):
-    message = _broken(tmp_path, "  - id: websocket-in-core", "  - id: async-request-stack")
-    assert "duplicate roadmap item 'async-request-stack'" in message
-
-
-def test_schema_error_names_key_and_fix(tmp_path):
-    message = _broken(tmp_path, "    probes: [asgi.request-stack]", "    probes: []")
-    assert ".probes: an empty list. Fix: list at least one entry" in message
-    message = _broken(tmp_path, ITEM, ITEM + "\n    planed_for: 3.0")
-    assert "'planed_for' was unexpected" in message
-    message = _broken(tmp_path, "    source: https://www.aeracode.org", "    source: http://www.aeracode.org")
-    assert "Fix: write an https:// link" in message
-
-
-def test_core_outside_the_items_probes_names_the_item_and_the_fix(tmp_path):
-    message = _broken(
-        tmp_path, "    core: [views.async-function, views.async-concurrency]", "    core: [asgi.entrypoint]"
-    )
-    assert "core[0]:" in message
-    assert (
-        "roadmap item 'async-views' names 'asgi.entrypoint' as its core, but it is not one of its `probes:`" in message
-    )
 
 
 def test_parts_name_every_state_least_async_first_and_a_probe_once_when_its_servers_agree():
