@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -17,8 +18,10 @@ def write_text_atomically(path: Path, text: str) -> None:
     write_all_atomically({path: text})
 
 
-def write_all_atomically(files: dict[Path, str]) -> None:
+def write_all_atomically(files: Mapping[Path, str | bytes]) -> None:
     """Write every file or none: all temp files first, then the renames (a failure leaves every old file as it was).
+
+    Text is written as UTF-8 (surrogateescape), bytes as they are (the report's PNGs).
 
     A target that is a folder, or a folder we cannot write to, fails before any file is replaced.
     """
@@ -31,8 +34,9 @@ def write_all_atomically(files: dict[Path, str]) -> None:
             fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             temps[path] = temp
             # surrogateescape: bytes that were read with it (a history line that is not UTF-8) go back unchanged.
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as handle:
-                handle.write(text)
+            data = text if isinstance(text, bytes) else text.encode("utf-8", errors="surrogateescape")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
                 handle.flush()
                 # Without fsync a power cut after the rename could leave an empty file under the new name.
                 os.fsync(handle.fileno())

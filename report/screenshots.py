@@ -16,11 +16,10 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from contract.atomic import write_text_atomically
+from contract.atomic import write_all_atomically
 from contract.matrix import display_path
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -74,18 +73,10 @@ def shoot(page: Path, chromium: str) -> dict[str, bytes]:
 
 
 def write_pictures(out: Path, pictures: dict[str, bytes], stamp: str) -> None:
-    """The PNGs first (each replaced whole), then the stamp naming their hashes: a half-done write leaves an old
-    stamp, which the freshness test catches. contract/atomic.py writes text only, hence the bytes here."""
-    for name, png in pictures.items():
-        fd, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(png)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, out / name)
+    """The PNGs and the stamp naming their hashes, all written or none (contract/atomic.py)."""
     files = {name: hashlib.sha256(png).hexdigest() for name, png in pictures.items()}
-    write_text_atomically(out / STAMP, json.dumps({"generated": stamp, "files": files}, indent=1) + "\n")
+    stamp_text = json.dumps({"generated": stamp, "files": files}, indent=1) + "\n"
+    write_all_atomically({**{out / name: png for name, png in pictures.items()}, out / STAMP: stamp_text})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

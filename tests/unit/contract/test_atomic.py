@@ -11,14 +11,14 @@ import time
 
 import pytest
 
-from contract.atomic import write_text_atomically
+from contract.atomic import write_all_atomically, write_text_atomically
 from contract.matrix import ROOT
 
 # Rewrites a large JSON file forever, each time with a different size, until it is killed.
 WRITER = """
 import json, sys
 from pathlib import Path
-from contract.atomic import write_text_atomically
+from contract.atomic import write_all_atomically, write_text_atomically
 path = Path(sys.argv[1])
 n = 0
 while True:
@@ -64,3 +64,10 @@ def test_writer_killed_mid_write_leaves_a_whole_file(tmp_path, delay):
         writer.send_signal(signal.SIGKILL)
         writer.wait(timeout=10)
     assert json.loads(path.read_text(encoding="utf-8"))["n"] >= 1
+
+
+def test_bytes_and_text_go_together_and_bytes_stay_as_they_are(tmp_path):
+    png, stamp = tmp_path / "a.png", tmp_path / "a.json"
+    write_all_atomically({png: b"\x89PNG\r\n\x1a\n\x00\xff", stamp: "{}\n"})
+    assert png.read_bytes() == b"\x89PNG\r\n\x1a\n\x00\xff"
+    assert stamp.read_text(encoding="utf-8") == "{}\n"
