@@ -9,6 +9,9 @@ A latest env (djXY) locks the release's pins. An as-shipped env (djXY-shipped) i
 only the observers may be newer than the release day: first the stack under test alone, with uv's resolver cut-off
 at the release date (`--exclude-newer`, per-package `--exclude-newer-package`); then the stack plus the observers,
 the stack held at exactly what the first step chose (`--constraint`).
+
+`observer-h2` is the HTTP/2 client's own venv (harness/observers/observerenv.py): httpx with h2 as the tools pin them,
+on the tools' Python, so that an as-shipped env whose own httpx predates HTTP/2 prior knowledge is still observed.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ from tools.scratch import run
 HERE = Path(__file__).resolve().parent
 # Extras that a pin needs to be useful: daphne serves TLS-less HTTP but imports twisted's TLS bits.
 EXTRAS = {"twisted": "twisted[tls,http2]"}
+# The lock file of the HTTP/2 client's venv, and what it installs: the tools' pins of these packages.
+OBSERVER_ENV = "observer-h2"
+OBSERVER_PACKAGES = {"h2": "h2", "httpx": "httpx[http2]"}
+OBSERVER_NOTE = "The probes' HTTP/2 client (harness/observers/h2client.py) in its own venv: httpx and h2 as tools pins."
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 
@@ -61,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "compile.py: interrupted; the lock files compiled before it are new. Fix: run it again.",
             file=sys.stderr,
         )
+        return 2
+    except MatrixError as exc:
+        print(f"compile.py: {exc}", file=sys.stderr)
         return 2
     except subprocess.CalledProcessError as exc:
         print(
@@ -101,19 +111,33 @@ def newest_inputs(release: Release) -> list[str]:
 
 
 def envs(matrix: Matrix) -> list[str]:
-    """Every env with a lock file: per release its latest and its as-shipped env, then `tools`."""
+    """Every env with a lock file: per release its latest and its as-shipped env, then the observer's, then `tools`."""
     names = []
     for release in matrix.releases:
         names.append(release.env)
         if release.shipped is not None:
             names.append(release.shipped_env)
-    return [*names, "tools"]
+    return [*names, OBSERVER_ENV, "tools"]
+
+
+def observer_lines(matrix: Matrix) -> list[str]:
+    """The HTTP/2 observer's requirement lines: OBSERVER_PACKAGES at the versions `tools: pins:` gives them."""
+    missing = sorted(name for name in OBSERVER_PACKAGES if name not in matrix.tools_pins)
+    if missing:
+        raise MatrixError(
+            f"matrix.yaml `tools: pins:` lacks {', '.join(missing)}, which the HTTP/2 observer "
+            f"(requirements/{OBSERVER_ENV}.txt) installs. Fix: pin it there."
+        )
+    return [f"{line}=={matrix.tools_pins[name]}" for name, line in sorted(OBSERVER_PACKAGES.items())]
 
 
 def compile_env(uv: str, matrix: Matrix, env: str, output: Path) -> None:
     """Write `output`, the hash-pinned lock file of `env`."""
     if env == "tools":
         _compile(uv, output, matrix.tools_python, requirement_lines(matrix.tools_pins))
+        return
+    if env == OBSERVER_ENV:
+        _compile(uv, output, matrix.tools_python, observer_lines(matrix), note=OBSERVER_NOTE)
         return
     release = next(r for r in matrix.releases if env in (r.env, r.shipped_env))
     if env == release.env:

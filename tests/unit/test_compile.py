@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import subprocess
+from dataclasses import replace
 from types import ModuleType
 
 from contract.matrix import ROOT, Shipped, load_matrix
@@ -71,7 +72,32 @@ def test_pinned_reads_a_lock_file():
 def test_every_release_has_both_envs():
     envs = COMPILE.envs(load_matrix())
     assert envs[:2] == ["dj22", "dj22-shipped"]
-    assert envs[-1] == "tools"
+    assert envs[-2:] == ["observer-h2", "tools"]
+
+
+def test_the_http2_observer_asks_for_the_tools_httpx_with_http2_and_h2():
+    tools = load_matrix().tools_pins
+    assert COMPILE.observer_lines(load_matrix()) == [f"h2=={tools['h2']}", f"httpx[http2]=={tools['httpx']}"]
+
+
+def test_the_http2_observer_needs_both_pins_under_tools(monkeypatch, tmp_path, capsys):
+    matrix = load_matrix()
+    monkeypatch.setattr(COMPILE, "load_matrix", lambda path: replace(matrix, tools_pins={"httpx": "0.28.1"}))
+    assert COMPILE.main([*_fake_uv(monkeypatch, tmp_path, lambda command: None)[:-1], "observer-h2"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        "compile.py: matrix.yaml `tools: pins:` lacks h2, which the HTTP/2 observer (requirements/observer-h2.txt) "
+        "installs. Fix: pin it there."
+    )
+
+
+def test_the_committed_http2_observer_lock_pins_them_for_the_tools_python():
+    matrix = load_matrix()
+    lock = (ROOT / "requirements" / "observer-h2.txt").read_text(encoding="utf-8")
+    assert lock.startswith(COMPILE.header(matrix.tools_python, COMPILE.OBSERVER_NOTE))
+    for name in COMPILE.OBSERVER_PACKAGES:
+        pin = f"{name}=={matrix.tools_pins[name]}"
+        assert pin in COMPILE.pinned(lock), f"requirements/observer-h2.txt lacks {pin}; run `tox -e compile`"
 
 
 def test_latest_mode_asks_for_the_newest_patch_of_the_series_and_unpinned_dependencies():
