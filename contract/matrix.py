@@ -209,6 +209,30 @@ class RoadmapItem:
 
 
 @dataclass(frozen=True)
+class PatchFix:
+    """A reviewed async fix from Django's patch notes (matrix.yaml, `patch_fixes:`), named by ticket or CVE.
+
+    A kept fix names the probes whose cells show it (`probes`) or why none can (`unobservable`); a `dropped` one says
+    why the notes' candidate is no async bug. Exactly one of `ticket`/`cve` and one of the three is set.
+    """
+
+    ticket: int | None
+    cve: str | None
+    probes: tuple[ProbeRef, ...] = ()
+    unobservable: str | None = None
+    dropped: str | None = None
+
+    @property
+    def key(self) -> str:
+        """`#34139` or `CVE-2026-3902`: how tools/catalogue.py names a candidate."""
+        return f"#{self.ticket}" if self.ticket is not None else str(self.cve)
+
+    @property
+    def kept(self) -> bool:
+        return self.dropped is None
+
+
+@dataclass(frozen=True)
 class Matrix:
     path: Path
     releases: tuple[Release, ...]
@@ -223,6 +247,8 @@ class Matrix:
     supported_pythons: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # every probe's `known_issues:`, in probe order; apart from `probes` so that notes leave the matrix hash alone
     known_issues: tuple[KnownIssue, ...] = ()
+    # the reviewed async fixes of Django's patch notes, in file order
+    patch_fixes: tuple[PatchFix, ...] = ()
 
     def on_axis(self, axis: str) -> Matrix:
         """The matrix of one axis: "latest" as written, or "shipped" with every release as it shipped."""
@@ -482,6 +508,16 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
         )
         for item in data.get("roadmap", [])
     )
+    patch_fixes = tuple(
+        PatchFix(
+            ticket=fix.get("ticket"),
+            cve=fix.get("cve"),
+            probes=tuple(ProbeRef.parse(ref) for ref in fix.get("probes", [])),
+            unobservable=fix.get("unobservable"),
+            dropped=fix.get("dropped"),
+        )
+        for fix in data.get("patch_fixes", [])
+    )
     packages = data["packages"]
     return Matrix(
         path,
@@ -494,6 +530,7 @@ def _build(path: Path, data: dict[str, Any]) -> Matrix:
         observers=tuple(packages["observers"]),
         supported_pythons=supported,
         known_issues=known_issues,
+        patch_fixes=patch_fixes,
     )
 
 
@@ -562,6 +599,7 @@ def _check_semantics(matrix: Matrix, root: yaml.Node | None, name: str) -> None:
         ids.add(probe.id)
     _check_roadmap(matrix, fail)
     _check_known_issues(matrix, root, fail)
+    _check_patch_fixes(matrix, fail)
 
 
 def _check_python(
@@ -671,6 +709,34 @@ def _check_known_issues(matrix: Matrix, root: yaml.Node | None, fail: Callable[[
                 [*where, "fixed_in"],
                 f"fixed in {issue.fixed_in}, before {issue.releases[0]}, the first release it applies to. Fix: "
                 "correct `fixed_in` (the release whose notes name the fix) or `releases`.",
+            )
+
+
+def _check_patch_fixes(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]) -> None:
+    """Each reviewed fix names one ticket or CVE, once, and says one thing: its probes, why unobservable, or dropped."""
+    seen: dict[str, int] = {}
+    for index, fix in enumerate(matrix.patch_fixes):
+        where: list[Any] = ["patch_fixes", index]
+        if (fix.ticket is None) == (fix.cve is None):
+            raise fail(
+                where,
+                "names both a ticket and a CVE, or neither. Fix: write `ticket: N` (a Trac number) or `cve: CVE-YYYY-N`, "
+                "as `python -m tools.catalogue` lists the candidate.",
+            )
+        if fix.key in seen:
+            raise fail(where, f"{fix.key} is reviewed twice (also patch_fixes[{seen[fix.key]}]). Fix: keep one entry.")
+        seen[fix.key] = index
+        said = [
+            name
+            for name, value in (("probes", fix.probes), ("unobservable", fix.unobservable), ("dropped", fix.dropped))
+            if value
+        ]
+        if len(said) != 1:
+            raise fail(
+                where,
+                f"{fix.key} has {' and '.join(said) or 'none'} of probes, unobservable and dropped. Fix: keep it with "
+                "`probes: [ID, ...]` (the probes whose cells show it) or `unobservable: WHY`, or drop it with "
+                "`dropped: WHY`; exactly one.",
             )
 
 

@@ -332,3 +332,47 @@ def test_core_outside_the_items_probes_names_the_item_and_the_fix(tmp_path):
     assert (
         "roadmap item 'async-views' names 'asgi.entrypoint' as its core, but it is not one of its `probes:`" in message
     )
+
+
+def test_patch_fixes_load_as_typed_entries():
+    fixes = {fix.key: fix for fix in load_matrix().patch_fixes}
+    assert [str(ref) for ref in fixes["#34139"].probes] == ["orm.related-managers"]
+    assert fixes["CVE-2026-3902"].cve == "CVE-2026-3902"
+    assert fixes["#32128"].unobservable and fixes["#32128"].kept
+    assert not fixes["#35392"].kept
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  - ticket: 34139\n    probes:",
+            "  - ticket: 34139\n    cve: CVE-2022-0001\n    probes:",
+            "patch_fixes[9]: names both a ticket and a CVE, or neither. Fix: write `ticket: N`",
+        ),
+        (
+            "  - ticket: 34139\n    probes: [orm.related-managers]",
+            "  - ticket: 34139\n    probes: [orm.related-managers]\n    dropped: not async",
+            "patch_fixes[9]: #34139 has probes and dropped of probes, unobservable and dropped. Fix: keep it with",
+        ),
+        (
+            "  - ticket: 34139\n    probes: [orm.related-managers]",
+            "  - ticket: 34139",
+            "patch_fixes[9]: #34139 has none of probes, unobservable and dropped. Fix:",
+        ),
+        (
+            "  - ticket: 34139\n",
+            "  - ticket: 34062\n",
+            "patch_fixes[9]: #34062 is reviewed twice (also patch_fixes[8]). Fix: keep one entry.",
+        ),
+        (
+            "  - cve: CVE-2026-3902\n",
+            "  - cve: 2026-3902\n",
+            "patch_fixes[16].cve: '2026-3902' does not match",
+        ),
+    ],
+)
+def test_a_bad_patch_fix_names_the_key_and_the_fix(tmp_path, old, new, expected):
+    message = _broken(tmp_path, old, new)
+    assert f"matrix.yaml:{_line_of(old.splitlines()[0].strip())}: " in message
+    assert expected in message
