@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from contract.atomic import write_text_atomically
 from contract.evidence import ROOT
@@ -29,7 +31,27 @@ _PROBE_ENV_ONLY = ("VIRTUAL_ENV", "UV_OVERRIDE", "UV_CONSTRAINT")
 
 
 class ObserverEnvError(RuntimeError):
-    """The observer's venv cannot be made; the message says why and the fix, in one line."""
+    """The observer's venv cannot be made, or what ran in it gave no answer; the message says why, in one line."""
+
+
+def run_json(lock: Path, arguments: list[str], timeout: float, home: Path = HOME) -> Any:
+    """Run `python *arguments` in the venv of `lock`, in the project's root with its modules importable, and return
+    the JSON it printed on stdout."""
+    python = observer_python(lock, home)
+    command = [str(python), *arguments]
+    shown = f"{_shown(python)} {arguments[0]}" if arguments else _shown(python)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ObserverEnvError(f"{shown} did not answer within {timeout:g} s") from None
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [""]
+        raise ObserverEnvError(f"{shown} exited with code {done.returncode}: {lines[-1]}")
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        raise ObserverEnvError(f"{shown} printed no JSON: {done.stdout.strip()[:200]}") from None
 
 
 def observer_python(lock: Path, home: Path = HOME) -> Path:
