@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
@@ -57,31 +58,70 @@ def parse_version(text: str) -> Version | None:
 
 def versions(name: str, environ: Mapping[str, str] = os.environ) -> list[str]:
     """Every valid version of `name` the index lists, as it spells them; raise IndexUnreachable on any failure."""
-    url = f"{index_url(environ)}{canonicalize_name(name)}/"
-    request = urllib.request.Request(url, headers={"Accept": f"{JSON}, text/html;q=0.1"})
-    fix = (
-        "Fix: check the network and the index URL (the first of UV_DEFAULT_INDEX, UV_INDEX_URL, PIP_INDEX_URL "
-        "that is set, else PyPI), then run it again."
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the index uv uses
-            body = response.read(MAX_PAGE_BYTES + 1)
-            content_type = response.headers.get_content_type()
-    except urllib.error.HTTPError as exc:
-        exc.close()  # it holds the connection
-        raise IndexUnreachable(f"cannot read the package index at {url} (HTTP {exc.code} {exc.reason}). {fix}") from exc
-    except urllib.error.URLError as exc:
-        reason = exc.reason.strerror if isinstance(exc.reason, OSError) and exc.reason.strerror else exc.reason
-        raise IndexUnreachable(f"cannot read the package index at {url} ({reason}). {fix}") from exc
-    except (OSError, http.client.HTTPException, ValueError) as exc:  # timeouts, dropped connections, bad URLs
-        raise IndexUnreachable(f"cannot read the package index at {url} ({exc or type(exc).__name__}). {fix}") from exc
-    if len(body) > MAX_PAGE_BYTES:
-        raise IndexUnreachable(f"the package index page {url} is over {MAX_PAGE_BYTES} bytes. {fix}")
+    url, body, content_type = _page(name, environ)
     try:
         found = _json_versions(body) if content_type.endswith("json") else _html_versions(body.decode("utf-8"))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise IndexUnreachable(f"the package index page {url} is not a simple API page ({exc}). {fix}") from exc
+        raise IndexUnreachable(f"the package index page {url} is not a simple API page ({exc}). {FIX}") from exc
     return [text for text in dict.fromkeys(found) if parse_version(text) is not None]
+
+
+def sdist(name: str, version: str, environ: Mapping[str, str] = os.environ) -> tuple[str, str | None]:
+    """The URL of `name==version`'s sdist on the index, and its sha256 when the index gives one.
+
+    Raise IndexUnreachable when the index cannot be read or lists no sdist of that version.
+    """
+    url, body, content_type = _page(name, environ)
+    try:
+        links = _json_links(body) if content_type.endswith("json") else _html_links(body.decode("utf-8"))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise IndexUnreachable(f"the package index page {url} is not a simple API page ({exc}). {FIX}") from exc
+    wanted = Version(version)
+    for filename, href, sha256 in links:
+        try:
+            if not filename.endswith(".whl") and parse_sdist_filename(filename)[1] == wanted:
+                return urllib.parse.urljoin(url, href), sha256
+        except (InvalidSdistFilename, InvalidVersion, ValueError):
+            continue
+    raise IndexUnreachable(f"the package index page {url} lists no sdist of {name} {version}. {FIX}")
+
+
+def download(url: str, limit: int) -> bytes:
+    """The file at `url` (at most `limit` bytes); raise IndexUnreachable on any failure."""
+    return _read(urllib.request.Request(url), limit)[0]
+
+
+FIX = (
+    "Fix: check the network and the index URL (the first of UV_DEFAULT_INDEX, UV_INDEX_URL, PIP_INDEX_URL "
+    "that is set, else PyPI), then run it again."
+)
+
+
+def _page(name: str, environ: Mapping[str, str]) -> tuple[str, bytes, str]:
+    """`name`'s simple API page: its URL, body and content type."""
+    url = f"{index_url(environ)}{canonicalize_name(name)}/"
+    request = urllib.request.Request(url, headers={"Accept": f"{JSON}, text/html;q=0.1"})
+    return (url, *_read(request, MAX_PAGE_BYTES))
+
+
+def _read(request: urllib.request.Request, limit: int) -> tuple[bytes, str]:
+    """The body (at most `limit` bytes) and content type of `request`'s response."""
+    url = request.full_url
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the index uv uses
+            body = response.read(limit + 1)
+            content_type = response.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the connection
+        raise IndexUnreachable(f"cannot read the package index at {url} (HTTP {exc.code} {exc.reason}). {FIX}") from exc
+    except urllib.error.URLError as exc:
+        reason = exc.reason.strerror if isinstance(exc.reason, OSError) and exc.reason.strerror else exc.reason
+        raise IndexUnreachable(f"cannot read the package index at {url} ({reason}). {FIX}") from exc
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # timeouts, dropped connections, bad URLs
+        raise IndexUnreachable(f"cannot read the package index at {url} ({exc or type(exc).__name__}). {FIX}") from exc
+    if len(body) > limit:
+        raise IndexUnreachable(f"the package index file {url} is over {limit} bytes. {FIX}")
+    return body, content_type
 
 
 def _json_versions(body: bytes) -> list[str]:
@@ -92,9 +132,27 @@ def _json_versions(body: bytes) -> list[str]:
 
 
 def _html_versions(page: str) -> list[str]:
+    return list(_file_versions(filename for filename, _, _ in _html_links(page)))
+
+
+def _json_links(body: bytes) -> list[tuple[str, str, str | None]]:
+    """(file name, URL, sha256 or None) of each file of a PEP 691 page."""
+    return [
+        (str(entry["filename"]), str(entry["url"]), entry.get("hashes", {}).get("sha256"))
+        for entry in json.loads(body)["files"]
+    ]
+
+
+def _html_links(page: str) -> list[tuple[str, str, str | None]]:
+    """(file name, URL, sha256 or None) of each link of a PEP 503 page; the hash comes from a `#sha256=` fragment."""
     parser = _Anchors()
     parser.feed(page)
-    return list(_file_versions(parser.texts))
+    links = []
+    for text, href in zip(parser.texts, parser.hrefs, strict=True):
+        fragment = urllib.parse.urldefrag(href).fragment
+        algorithm, _, digest = fragment.partition("=")
+        links.append((text, urllib.parse.urldefrag(href).url, digest if algorithm == "sha256" and digest else None))
+    return links
 
 
 def _file_versions(filenames: Iterable[str]) -> Iterable[str]:
@@ -110,17 +168,19 @@ def _file_versions(filenames: Iterable[str]) -> Iterable[str]:
 
 
 class _Anchors(HTMLParser):
-    """The texts of a PEP 503 page's links: one file name each."""
+    """The texts (one file name each) and hrefs of a PEP 503 page's links."""
 
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[str] = []
+        self.hrefs: list[str] = []
         self._inside = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self._inside = True
             self.texts.append("")
+            self.hrefs.append(dict(attrs).get("href") or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.unit.report.fake_index import closed_port_url, json_page, serve
-from tools.pypi import PYPI, IndexUnreachable, index_url, parse_version, versions
+from tests.unit.report.fake_index import JSON, closed_port_url, json_page, serve
+from tools.pypi import PYPI, IndexUnreachable, download, index_url, parse_version, sdist, versions
 
 
 def test_the_first_index_variable_that_is_set_wins_else_pypi():
@@ -61,3 +63,26 @@ def test_a_page_that_is_missing_or_not_a_simple_api_page_is_one_line(page):
     assert f"{url}/django/" in str(caught.value)
     assert "Fix: " in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_sdist_gives_the_url_and_hash_of_a_json_page_and_the_file_downloads():
+    files = [
+        {"filename": "django-6.1.3-py3-none-any.whl", "url": "/files/w.whl", "hashes": {"sha256": "aa"}},
+        {"filename": "django-6.1.3.tar.gz", "url": "/files/django-6.1.3.tar.gz", "hashes": {"sha256": "bb"}},
+    ]
+    page = (JSON, json.dumps({"meta": {"api-version": "1.1"}, "files": files}).encode())
+    with serve({"/simple/django/": page, "/files/django-6.1.3.tar.gz": ("application/gzip", b"tarball")}) as url:
+        found, sha256 = sdist("Django", "6.1.3", {"UV_INDEX_URL": url})
+        assert (found, sha256) == (url.replace("/simple", "/files/django-6.1.3.tar.gz"), "bb")
+        assert download(found, limit=100) == b"tarball"
+        with pytest.raises(IndexUnreachable, match="is over 3 bytes"):
+            download(found, limit=3)
+
+
+def test_sdist_reads_an_html_page_relative_link_and_hash_fragment():
+    page = b'<a href="../../files/Django-3.1.3.tar.gz#sha256=cc">Django-3.1.3.tar.gz</a><a href="x">Django-3.1.2.tar.gz</a>'
+    with serve({"/simple/django/": ("text/html", page)}) as url:
+        found, sha256 = sdist("django", "3.1.3", {"PIP_INDEX_URL": url})
+        assert (found, sha256) == (url.replace("/simple", "/files/Django-3.1.3.tar.gz"), "cc")
+        with pytest.raises(IndexUnreachable, match="lists no sdist of django 3.1.9"):
+            sdist("django", "3.1.9", {"PIP_INDEX_URL": url})
