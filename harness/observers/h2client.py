@@ -39,6 +39,7 @@ class Exchange:
     negotiated: str | None  # httpx's http_version of the readiness answer, None when there was none
     alpn: str | None  # the protocol TLS chose by ALPN; None in cleartext
     refused: str | None  # the client's error when the readiness request got no answer
+    ready_error: str | None  # the client's error when the readiness answer began (negotiated) but did not end
     status: int | None  # the view's status, None when its request failed or was not made
     body: dict[str, Any] | None  # the view's JSON answer, None when it sent no JSON
     client_error: str | None  # the client's error on the view's request
@@ -64,18 +65,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=args.cafile) if args.cafile else True
     # Over TLS both protocols are offered and ALPN chooses; in cleartext nothing negotiates: HTTP/2 from the start.
     http1 = args.ready.startswith("https:")
-    response, client_error, alpn = None, None, None
+    negotiated, alpn, refused, ready_error = None, None, None, None
+    response, client_error = None, None
     with httpx.Client(http1=http1, http2=True, verify=verify, timeout=args.timeout) as client:
-        ready, refused = _send(client, args.ready)
-        if ready is not None:
-            alpn = _alpn(ready)  # read while the connection is open: a closed one has no TLS object left
+        try:
+            with client.stream("GET", args.ready) as ready:
+                negotiated = ready.http_version  # the headers came: the connection speaks this, whatever follows
+                alpn = _alpn(ready)  # read while the connection is open: a closed one has no TLS object left
+                ready.read()
+        except httpx.HTTPError as exc:
+            refused, ready_error = (describe(exc), None) if negotiated is None else (None, describe(exc))
+        if negotiated is not None and ready_error is None:
             response, client_error = _send(client, args.view)
     is_json = response is not None and response.headers.get("content-type", "").startswith("application/json")
     seen = Exchange(
         client=f"httpx {installed('httpx')}, h2 {installed('h2')}, Python {sys.version_info[0]}.{sys.version_info[1]}",
-        negotiated=ready.http_version if ready is not None else None,
+        negotiated=negotiated,
         alpn=alpn,
         refused=refused,
+        ready_error=ready_error,
         status=response.status_code if response is not None else None,
         body=response.json() if response is not None and is_json else None,
         client_error=client_error,

@@ -24,16 +24,20 @@ class Http2Observation:
     """One HTTP/2-capable client against one server: what the connection negotiated, then what Django answered.
 
     `negotiated` is the version of the harness's own readiness answer (project/asgi.py, no Django in it), so it
-    says whether the server speaks HTTP/2 even where Django's entry point is missing.
+    says whether the server speaks HTTP/2 even where Django's entry point is missing. The client is an observer,
+    not the stack under test: it runs from its own pinned venv (harness/observers/h2client.py), named in `client`.
     """
 
     server: str
     tls: bool
     view: str = ASYNC  # SYNC or ASYNC: the kind of Django view asked for
     start_error: str | None = None  # the server never listened; nothing else was observed
+    client_unavailable: str | None = None  # the client could not run (its venv, or no answer); nothing was observed
+    client: str | None = None  # the client's own versions: "httpx 0.28.1, h2 4.4.1, Python 3.11"
     negotiated: str | None = None  # httpx's http_version of the readiness answer, None when there was none
     alpn: str | None = None  # the protocol TLS chose by ALPN; None over cleartext or when the server offers none
     refused: str | None = None  # the client's error when the server did not answer the readiness request
+    ready_error: str | None = None  # the client's error when the readiness answer began over HTTP/2 but did not end
     entrypoint_error: str | None = None
     status: int | None = None
     body: dict[str, Any] | None = None  # the view's answer: loop_thread, view_thread, the scope's http_version
@@ -48,14 +52,17 @@ def over_http2(obs: Http2Observation) -> Verdict:
     when on the loop thread (unadapted, but this probe measures no loop stall).
 
     absent: the server answered over HTTP/1.1 only or refused HTTP/2 (or Django's entry point is missing).
-    broken: HTTP/2 was negotiated but the request through Django failed (absent when the failure shows the handler does
-    not know the kind of view asked for: response.failure). not-run: the server never started.
+    broken: the server began an HTTP/2 answer to the readiness request (no Django in it) and never finished it, or
+    HTTP/2 was negotiated but the request through Django failed (absent when the failure shows the handler does
+    not know the kind of view asked for: response.failure). not-run: the server never started, or the client could
+    not run.
     undecided: the client and the ASGI scope disagree on the protocol, or the view did not say where it ran.
     """
     facts: dict[str, Any] = {
         "server": obs.server,
         "tls": obs.tls,
         "view": obs.view,
+        "client": obs.client,
         "alpn": obs.alpn,
         "http_version": obs.negotiated,
     }
@@ -64,11 +71,19 @@ def over_http2(obs: Http2Observation) -> Verdict:
         facts.update(start_error=obs.start_error, server_exception=obs.server_exception)
         cause = obs.server_exception or "no exception in its log"
         return Verdict(State.NOT_RUN, f"{obs.server} did not start {how}: {obs.start_error} ({cause})", facts)
+    if obs.client_unavailable:
+        facts["client_unavailable"] = obs.client_unavailable
+        return Verdict(State.NOT_RUN, f"the HTTP/2 client could not run: {obs.client_unavailable}", facts)
     if obs.negotiated != HTTP2:
         facts.update(refused=obs.refused, server_exception=obs.server_exception)
         answer = f"refused HTTP/2: {obs.refused}" if obs.refused else f"answered over {obs.negotiated} only"
         offered = f", ALPN chose {obs.alpn or 'nothing'}" if obs.tls else ", asked with prior knowledge"
         return Verdict(State.ABSENT, f"{obs.server} {how} {answer}{offered}", facts)
+    via = f"ALPN {obs.alpn}" if obs.tls else "prior knowledge"
+    if obs.ready_error:  # decided before the entry point: the server's own HTTP/2 failed
+        facts["ready_error"] = obs.ready_error
+        reason = f"{obs.server} {how} began an HTTP/2 answer ({via}) to a request without Django in it, then failed"
+        return Verdict(State.BROKEN, f"{reason}: {obs.ready_error}", facts)
     missing = entrypoint_missing(obs.entrypoint_error)
     if missing:
         return Verdict(missing.state, f"{obs.server} spoke HTTP/2, but {missing.reason}", {**facts, **missing.facts})
@@ -93,7 +108,6 @@ def over_http2(obs: Http2Observation) -> Verdict:
     if loop is None or view is None:
         return Verdict(State.UNDECIDED, "the response did not say which threads ran it", facts, measurements)
     facts["on_loop_thread"] = loop == view
-    via = f"ALPN {obs.alpn}" if obs.tls else "prior knowledge"
     if obs.view == SYNC:
         if loop == view:
             reason = f"{obs.server} ran a sync view on the loop thread over HTTP/2 (no loop stall measured)"

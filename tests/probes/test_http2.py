@@ -2,7 +2,9 @@
 
 HTTP/2 through ASGI needs no async view, so each server is asked for a sync view (the http.http2-* probes) and, as
 its own probe, for an async one (http.http2-async-*): a release without async views still shows whether it speaks
-HTTP/2.
+HTTP/2. The client only observes: it runs from its own pinned venv (harness/observers/h2client.py), so an as-shipped
+env whose httpx predates HTTP/2 prior knowledge is observed like every other, and the stack's own h2 is never the
+client's.
 
 https://docs.djangoproject.com/en/stable/howto/deployment/asgi/
 """
@@ -10,26 +12,19 @@ https://docs.djangoproject.com/en/stable/howto/deployment/asgi/
 from __future__ import annotations
 
 import contextlib
-import inspect
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from contract.evidence import describe, last_exception
-from contract.states import State, Verdict
-from harness.observers.versions import installed
+from contract.evidence import last_exception
+from harness.observers.h2client import TIMEOUT, exchange
+from harness.observers.observerenv import ObserverEnvError
 from harness.processes.servers import READY_PATH, Server, ServerStartError, run_server
 from harness.processes.tls import Tls, self_signed
 from harness.rules.http2 import ASYNC, SYNC, Http2Observation, over_http2
 
 PATHS = {SYNC: "/protocol/sync/", ASYNC: "/protocol/async/"}  # project/probes/views.py::*_protocol_view
-TIMEOUT = 10.0
-# httpx before 0.20 (the as-shipped envs of 2019-2020: newer ones need a newer h11 than uvicorn of that day) has no
-# `http1` switch, so it cannot speak HTTP/2 from the first byte (prior knowledge); over TLS it still offers h2.
-PRIOR_KNOWLEDGE = "http1" in inspect.signature(httpx.Client).parameters
 
 
 def _serving(name: str, log_dir: Path, tls: Tls | None = None) -> Iterator[Server | ServerStartError]:
@@ -58,13 +53,13 @@ def daphne_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server | Se
 
 
 @pytest.mark.probe("http.http2-hypercorn-h2c")
-def test_http2_hypercorn_h2c(request, probe):
-    probe.record(hypercorn_h2c_verdict(request, SYNC))
+def test_http2_hypercorn_h2c(hypercorn_h2c, probe):
+    probe.record(over_http2(observe(hypercorn_h2c, "hypercorn", tls=False, view=SYNC)))
 
 
 @pytest.mark.probe("http.http2-async-hypercorn-h2c")
-def test_http2_async_hypercorn_h2c(request, probe):
-    probe.record(hypercorn_h2c_verdict(request, ASYNC))
+def test_http2_async_hypercorn_h2c(hypercorn_h2c, probe):
+    probe.record(over_http2(observe(hypercorn_h2c, "hypercorn", tls=False, view=ASYNC)))
 
 
 @pytest.mark.probe("http.http2-daphne-tls")
@@ -77,60 +72,32 @@ def test_http2_async_daphne_tls(daphne_tls, probe):
     probe.record(over_http2(observe(daphne_tls, "daphne", tls=True, view=ASYNC)))
 
 
-def hypercorn_h2c_verdict(request: pytest.FixtureRequest, view: str) -> Verdict:
-    """hypercorn asked for `view` with prior knowledge; not-run, before the server starts, when the client cannot."""
-    if not PRIOR_KNOWLEDGE:  # decided before the server starts: it would serve nobody
-        reason = (
-            f"the probes' client, httpx {installed('httpx')}, cannot speak HTTP/2 with prior knowledge (httpx 0.20+)"
-        )
-        return Verdict(State.NOT_RUN, reason, {"server": "hypercorn", "tls": False, "view": view})
-    return over_http2(observe(request.getfixturevalue("hypercorn_h2c"), "hypercorn", tls=False, view=view))
-
-
 def observe(server: Server | ServerStartError, name: str, tls: bool, view: str) -> Http2Observation:
     """Ask the readiness path (no Django in it) and then Django's `view` (SYNC or ASYNC), on one HTTP/2-capable
-    connection."""
+    connection of the observer's client, and read the server's log of it."""
     if isinstance(server, ServerStartError):
         message = str(server)
         return Http2Observation(
             name, tls, view, start_error=message.splitlines()[0], server_exception=last_exception(message)
         )
     mark = server.log_mark()
-    # Over TLS the client offers h2 and http/1.1 and the server chooses; in cleartext nothing negotiates, so the
-    # client speaks HTTP/2 from its first byte (prior knowledge) and a server without h2c refuses it.
-    switches: dict[str, Any] = {"http1": tls} if PRIOR_KNOWLEDGE else {}
-    with httpx.Client(http2=True, verify=server.verify(), timeout=TIMEOUT, **switches) as client:
-        ready, refused = _send(client, server.url(READY_PATH))
-        if ready is None:
-            return Http2Observation(
-                name, tls, view, refused=refused, server_exception=last_exception(server.log_since(mark))
-            )
-        alpn = _alpn(ready)  # read while the connection is open: a closed one has no TLS object left
-        response, client_error = _send(client, server.url(PATHS[view]))
-    is_json = response is not None and response.headers.get("content-type", "").startswith("application/json")
+    cafile = server.tls.certificate if server.tls else None
+    try:
+        seen = exchange(server.url(READY_PATH), server.url(PATHS[view]), cafile, timeout=TIMEOUT)
+    except ObserverEnvError as exc:
+        return Http2Observation(name, tls, view, client_unavailable=str(exc))
     return Http2Observation(
         name,
         tls,
         view,
-        negotiated=ready.http_version,
-        alpn=alpn,
+        client=seen.client,
+        negotiated=seen.negotiated,
+        alpn=seen.alpn,
+        refused=seen.refused,
+        ready_error=seen.ready_error,
         entrypoint_error=server.ready.get("entrypoint_error"),  # type: ignore[arg-type]
-        status=response.status_code if response is not None else None,
-        body=response.json() if response is not None and is_json else None,
+        status=seen.status,
+        body=seen.body,
         server_exception=last_exception(server.log_since(mark)),
-        client_error=client_error,
+        client_error=seen.client_error,
     )
-
-
-def _send(client: httpx.Client, url: str) -> tuple[httpx.Response | None, str | None]:
-    try:
-        return client.get(url), None
-    except httpx.HTTPError as exc:
-        return None, describe(exc)
-
-
-def _alpn(response: httpx.Response) -> str | None:
-    """The protocol the TLS handshake chose by ALPN; None in cleartext."""
-    stream = response.extensions.get("network_stream")
-    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-    return ssl_object.selected_alpn_protocol() if ssl_object is not None else None

@@ -4,11 +4,13 @@ prior knowledge in cleartext, ALPN over TLS, a refusal, and the call that runs i
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from contract.evidence import ROOT
 from harness.observers import h2client, observerenv
 from harness.observers.h2client import Exchange, exchange, main
 from harness.processes.servers import READY_PATH, run_server
@@ -31,6 +33,7 @@ def test_prior_knowledge_in_cleartext_negotiates_http2(tmp_path, capsys):
         "negotiated": "HTTP/2",
         "alpn": None,
         "refused": None,
+        "ready_error": None,
         "status": 200,
         "body": {"entrypoint_error": None},
         "client_error": None,
@@ -53,6 +56,31 @@ def test_a_server_without_h2c_refuses_prior_knowledge(tmp_path, capsys):
     assert str(seen["refused"]).startswith("RemoteProtocolError: ")
 
 
+HANGING_APP = """
+import asyncio
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    if scope["http_version"] == "2":  # the harness's own readiness request comes over HTTP/1.1 and is answered
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        await asyncio.sleep(30)
+    await send({"type": "http.response.body", "body": b"{}"})
+"""
+
+
+def test_an_http2_answer_that_starts_but_never_ends_is_told_from_a_refusal(tmp_path, capsys):
+    # hypercorn 0.9.0 (Django 3.0 as shipped) sends the headers of an HTTP/2 answer, then never its body.
+    (tmp_path / "hanging_app.py").write_text(HANGING_APP, encoding="utf-8")
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+    with run_server("hypercorn", tmp_path, app="hanging_app:app", env=env, timeout=5) as server:
+        seen = ask(capsys, server.url(READY_PATH), server.url("/view/"), "--timeout", "0.5")
+    assert (seen["negotiated"], seen["refused"]) == ("HTTP/2", None)
+    assert seen["ready_error"] == "ReadTimeout: timed out"
+    assert (seen["status"], seen["client_error"]) == (None, None)  # the view is not asked on a hung connection
+
+
 def test_exchange_runs_the_client_in_the_observer_venv(monkeypatch, tmp_path):
     venvs: list[Path] = []
 
@@ -64,7 +92,7 @@ def test_exchange_runs_the_client_in_the_observer_venv(monkeypatch, tmp_path):
     with run_server("hypercorn", tmp_path, app=APP) as server:
         seen = exchange(server.url(READY_PATH), server.url("/"), cafile=None)
     assert venvs == [h2client.LOCK]
-    assert seen == Exchange(CLIENT, "HTTP/2", None, None, 200, {"entrypoint_error": None}, None)
+    assert seen == Exchange(CLIENT, "HTTP/2", None, None, None, 200, {"entrypoint_error": None}, None)
 
 
 def test_bad_arguments_exit_2_with_one_line(capsys):

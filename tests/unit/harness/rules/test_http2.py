@@ -11,8 +11,9 @@ from tests.unit.harness.rules.observations import ASYNC_VIEW_UNOFFERED
 
 LOOP, WORKER = 1, 2
 NO_ASGI = "ModuleNotFoundError: No module named 'django.core.asgi'"
-h2c = functools.partial(Http2Observation, "hypercorn", False, negotiated="HTTP/2")
-tls = functools.partial(Http2Observation, "daphne", True, negotiated="HTTP/2", alpn="h2")
+CLIENT = "httpx 0.28.1, h2 4.4.1, Python 3.11"
+h2c = functools.partial(Http2Observation, "hypercorn", False, negotiated="HTTP/2", client=CLIENT)
+tls = functools.partial(Http2Observation, "daphne", True, negotiated="HTTP/2", alpn="h2", client=CLIENT)
 
 
 def answer(view=LOOP, http_version="2"):
@@ -27,6 +28,7 @@ def test_native_over_prior_knowledge_and_over_alpn():
         "server": "hypercorn",
         "tls": False,
         "view": "async",
+        "client": CLIENT,
         "alpn": None,
         "http_version": "HTTP/2",
         "status": 200,
@@ -119,3 +121,31 @@ def test_a_sync_view_over_http2_is_threaded_and_undecided_on_the_loop():
     assert on_loop.state is State.UNDECIDED
     assert on_loop.reason == "hypercorn ran a sync view on the loop thread over HTTP/2 (no loop stall measured)"
     assert over_http2(tls(status=200, body=answer())).facts["view"] == "async"
+
+
+def test_not_run_when_the_client_could_not_run_and_never_absent():
+    unavailable = "`uv` is not on PATH, and the observer venv of requirements/observer-h2.txt is made with it. Fix: ..."
+    verdict = over_http2(Http2Observation("hypercorn", False, client_unavailable=unavailable))
+    assert verdict.state is State.NOT_RUN
+    assert verdict.reason == f"the HTTP/2 client could not run: {unavailable}"
+    assert verdict.facts == {
+        "server": "hypercorn",
+        "tls": False,
+        "view": "async",
+        "client": None,
+        "alpn": None,
+        "http_version": None,
+        "client_unavailable": unavailable,
+    }
+
+
+def test_broken_when_the_server_began_an_http2_answer_without_django_and_never_finished_it():
+    # hypercorn 0.9.0 (Django 3.0 as shipped): the headers of the readiness answer came over HTTP/2, its body never.
+    verdict = over_http2(h2c(ready_error="ReadTimeout: timed out", entrypoint_error=NO_ASGI))
+    assert verdict.state is State.BROKEN
+    assert verdict.reason == (
+        "hypercorn over cleartext began an HTTP/2 answer (prior knowledge) to a request without Django in it, "
+        "then failed: ReadTimeout: timed out"
+    )
+    assert verdict.facts["ready_error"] == "ReadTimeout: timed out"
+    assert verdict.facts["http_version"] == "HTTP/2"
