@@ -35,7 +35,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -150,9 +150,14 @@ class Runner:
 
     def state(self, probe: str, server: str | None) -> str:
         """Run the one probe (under `server`) and return the state it recorded."""
-        node = probe_node(probe)
+        return self.states([probe], server).get((probe, server), "not-run")
+
+    def states(self, probes: Iterable[str], server: str | None = None) -> dict[tuple[str, str | None], str]:
+        """Run the tests deciding `probes` in one pytest (under `server` only, when given): each recorded cell's
+        state by (probe, server); none when the run recorded nothing."""
+        nodes = sorted({probe_node(probe) for probe in probes})
         self.results.unlink(missing_ok=True)
-        command = [str(self.venv / "bin" / "python"), "-m", "pytest", node, "-p", "harness.recorder", "-q"]
+        command = [str(self.venv / "bin" / "python"), "-m", "pytest", *nodes, "-p", "harness.recorder", "-q"]
         command += ["--timeout=60", *(["-k", server] if server else [])]
         env = {
             **os.environ,
@@ -164,9 +169,9 @@ class Runner:
         }
         run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         if not self.results.exists():
-            return "not-run"
+            return {}
         rows = json.loads(self.results.read_text(encoding="utf-8"))["probes"]
-        return next((row["state"] for row in rows if row["id"] == probe and row["server"] == server), "not-run")
+        return {(row["id"], row["server"]): row["state"] for row in rows}
 
     @staticmethod
     def _uv(*arguments: str) -> None:
@@ -373,14 +378,14 @@ def _explain(matrix: Matrix, chosen: Sequence[AxisDifference]) -> list[Cause]:
 
 
 def merged_causes(
-    old: dict[tuple[str, str], dict[str, Any]], complete: set[str], causes: Sequence[Cause]
+    old: Mapping[tuple[str, str], Mapping[str, Any]], complete: set[str], causes: Sequence[Cause]
 ) -> list[dict[str, Any]]:
     """bisections.json's causes: `causes`, and each `old` one they do not replace whose release is not `complete`.
 
     `complete`: the releases whose two envs both ran to the end in this run's results; their causes are this run's.
     """
     new = {(cause.release, cause.subject) for cause in causes}
-    rows = [row for key, row in old.items() if key[0] not in complete and key not in new]
+    rows = [dict(row) for key, row in old.items() if key[0] not in complete and key not in new]
     rows += [{**asdict(cause), "link": cause.link, "sentence": cause.sentence()} for cause in causes]
     return sorted(rows, key=lambda row: Version(row["release"]))
 
