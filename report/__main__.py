@@ -22,20 +22,20 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from contract.atomic import write_all_atomically
 from contract.matrix import MATRIX_PATH, SHIPPED, SHIPPED_SUFFIX, Matrix, MatrixError, display_path, load_matrix
 from report import baseline, csvout, history, html, markdown, terminal, timings, twoaxis
-from report.axes import differences
-from report.export import host, to_data
+from report.export import build, host, to_data, to_json
 from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
+from report.model import ReportData
 from report.results import RESULTS_DIR, Merged, load_results, untrusted
 from report.roadmap import evaluate
 from report.twoaxis import BISECTIONS_PATH
 from report.upgrade import changes
+from report.view import Report
 
 # What `python -m report` writes (and the committed baseline and history): code stays apart from its output.
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -62,9 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The shipped axis reads per-env files only: a merged results.json holds the latest axis's cells.
         shipped_sources = [path for path in sources if path.is_dir() or path.stem.endswith(SHIPPED_SUFFIX)]
         shipped = load_results(matrix.on_axis(SHIPPED), shipped_sources, prefer=args.prefer, local=not args.results)
-        data = twoaxis.attach(
-            _to_data(merged), _to_data(shipped), differences(shipped, merged), twoaxis.load_causes(BISECTIONS_PATH)
-        )
+        data = build(merged, shipped, twoaxis.load_causes(BISECTIONS_PATH), _now(), host())
         if args.command == "diff":
             try:
                 found = changes(data, args.before, args.after)
@@ -160,15 +158,19 @@ def _prune(path: Path, keep: int, out: Console) -> int:
     return 0
 
 
-def _to_data(merged: Merged) -> dict[str, Any]:
-    return to_data(merged, evaluate(merged), dt.datetime.now(dt.timezone.utc), host())
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _to_data(merged: Merged) -> ReportData:
+    return to_data(merged, evaluate(merged), _now(), host())
 
 
 class OutputError(Exception):
     """An output cannot be written; the message names it and the fix."""
 
 
-def _data_of(matrix: Matrix, path: Path, prefer: str | None) -> tuple[dict[str, Any], list[str]]:
+def _data_of(matrix: Matrix, path: Path, prefer: str | None) -> tuple[ReportData, list[str]]:
     """A merged results file as it is, or per-env results (a file or a folder) merged now; and their problems."""
     if path.is_file():
         try:
@@ -199,7 +201,7 @@ def _write_outputs(files: dict[Path, str]) -> None:
         ) from exc
 
 
-def _build(args: argparse.Namespace, problems: list[str], data: dict[str, Any], out: Console) -> int:
+def _build(args: argparse.Namespace, problems: list[str], data: ReportData, out: Console) -> int:
     baseline_path: Path = args.baseline or args.out / "baseline.json"
     # What this writes must be readable as a baseline or a merge input later: check it against its schema now.
     validate_merged(data, "the merged results", "this is a bug in report/export.py; please report it")
@@ -212,18 +214,18 @@ def _build(args: argparse.Namespace, problems: list[str], data: dict[str, Any], 
                 raise
         else:
             comparison = baseline.compare(old, data, baseline.label(baseline_path, old), "this run")
-    shown = comparison.to_data() if comparison else None
     bench, bench_problem = timings.load_bench(args.out / timings.BENCH_PATH.name)
+    report = Report(data, comparison.to_data() if comparison else None, bench)
     history_path: Path = args.history or args.out / "history.jsonl"
     files = {
-        args.out / "results.json": json.dumps(data, indent=1, ensure_ascii=False) + "\n",
-        args.out / "results.csv": csvout.render(data),
-        args.out / "report.md": markdown.render(data, shown, bench),
-        args.out / "report.html": html.render(data, shown, bench),
+        args.out / "results.json": to_json(data),
+        args.out / "results.csv": csvout.render(report),
+        args.out / "report.md": markdown.render(report),
+        args.out / "report.html": html.render(report),
     }
     accepted, kept = baseline.accepting(old, data)
     if args.accept:
-        files[baseline_path] = json.dumps(accepted, indent=1, ensure_ascii=False) + "\n"
+        files[baseline_path] = to_json(accepted)
     with history.locked(history_path):  # from reading the history to writing it: a report at the same time waits
         _write_outputs({**files, history_path: history.appended(history_path, history.entry(data, comparison))})
     terminal.summary(data, out)

@@ -19,6 +19,7 @@ from typing import Any
 
 from contract.rows import anchor
 from contract.states import STATES, State
+from report.model import ReportData
 
 LATEST, SHIPPED = "latest", "shipped"
 NOT_RUN, UNDECIDED, ABSENT = State.NOT_RUN.value, State.UNDECIDED.value, State.ABSENT.value
@@ -149,9 +150,9 @@ def api_label(state: str) -> str:
     return STATES[state].label if state in STATES else f"◌ {state}"
 
 
-def axis_cells(data: Mapping[str, Any]) -> tuple[AxisCell, ...]:
+def axis_cells(data: ReportData) -> tuple[AxisCell, ...]:
     """Every cell of the merged data, the latest axis first, then the shipped axis (if the data has it)."""
-    shipped = data.get("axes", {}).get("shipped", {}).get("cells", [])
+    shipped = data["axes"]["shipped"]["cells"] if "axes" in data else []
     return tuple(
         [_parse(cell, LATEST) for cell in data["cells"]] + [_parse(cell, SHIPPED) for cell in shipped],
     )
@@ -184,13 +185,14 @@ def _stall(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def api_view(data: Mapping[str, Any]) -> ApiView:
-    """The latest axis's API rows, grouped by area (in matrix.yaml order), then probe, then API in call order."""
-    releases = tuple(str(release["version"]) for release in data["releases"])
-    cells = axis_cells(data)
+def api_view(data: ReportData, cells: Sequence[AxisCell] | None = None) -> ApiView:
+    """The latest axis's API rows, grouped by area (in matrix.yaml order), then probe, then API in call order;
+    `cells` are axis_cells(data), when they were read already."""
+    releases = tuple(release["version"] for release in data["releases"])
+    cells = axis_cells(data) if cells is None else cells
     by_axis: dict[tuple[str, str, str], AxisCell] = {(c.axis, c.subject, c.release): c for c in cells}
     subjects = list(dict.fromkeys(c.subject for c in cells if c.axis == LATEST))
-    probes = {str(probe["id"]): probe for probe in data["probes"]}
+    probes = {probe["id"]: probe for probe in data["probes"]}
     areas: dict[str, list[ProbeApis]] = {}
     for subject in subjects:
         latest = [by_axis[(LATEST, subject, release)] for release in releases]
@@ -210,7 +212,7 @@ def api_view(data: Mapping[str, Any]) -> ApiView:
             for name in names
         )
         probe = probes[latest[0].probe]
-        areas.setdefault(str(probe["area"]), []).append(ProbeApis(latest[0].probe, subject, str(probe["title"]), rows))
+        areas.setdefault(probe["area"], []).append(ProbeApis(latest[0].probe, subject, probe["title"], rows))
     return ApiView(releases, tuple(ApiArea(area, tuple(found)) for area, found in areas.items()))
 
 

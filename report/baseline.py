@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Generic, TypeVar, cast
 
 from contract import rows as contract
 from contract.evidence import inert
 from contract.matrix import display_path
 from report.inputs import IncompatibleResults, validate_merged
+from report.model import CellData, ChangeData, ComparisonData, ReleaseData, ReportData, Side, SideData
 from report.roadmap import NOT_RUN, RANK, UNDECIDED
 
 REGRESSION, IMPROVEMENT, SIDEWAYS, EVIDENCE, NEW, REMOVED = (
@@ -39,16 +40,20 @@ REGRESSION, IMPROVEMENT, SIDEWAYS, EVIDENCE, NEW, REMOVED = (
 KINDS = (REGRESSION, NOT_RUN, UNDECIDED, SIDEWAYS, IMPROVEMENT, EVIDENCE, NEW, REMOVED)
 
 
+# What a side of a change holds: at least a state and a reason (`Side`); a comparison's sides hold the evidence too.
+S = TypeVar("S", bound=Side, covariant=True)
+
+
 @dataclass(frozen=True)
-class Change:
-    """A cell or roadmap item that differs between two sides: the baseline and this run (`compare`), or two releases
-    of one run (report/upgrade.py). A side holds at least `state` and `reason`; a missing side is None."""
+class Change(Generic[S]):
+    """A cell or roadmap item that differs between two sides: the baseline and this run (`compare`, whose sides are
+    `SideData`), or two releases of one run (report/upgrade.py). A missing side is None."""
 
     kind: str  # one of KINDS
     release: str  # the release of the cell the change links to: this run's, or the release upgraded to
     subject: str  # a probe row (`views.async-function@uvicorn`), or a roadmap item's id when `item`
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    before: S | None
+    after: S | None
     context: tuple[str, ...] = ()  # what else changed between the two runs
     item: bool = False
 
@@ -61,55 +66,59 @@ class Change:
         """How a table names it: the probe row, or `roadmap: <item id>`."""
         return f"roadmap: {self.subject}" if self.item else self.subject
 
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "release": self.release,
-            "subject": self.subject,
-            "anchor": self.anchor,
-            "before": _side(self.before),
-            "after": _side(self.after),
-            "context": list(self.context),
-        }
+
+def change_data(change: Change[SideData]) -> ChangeData:
+    return {
+        "kind": change.kind,
+        "release": change.release,
+        "subject": change.subject,
+        "anchor": change.anchor,
+        "before": change.before,
+        "after": change.after,
+        "context": list(change.context),
+    }
 
 
 @dataclass(frozen=True)
 class Comparison:
     before: str  # what the baseline was: its path and when it was generated
     after: str
-    changes: tuple[Change, ...]
+    changes: tuple[Change[SideData], ...]
     notes: tuple[str, ...]  # differences that concern the whole run: matrix.yaml, host
 
     @property
-    def regressions(self) -> tuple[Change, ...]:
+    def regressions(self) -> tuple[Change[SideData], ...]:
         return tuple(change for change in self.changes if change.kind == REGRESSION)
 
     def counts(self) -> dict[str, int]:
         return {kind: n for kind in KINDS if (n := sum(change.kind == kind for change in self.changes))}
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self) -> ComparisonData:
         return {
             "before": self.before,
             "after": self.after,
             "counts": self.counts(),
-            "changes": [change.to_data() for change in self.changes],
+            "changes": [change_data(change) for change in self.changes],
             "notes": list(self.notes),
         }
 
 
-def load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> ReportData:
     """A merged results file (baseline.json, results.json) of the schema this code reads."""
     name = display_path(path)
     try:
         data = inert(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IncompatibleResults(f"{name}: cannot read it as JSON ({exc})") from exc
-    return validate_merged(
-        data, name, "rebuild it with this checkout, or accept a new baseline with `python -m report --accept`"
+    return cast(
+        ReportData,
+        validate_merged(
+            data, name, "rebuild it with this checkout, or accept a new baseline with `python -m report --accept`"
+        ),
     )
 
 
-def accepting(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def accepting(old: ReportData | None, new: ReportData) -> tuple[ReportData, list[str]]:
     """The baseline `--accept` writes: `new`, except what did not run now keeps the old baseline's cell.
 
     Accepting a partial run must not replace known states with not-run: a later regression there would then pass
@@ -119,7 +128,8 @@ def accepting(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[dict[str
     if old is None:
         return new, []
     old_cells = {cell["anchor"]: cell for cell in old["cells"]}
-    cells, kept = [], []
+    cells: list[CellData] = []
+    kept: list[str] = []
     for cell in new["cells"]:
         before = old_cells.get(cell["anchor"])
         if cell["state"] == NOT_RUN and before is not None and before["state"] != NOT_RUN:
@@ -128,21 +138,21 @@ def accepting(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[dict[str
         else:
             cells.append(cell)
     old_releases = {release["version"]: release for release in old["releases"]}
-    releases = [
-        old_releases[release["version"]]
-        if release["status"] in ("missing", "invalid")
-        and old_releases.get(release["version"], {}).get("status") in ("complete", "incomplete")
-        else release
-        for release in new["releases"]
-    ]
+    releases = [_kept(old_releases.get(release["version"]), release) for release in new["releases"]]
     return {**new, "cells": cells, "releases": releases}, kept
 
 
-def label(path: Path, data: dict[str, Any]) -> str:
+def _kept(old: ReleaseData | None, new: ReleaseData) -> ReleaseData:
+    """A release that did not run now keeps the old baseline's entry if it ran then."""
+    ran_then = old is not None and old["status"] in ("complete", "incomplete")
+    return old if old is not None and ran_then and new["status"] in ("missing", "invalid") else new
+
+
+def label(path: Path, data: ReportData) -> str:
     return f"{display_path(path)} (generated {data.get('generated', 'at an unknown time')})"
 
 
-def classify(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str | None:
+def classify(before: CellData | None, after: CellData | None) -> str | None:
     """The kind of change from one cell to the other, or None when nothing that counts changed."""
     if before is None:
         return NEW if after is not None else None
@@ -165,12 +175,12 @@ def state_change(old: str, new: str) -> str:
     return IMPROVEMENT if RANK[new] > RANK[old] else SIDEWAYS
 
 
-def compare(before: dict[str, Any], after: dict[str, Any], before_label: str, after_label: str) -> Comparison:
+def compare(before: ReportData, after: ReportData, before_label: str, after_label: str) -> Comparison:
     old_cells = {cell["anchor"]: cell for cell in before["cells"]}
     new_cells = {cell["anchor"]: cell for cell in after["cells"]}
     old_releases = {release["version"]: release for release in before["releases"]}
     new_releases = {release["version"]: release for release in after["releases"]}
-    changes = []
+    changes: list[Change[SideData]] = []
     for anchor in [*new_cells, *(a for a in old_cells if a not in new_cells)]:
         old, new = old_cells.get(anchor), new_cells.get(anchor)
         kind = classify(old, new)
@@ -184,8 +194,8 @@ def compare(before: dict[str, Any], after: dict[str, Any], before_label: str, af
                 kind,
                 version,
                 cell["subject"],
-                old,
-                new,
+                _side(old),
+                _side(new),
                 what_else_changed(old_releases.get(version), new_releases.get(version), old, new),
             )
         )
@@ -194,10 +204,10 @@ def compare(before: dict[str, Any], after: dict[str, Any], before_label: str, af
 
 
 def what_else_changed(
-    old_release: dict[str, Any] | None,
-    new_release: dict[str, Any] | None,
-    old: dict[str, Any] | None,
-    new: dict[str, Any] | None,
+    old_release: ReleaseData | None,
+    new_release: ReleaseData | None,
+    old: CellData | None,
+    new: CellData | None,
 ) -> tuple[str, ...]:
     """Everything recorded for this cell's release and probe that differs between the runs."""
     if old_release is None or new_release is None or old is None or new is None:
@@ -215,7 +225,7 @@ def what_else_changed(
     return tuple(found) or ("nothing recorded changed: same versions, same probe source (flaky, or the machine?)",)
 
 
-def _notes(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+def _notes(before: ReportData, after: ReportData) -> tuple[str, ...]:
     notes = []
     old_hash, new_hash = before.get("matrix_hash"), after.get("matrix_hash")
     if old_hash != new_hash:
@@ -231,8 +241,14 @@ def _notes(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _side(cell: dict[str, Any] | None) -> dict[str, Any] | None:
+def _side(cell: CellData | None) -> SideData | None:
     """The evidence of one side, without the volatile measurements."""
     if cell is None:
         return None
-    return {key: cell[key] for key in ("state", "reason", "facts", "source_hash", "reproduce")}
+    return {
+        "state": cell["state"],
+        "reason": cell["reason"],
+        "facts": cell["facts"],
+        "source_hash": cell["source_hash"],
+        "reproduce": cell["reproduce"],
+    }

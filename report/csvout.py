@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
-from typing import Any
 
-from report.apis import axis_cells
+from report.view import Report
 
 COLUMNS = ("axis", "release", "django", "asgiref", "probe", "server", "api", "state", "stall_ms", "reason")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def render(data: Mapping[str, Any]) -> str:
-    """The CSV text of the merged data (report/out/results.json's shape)."""
+def render(report: Report) -> str:
+    """The CSV text of the report's cells of both axes."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for cell in axis_cells(data):
+    for cell in report.axis_cells:
         where = [cell.axis, cell.release, cell.django, cell.asgiref, cell.probe, cell.server]
         writer.writerow(_safe([*where, None, cell.state, None, cell.reason]))
         for api in cell.apis:

@@ -1,20 +1,32 @@
-"""The merged report as plain data: report/out/results.json, and the data the HTML page's script reads."""
+"""The merged report as data: report/out/results.json (`ReportData`), built from both axes' merged cells."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
-from dataclasses import asdict
-from typing import Any, TypedDict
+from typing import cast
 
-from contract.rows import SCHEMA_VERSION, Cell
+from contract.rows import SCHEMA_VERSION
+from report.axes import differences
 from report.inputs import matrix_hash
+from report.model import (
+    DelayData,
+    Host,
+    KnownIssueData,
+    RanOn,
+    RegressionData,
+    ReleaseData,
+    ReportData,
+    ScoreData,
+)
 from report.results import EnvRun, Merged
-from report.roadmap import WORKING, Regression, Roadmap, Score, parts_text
+from report.roadmap import WORKING, Delay, Regression, Roadmap, Score, evaluate, parts_text
+from report.twoaxis import Cause, attach
 
 
-def host() -> dict[str, Any]:
+def host() -> Host:
     """Where the report was built: OS, architecture and CPU count, never a hostname."""
     try:
         system = platform.freedesktop_os_release().get("PRETTY_NAME", platform.system())
@@ -27,7 +39,24 @@ def supported(run: EnvRun, as_of: dt.date) -> bool:
     return run.release.released <= as_of <= run.release.end_of_support
 
 
-def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dict[str, Any]) -> dict[str, Any]:
+def build(
+    latest: Merged, shipped: Merged, causes: dict[tuple[str, str], Cause], generated: dt.datetime, where: Host
+) -> ReportData:
+    """Both axes evaluated, the shipped one attached to the latest (report/twoaxis.py): report/out/results.json."""
+    return attach(
+        to_data(latest, evaluate(latest), generated, where),
+        to_data(shipped, evaluate(shipped), generated, where),
+        differences(shipped, latest),
+        causes,
+    )
+
+
+def to_json(data: ReportData) -> str:
+    """The text of a results.json or baseline.json: the one place merged results are written."""
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: Host) -> ReportData:
     as_of = merged.run_date
     started = [run.started for run in merged.runs if run.started]
     return {
@@ -42,9 +71,12 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
             "host": where,
         },
         "releases": [_release(run, as_of) for run in merged.runs],
-        "probes": [asdict(probe) for probe in merged.matrix.probes],
+        "probes": [
+            {"id": probe.id, "area": probe.area, "title": probe.title, "servers": probe.servers}
+            for probe in merged.matrix.probes
+        ],
         # matrix.yaml's known issues and workarounds, beside the probes they concern (matrix.known_issues reads them)
-        "known_issues": [issue.to_data() for issue in merged.matrix.known_issues],
+        "known_issues": [cast(KnownIssueData, issue.to_data()) for issue in merged.matrix.known_issues],
         # Release by release, each in the per-probe table's row order: probe_rows() relies on it.
         # Each cell names the Django and asgiref its env ran on (None where the env left no results).
         "cells": [
@@ -62,7 +94,11 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
                 "shipped_means": result.item.shipped_means,
                 "probes": [str(ref) for ref in result.item.probes],
                 "core": [str(ref) for ref in result.item.core or result.item.probes],
-                "documented_in": asdict(result.item.documented_in) if result.item.documented_in else None,
+                "documented_in": (
+                    {"release": result.item.documented_in.release, "url": result.item.documented_in.url}
+                    if result.item.documented_in
+                    else None
+                ),
                 "states": result.states,
                 "first_shipped": result.first_shipped,
                 "first_native": result.first_native,
@@ -82,18 +118,18 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: dic
         ],
         "scores": [_score(score) for score in roadmap.scores],
         "regressions": {
-            "roadmap": [asdict(r) for r in roadmap.item_regressions],
-            "probes": [{**asdict(r), **_evidence(merged, r)} for r in roadmap.probe_regressions],
+            "roadmap": [_regression(r) for r in roadmap.item_regressions],
+            "probes": [_regression(r, merged) for r in roadmap.probe_regressions],
         },
         "warnings": list(merged.warnings),
     }
 
 
-def _ran_on(run: EnvRun) -> dict[str, str | None]:
+def _ran_on(run: EnvRun) -> RanOn:
     return {"django": run.versions.get("django"), "asgiref": run.versions.get("asgiref")}
 
 
-def _release(run: EnvRun, as_of: dt.date) -> dict[str, Any]:
+def _release(run: EnvRun, as_of: dt.date) -> ReleaseData:
     release = run.release
     return {
         "version": release.version,
@@ -113,52 +149,35 @@ def _release(run: EnvRun, as_of: dt.date) -> dict[str, Any]:
     }
 
 
-class ProbeRow(TypedDict):
-    """One row of the per-probe table: a probe under one server (or none), with its cell on every release."""
-
-    probe: str
-    server: str | None
-    subject: str
-    title: str
-    area: str
-    cells: list[Cell]
-
-
-def probe_rows(data: dict[str, Any]) -> list[ProbeRow]:
-    """The merged file's cells regrouped into the per-probe table's rows (HTML and Markdown both show it)."""
-    probes = {probe["id"]: probe for probe in data["probes"]}
-    found: dict[str, ProbeRow] = {}
-    for cell in data["cells"]:  # in release order, so each row's cells are too
-        probe = probes[cell["probe"]]
-        row = found.setdefault(
-            cell["subject"],
-            {
-                "probe": cell["probe"],
-                "server": cell["server"],
-                "subject": cell["subject"],
-                "title": probe["title"],
-                "area": probe["area"],
-                "cells": [],
-            },
-        )
-        row["cells"].append(cell)
-    return list(found.values())
+def _regression(regression: Regression, merged: Merged | None = None) -> RegressionData:
+    """A version regression; a probe's (given `merged`) with both sides' reasons, so it reads without the page."""
+    found: RegressionData = {
+        "subject": regression.subject,
+        "before_release": regression.before_release,
+        "before": regression.before,
+        "after_release": regression.after_release,
+        "after": regression.after,
+    }
+    if merged is not None:
+        by_subject = {(cell["release"], cell["subject"]): cell for cell in merged.cells.values()}
+        found["before_reason"] = by_subject[(regression.before_release, regression.subject)]["reason"]
+        found["after_reason"] = by_subject[(regression.after_release, regression.subject)]["reason"]
+    return found
 
 
-def _evidence(merged: Merged, regression: Regression) -> dict[str, str]:
-    """Both sides' reasons of a probe's version regression, so it reads without opening the page."""
-    by_subject = {(cell["release"], cell["subject"]): cell for cell in merged.cells.values()}
+def _delay(delay: Delay | None) -> DelayData | None:
+    if delay is None:
+        return None
     return {
-        "before_reason": by_subject[(regression.before_release, regression.subject)]["reason"],
-        "after_reason": by_subject[(regression.after_release, regression.subject)]["reason"],
+        "releases": delay.releases,
+        "months": delay.months,
+        "open": delay.open,
+        "unknown": delay.unknown,
+        "text": str(delay),
     }
 
 
-def _delay(delay: Any) -> dict[str, Any] | None:
-    return None if delay is None else {**asdict(delay), "text": str(delay)}
-
-
-def _score(score: Score) -> dict[str, Any]:
+def _score(score: Score) -> ScoreData:
     return {
         "release": score.release,
         "counts": score.counts,

@@ -17,14 +17,15 @@ import fcntl
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from contract.atomic import write_text_atomically
 from contract.evidence import inert
 from contract.states import STATES
 from report.baseline import Comparison
+from report.model import Host, ReportData, Side
 
 MAX_RUNS = 100
 # A run whose whole env went missing changes dozens of cells; the line keeps the first few, the report has all.
@@ -33,7 +34,21 @@ MAX_CHANGES_PER_LINE = 20
 PACKAGES = ("django", "python", "asgiref", "uvicorn", "daphne")
 
 
-def entry(data: dict[str, Any], comparison: Comparison | None) -> dict[str, Any]:
+class HistoryEntry(TypedDict):
+    """One line of the history: one merged run."""
+
+    generated: str
+    started: str | None
+    host: Host
+    matrix_hash: str
+    envs: dict[str, dict[str, str | None]]  # env -> its status and the PACKAGES it ran
+    counts: dict[str, int]
+    baseline: str | None
+    changes: dict[str, int]
+    changed_cells: list[str]
+
+
+def entry(data: ReportData, comparison: Comparison | None) -> HistoryEntry:
     """The history line of one merged run."""
     counts = Counter(cell["state"] for cell in data["cells"])
     changes = list(comparison.changes) if comparison else []
@@ -41,7 +56,7 @@ def entry(data: dict[str, Any], comparison: Comparison | None) -> dict[str, Any]
         "generated": data["generated"],
         "started": data["run"]["first_started"],
         "host": data["run"]["host"],
-        "matrix_hash": data.get("matrix_hash"),
+        "matrix_hash": data["matrix_hash"],
         "envs": {
             release["env"]: {
                 "status": release["status"],
@@ -143,7 +158,7 @@ def _problem(path: Path, number: int, what: str) -> str:
     return f"{path}:{number}: {what} (a hand edit?); it is kept as it is, but no report reads it"
 
 
-def appended(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> str:
+def appended(path: Path, run: HistoryEntry, keep: int = MAX_RUNS) -> str:
     """The history's new text with `run` added and the newest `keep` runs kept (and every line of no known time).
 
     Rendering the same results again against the same baseline is not a new run: its line replaces the last one
@@ -155,7 +170,7 @@ def appended(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> str:
     return _text(_newest([*lines, _dump(run).encode("utf-8")], keep))
 
 
-def _same_run(line: bytes, run: dict[str, Any]) -> bool:
+def _same_run(line: bytes, run: HistoryEntry) -> bool:
     try:
         last = json.loads(line)
     except ValueError:  # not UTF-8, or not JSON
@@ -163,11 +178,11 @@ def _same_run(line: bytes, run: dict[str, Any]) -> bool:
     return isinstance(last, dict) and _but_generated(last) == _but_generated(json.loads(_dump(run)))
 
 
-def _but_generated(run: dict[str, Any]) -> dict[str, Any]:
+def _but_generated(run: Mapping[str, object]) -> dict[str, object]:
     return {key: value for key, value in run.items() if key != "generated"}
 
 
-def append(path: Path, run: dict[str, Any], keep: int = MAX_RUNS) -> None:
+def append(path: Path, run: HistoryEntry, keep: int = MAX_RUNS) -> None:
     with locked(path):
         write_text_atomically(path, appended(path, run, keep))
 
@@ -211,7 +226,7 @@ def _time(line: bytes) -> dt.datetime | None:
     return time if time.tzinfo else time.replace(tzinfo=dt.timezone.utc)
 
 
-def _dump(run: dict[str, Any]) -> str:
+def _dump(run: HistoryEntry) -> str:
     return json.dumps(run, ensure_ascii=False, sort_keys=True)
 
 
@@ -220,5 +235,5 @@ def _text(lines: list[bytes]) -> str:
     return b"".join(line + b"\n" for line in lines).decode("utf-8", errors="surrogateescape")
 
 
-def _state(cell: dict[str, Any] | None) -> str:
+def _state(cell: Side | None) -> str:
     return cell["state"] if cell else "(none)"

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, cast
 
 import jinja2
 
-from contract.matrix import SHIPPED, known_issues
+from contract.matrix import SHIPPED
 from contract.rows import anchor
 from contract.states import STATES
 from report import twoaxis
-from report.apis import api_label, api_view
-from report.export import probe_rows
+from report.apis import api_label
 from report.legend import MEANINGS, SYMBOLS
-from report.timings import milliseconds, ratios_text, seconds, stability_text, timing_rows
+from report.model import CellData, DifferenceData, KnownIssueData, ReportData, ShippedCell, ShippedRelease
+from report.timings import milliseconds, ratios_text, seconds, stability_text
+from report.view import Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -37,9 +38,11 @@ def shipped_anchor(release: str, subject: str) -> str:
     return f"{SHIPPED}/{anchor(release, subject)}"
 
 
-def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench: dict[str, Any] | None = None) -> str:
-    """The page; `comparison` (report/baseline.py's Comparison.to_data()) marks cells changed since the baseline,
-    `bench` (report/timings.py's load_bench) adds the benchmark's medians to the footer."""
+def render(report: Report | ReportData) -> str:
+    """The page; `report.comparison` marks cells changed since the baseline, `report.bench` adds the benchmark's
+    medians to the footer. A results.json read back (`ReportData`) renders as a report of its own."""
+    report = report if isinstance(report, Report) else Report(report)
+    data, comparison = report.data, report.comparison
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # everything from results (reasons, exception text) must stay text
@@ -47,14 +50,14 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    areas_of = {probe["id"]: probe["area"] for probe in data["probes"]}
-    apis = api_view(data)
+    areas_of = report.areas
+    apis = report.apis
     # What the search box finds a row by: its names, and the names of the async APIs its probes observe.
     apis_of: dict[str, list[str]] = {}
     for area in apis.areas:
         for row in area.rows:
             apis_of.setdefault(row.probe, []).append(row.api)
-    notes = cell_notes(data)
+    notes = cell_notes(report)
     return environment.get_template("report.html.j2").render(
         data=data,
         notes=notes,
@@ -78,11 +81,11 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
         apis_of=apis_of,
         api_areas=apis.areas,
         api_label=api_label,
-        probe_rows=probe_rows(data),
-        axes=_axes(data),
-        packages=sorted({name for release in data["releases"] for name in release["versions"]}),
-        timings=timing_rows(data),
-        bench=bench,
+        probe_rows=report.probe_rows,
+        axes=_axes(report),
+        packages=report.packages,
+        timings=report.timings,
+        bench=report.bench,
         seconds=seconds,
         milliseconds=milliseconds,
         ratios_text=ratios_text,
@@ -90,21 +93,71 @@ def render(data: dict[str, Any], comparison: dict[str, Any] | None = None, bench
     )
 
 
-def cell_notes(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+class CauseNote(TypedDict):
+    sentence: str | None
+    link: str | None  # only an https link
+
+
+class CellNote(TypedDict):
+    """What a cell's evidence panel adds to the evidence: the known issues that apply, the bisected cause."""
+
+    issues: list[KnownIssueData]
+    cause: CauseNote | None
+
+
+class MovedDifference(DifferenceData):
+    moved: str  # twoaxis.moved: every version that differs
+
+
+class AxesPair(TypedDict):
+    """One release of a two-axis row: its state as shipped and today, and the difference between them if any."""
+
+    release: str
+    shipped: str
+    latest: str
+    difference: MovedDifference | None
+
+
+class AxesRow(TypedDict):
+    subject: str
+    probe: str
+    area: str
+    pairs: list[AxesPair]
+    states: list[str]
+
+
+class AxesTable(TypedDict):
+    """The as-shipped-and-today table: per release its two headers, per probe row each release's pair, the
+    differences, and what the page calls each release as shipped."""
+
+    headers: list[tuple[str, tuple[str, str]]]
+    rows: list[AxesRow]
+    differences: list[MovedDifference]
+    django: dict[str, str]
+
+
+def cell_notes(report: Report) -> dict[str, CellNote]:
     """Per cell permalink (either axis), what its evidence panel adds to the evidence: the known issues that apply to
     that install (`issues`, KnownIssue.to_data's shape) and the bisected cause where the two axes differ (`cause`:
     sentence and release-notes link, or None). Cells with neither are left out."""
-    issues = known_issues(data)
-    causes = {(d["release"], d["subject"]): d for d in data.get("axes", {}).get("differences", []) if d["cause"]}
-    axes: list[tuple[list[dict[str, Any]], list[dict[str, Any]], bool]] = [(data["releases"], data["cells"], False)]
+    data = report.data
+    differences = data["axes"]["differences"] if "axes" in data else []
+    causes = {(d["release"], d["subject"]): d for d in differences if d["cause"]}
+    axes: list[tuple[list[ShippedRelease], list[CellData] | list[ShippedCell], bool]] = [
+        (list(data["releases"]), data["cells"], False)
+    ]
     if "axes" in data:
         axes.append((data["axes"]["shipped"]["releases"], data["axes"]["shipped"]["cells"], True))
-    notes: dict[str, dict[str, Any]] = {}
+    notes: dict[str, CellNote] = {}
     for releases, cells, shipped in axes:
         django = {r["version"]: twoaxis.number(r["versions"].get("django")) or r["django"] for r in releases}
         for cell in cells:
             release, subject = cell["release"], cell["subject"]
-            applying = [i.to_data() for i in issues if i.probe == cell["probe"] and i.applies(release, django[release])]
+            applying = [
+                cast(KnownIssueData, i.to_data())
+                for i in report.known_issues
+                if i.probe == cell["probe"] and i.applies(release, django[release])
+            ]
             cause = causes.get((release, subject))
             if applying or cause:
                 link = cause["link"] if cause and str(cause["link"]).startswith("https://") else None
@@ -115,32 +168,34 @@ def cell_notes(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return notes
 
 
-def _axes(data: dict[str, Any]) -> dict[str, Any] | None:
-    """The as-shipped-and-today table: per release its two headers, per probe row each release's two states (as
-    shipped, latest) with the difference between them if any, and what the page calls each release as shipped."""
+def _axes(report: Report) -> AxesTable | None:
+    """The as-shipped-and-today table (AxesTable), or None without a shipped axis."""
+    data = report.data
     if "axes" not in data:
         return None
-    subjects, states = twoaxis.grid(data)
-    versions = [release["version"] for release in data["releases"]]
-    areas = {probe["id"]: probe["area"] for probe in data["probes"]}
-    differences = {(d["subject"], d["release"]): {**d, "moved": twoaxis.moved(d)} for d in data["axes"]["differences"]}
-    rows = []
+    subjects, states = report.grid
+    differences: dict[tuple[str, str], MovedDifference] = {
+        (d["subject"], d["release"]): {**d, "moved": twoaxis.moved(d)} for d in data["axes"]["differences"]
+    }
+    rows: list[AxesRow] = []
     for subject in subjects:
-        pairs = [
+        pairs: list[AxesPair] = [
             {
                 "release": version,
                 "shipped": states.get((subject, version, SHIPPED), "not-run"),
                 "latest": states.get((subject, version, "latest"), "not-run"),
                 "difference": differences.get((subject, version)),
             }
-            for version in versions
+            for version in report.releases
         ]
         probe = subject.split("@")[0]
-        found = {pair[axis] for pair in pairs for axis in (SHIPPED, "latest")}
-        rows.append({"subject": subject, "probe": probe, "area": areas[probe], "pairs": pairs, "states": sorted(found)})
+        found = {pair["shipped"] for pair in pairs} | {pair["latest"] for pair in pairs}
+        rows.append(
+            {"subject": subject, "probe": probe, "area": report.areas[probe], "pairs": pairs, "states": sorted(found)}
+        )
     shipped = data["axes"]["shipped"]["releases"]
     return {
-        "headers": list(zip(versions, twoaxis.headers(data))),
+        "headers": list(zip(report.releases, report.headers)),
         "rows": rows,
         "differences": list(differences.values()),
         "django": {r["version"]: twoaxis.number(r["versions"].get("django")) or r["django"] for r in shipped},

@@ -26,6 +26,7 @@ from contract.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
 from contract.rows import SCHEMA_VERSION, Cell
 from contract.states import State
 from report.inputs import Source, gather, schema_error
+from report.model import EnvTimings
 
 RESULTS_DIR = ROOT / "results"
 # In contract/schemas/: what a per-env results file must look like.
@@ -43,7 +44,7 @@ class EnvRun:
     versions: dict[str, str | None] = field(default_factory=dict)
     started: dt.datetime | None = None
     duration: float | None = None
-    timings: dict[str, Any] = field(default_factory=dict)
+    timings: EnvTimings = field(default_factory=lambda: EnvTimings())
 
 
 @dataclass(frozen=True)

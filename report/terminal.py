@@ -14,6 +14,7 @@ from rich.text import Text
 from contract.matrix import display_path
 from report.baseline import Change, Comparison
 from report.legend import STYLES, SYMBOLS, label
+from report.model import ReportData, Side
 from report.roadmap import NOT_RUN
 
 WIDTH = 100
@@ -29,7 +30,7 @@ def console() -> Console:
     return Console(width=WIDTH, highlight=False, markup=False)
 
 
-def summary(data: dict[str, Any], out: Console) -> None:
+def summary(data: ReportData, out: Console) -> None:
     releases = [release["version"] for release in data["releases"]]
     table = Table(
         title="Django async roadmap: one symbol per release",
@@ -79,7 +80,7 @@ def _short(text: str) -> str:
     return text.split(" (")[0]
 
 
-def upgrade(before: str, after: str, found: list[Change], out: Console) -> None:
+def upgrade(before: str, after: str, found: Sequence[Change[Side]], out: Console) -> None:
     if not found:
         out.print(f"No difference between {before} and {after}.")
         return
@@ -188,5 +189,5 @@ def history(runs: list[dict[str, Any]], out: Console) -> None:
             out.print(Text(f"{str(run.get('generated', '?'))[:16]}  {cell}"), overflow="fold")
 
 
-def _side(cell: dict[str, Any] | None) -> str:
+def _side(cell: Side | None) -> str:
     return label(cell["state"]) if cell else "(no cell)"

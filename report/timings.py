@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
+
+from report.model import EnvTimings, ReportData, TimingRow
 
 BENCH_PATH = Path(__file__).resolve().parent / "out" / "bench.json"
 # The benchmark's medians the report shows, in order, with what each one timed.
@@ -33,16 +35,41 @@ RUN_NAMES = {
 }
 
 
-def env_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+class Stability(TypedDict):
+    """Whether the benchmark's matrix runs reached the same states (bench/run.py `stability`)."""
+
+    matrix_runs: int
+    flips: dict[str, list[str]]  # cell -> its states, run by run, where they differ
+    undecided: NotRequired[list[dict[str, int]]]  # per repetition: run -> undecided cells (not in older files)
+
+
+class BenchSummary(TypedDict):
+    """What the report shows of report/out/bench.json."""
+
+    when: str
+    cores: int
+    medians: dict[str, float]
+    ratios: dict[str, float]
+    runs: int
+    stability: Stability | None
+    rows: list[tuple[str, float]]  # (what was timed, its median), in BENCH_ROWS order
+    setting: str | None
+
+
+def env_rows(data: ReportData) -> list[TimingRow]:
     """Per env that ran: wall time, start-up before the first probe, server starts, its slowest probe, and its worst
     idle loop noise (ms; None for a results file from before it was recorded)."""
-    rows = []
+    rows: list[TimingRow] = []
     for release in data["releases"]:
-        timings = release.get("timings") or {}
+        timings = release.get("timings") or EnvTimings()
         if release["duration"] is None:
             continue
-        cells = [c for c in data["cells"] if c["release"] == release["version"] and c["duration"] is not None]
-        slowest = max(cells, key=lambda c: c["duration"], default=None)
+        timed = [
+            (duration, c["subject"])
+            for c in data["cells"]
+            if c["release"] == release["version"] and (duration := c["duration"]) is not None
+        ]
+        slowest = max(timed, key=lambda pair: pair[0], default=None)
         servers = timings.get("servers", [])
         rows.append(
             {
@@ -52,17 +79,17 @@ def env_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
                 "session_startup": timings.get("session_startup"),
                 "server_starts": len(servers),
                 "server_startup": round(sum(s["startup"] for s in servers), 3),
-                "probes": round(sum(c["duration"] for c in cells), 3),
-                "slowest": f"{slowest['subject']} {slowest['duration']:.2f} s" if slowest else "—",
+                "probes": round(sum(duration for duration, _ in timed), 3),
+                "slowest": f"{slowest[1]} {slowest[0]:.2f} s" if slowest else "—",
                 "noise_ms": timings.get("noise_ms"),
             }
         )
     return rows
 
 
-def timing_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+def timing_rows(data: ReportData) -> list[TimingRow]:
     """env_rows of both axes, each release's latest env followed by its shipped env (`axes.shipped.timings`)."""
-    shipped = {row["version"]: row for row in data.get("axes", {}).get("shipped", {}).get("timings", [])}
+    shipped = {row["version"]: row for row in data["axes"]["shipped"]["timings"]} if "axes" in data else {}
     rows = []
     for row in env_rows(data):
         rows.append(row)
@@ -71,20 +98,26 @@ def timing_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows + list(shipped.values())
 
 
-def load_bench(path: Path = BENCH_PATH) -> tuple[dict[str, Any] | None, str | None]:
+def load_bench(path: Path = BENCH_PATH) -> tuple[BenchSummary | None, str | None]:
     """The benchmark's summary, or None and why not (no file yet is not a problem; a broken one is a warning)."""
     if not path.exists():
         return None, None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        summary = {key: data[key] for key in ("when", "cores", "medians", "ratios")}
+        when, cores, medians, ratios = (data[key] for key in ("when", "cores", "medians", "ratios"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
         return None, f"{path.name} is unreadable ({type(exc).__name__}: {exc}); rerun `python bench/run.py`"
-    summary["runs"] = len(data.get("runs", []))
-    summary["stability"] = data.get("stability")
-    # Only what this benchmark measured (an older file, or one run without --pip-vs-uv, has fewer medians).
-    summary["rows"] = [(label, summary["medians"][key]) for key, label in BENCH_ROWS if key in summary["medians"]]
-    summary["setting"] = setting_text(data)
+    summary: BenchSummary = {
+        "when": when,
+        "cores": cores,
+        "medians": medians,
+        "ratios": ratios,
+        "runs": len(data.get("runs", [])),
+        "stability": data.get("stability"),
+        # Only what this benchmark measured (an older file, or one run without --pip-vs-uv, has fewer medians).
+        "rows": [(label, medians[key]) for key, label in BENCH_ROWS if key in medians],
+        "setting": setting_text(data),
+    }
     return summary, None
 
 
@@ -106,14 +139,14 @@ def setting_text(data: dict[str, Any]) -> str | None:
     return text + "."
 
 
-def ratios_text(bench: dict[str, Any]) -> str:
+def ratios_text(bench: BenchSummary) -> str:
     """`Ratios: warm parallel over floor 3.77, ...` from the benchmark's summary."""
     return "Ratios: " + ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in bench["ratios"].items()) + "."
 
 
-def stability_text(bench: dict[str, Any]) -> str | None:
+def stability_text(bench: BenchSummary) -> str | None:
     """What the benchmark's runs say about flaky verdicts and undecided cells, or None when it did not compare them."""
-    stability = bench.get("stability")
+    stability = bench["stability"]
     if not stability:
         return None
     flips = stability["flips"]

@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, cast
 
 import jsonschema
 
 from contract.matrix import ROOT, SHIPPED, display_path, key_path
 from report.axes import AxisDifference
 from report.inputs import IncompatibleResults
+from report.model import AxesData, DifferenceData, ReportData, RoadmapData, ShippedAxis
 from report.timings import env_rows
 
 # What `tox -e bisect -- --all` writes (tools/bisect.py) and the report reads.
 BISECTIONS_PATH = ROOT / "report" / "out" / "bisections.json"
-_FIRST_SHIPPED = ("first_shipped", "first_shipped_text", "shipped_delay")
+
+
+class Cause(TypedDict):
+    """A bisected cause of a difference between the axes (tools/bisect.py writes more keys)."""
+
+    release: str
+    subject: str
+    sentence: str
+    link: str | None
 
 
 class CausesError(IncompatibleResults):
@@ -52,7 +61,7 @@ _CAUSES_SCHEMA = {
 }
 
 
-def load_causes(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+def load_causes(path: Path) -> dict[tuple[str, str], Cause]:
     """bisections.json by (release, subject); empty when there is none yet.
 
     Raises CausesError for a file that is not one (a folder, unreadable, not JSON, another shape).
@@ -68,7 +77,7 @@ def load_causes(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     else:
         error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_CAUSES_SCHEMA).iter_errors(data))
         if error is None:
-            return {(cause["release"], cause["subject"]): cause for cause in data["causes"]}
+            return {(cause["release"], cause["subject"]): cast(Cause, cause) for cause in data["causes"]}
         problem = f"{key_path(list(error.absolute_path)) or '(top level)'}: {error.message}"
     raise CausesError(
         f"{display_path(path)}: {problem}. Fix: rerun `tox -e bisect -- --all` (it replaces the file) or delete it"
@@ -76,27 +85,26 @@ def load_causes(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def attach(
-    data: dict[str, Any],
-    shipped: dict[str, Any],
-    found: list[AxisDifference],
-    causes: dict[tuple[str, str], dict[str, Any]],
-) -> dict[str, Any]:
+    data: ReportData, shipped: ReportData, found: list[AxisDifference], causes: dict[tuple[str, str], Cause]
+) -> ReportData:
     """`data` (the latest axis) with the shipped axis `shipped` (the same shape) attached, as described above."""
     by_item = {item["id"]: item for item in shipped["roadmap"]}
-    roadmap = []
+    roadmap: list[RoadmapData] = []
     for item in data["roadmap"]:
         other = by_item[item["id"]]
         roadmap.append(
             {
                 **item,
-                **{key: other[key] for key in _FIRST_SHIPPED},
+                "first_shipped": other["first_shipped"],
+                "first_shipped_text": other["first_shipped_text"],
+                "shipped_delay": other["shipped_delay"],
                 "first_shipped_axis": SHIPPED,
                 "first_shipped_latest": item["first_shipped"],
                 "first_shipped_latest_text": item["first_shipped_text"],
                 "states_shipped": other["states"],
             }
         )
-    differences = []
+    differences: list[DifferenceData] = []
     for difference in found:
         cause = causes.get((difference.release, difference.subject))
         differences.append(
@@ -110,38 +118,46 @@ def attach(
                 "link": cause["link"] if cause else None,
             }
         )
-    axes = {
-        "shipped": {
-            "releases": [
-                {key: release[key] for key in ("version", "env", "django", "python", "status", "problem", "versions")}
-                for release in shipped["releases"]
-            ],
-            "cells": [
-                {
-                    key: cell[key]
-                    for key in (
-                        "release",
-                        "probe",
-                        "server",
-                        "state",
-                        "reason",
-                        "reproduce",
-                        "subject",
-                        "ran_on",
-                        "facts",
-                        "measurements",
-                    )
-                }
-                for cell in shipped["cells"]
-            ],
-            "timings": env_rows(shipped),
-        },
-        "differences": differences,
-    }
+    axes: AxesData = {"shipped": shipped_axis(shipped), "differences": differences}
     return {**data, "roadmap": roadmap, "axes": axes}
 
 
-def headers(data: dict[str, Any]) -> list[tuple[str, str]]:
+def shipped_axis(shipped: ReportData) -> ShippedAxis:
+    """What the report keeps of the shipped axis: its releases, its cells (without duration, source hash and
+    anchor) and its envs' timings."""
+    return {
+        "releases": [
+            {
+                "version": release["version"],
+                "env": release["env"],
+                "django": release["django"],
+                "python": release["python"],
+                "status": release["status"],
+                "problem": release["problem"],
+                "versions": release["versions"],
+            }
+            for release in shipped["releases"]
+        ],
+        "cells": [
+            {
+                "release": cell["release"],
+                "probe": cell["probe"],
+                "server": cell["server"],
+                "state": cell["state"],
+                "reason": cell["reason"],
+                "reproduce": cell["reproduce"],
+                "subject": cell["subject"],
+                "ran_on": cell["ran_on"],
+                "facts": cell["facts"],
+                "measurements": cell["measurements"],
+            }
+            for cell in shipped["cells"]
+        ],
+        "timings": env_rows(shipped),
+    }
+
+
+def headers(data: ReportData) -> list[tuple[str, str]]:
     """Per release, the two sub-column headers: ("3.0.0, 2019-12 deps", "3.0.14, today")."""
     shipped = {release["version"]: release for release in data["axes"]["shipped"]["releases"]}
     pairs = []
@@ -164,7 +180,7 @@ def number(version: str | None) -> str | None:
     return ".".join(parts + ["0"] * (3 - len(parts))) if all(part.isdigit() for part in parts) else version
 
 
-def grid(data: dict[str, Any]) -> tuple[list[str], dict[tuple[str, str, str], str]]:
+def grid(data: ReportData) -> tuple[list[str], dict[tuple[str, str, str], str]]:
     """The rows (subjects, in the report's order) and each (subject, release, axis) -> state."""
     states: dict[tuple[str, str, str], str] = {}
     subjects: list[str] = []
@@ -172,16 +188,12 @@ def grid(data: dict[str, Any]) -> tuple[list[str], dict[tuple[str, str, str], st
         if cell["subject"] not in subjects:
             subjects.append(cell["subject"])
         states[(cell["subject"], cell["release"], "latest")] = cell["state"]
-    for cell in data["axes"]["shipped"]["cells"]:
-        states[(cell["subject"], cell["release"], SHIPPED)] = cell["state"]
+    for shipped in data["axes"]["shipped"]["cells"]:
+        states[(shipped["subject"], shipped["release"], SHIPPED)] = shipped["state"]
     return subjects, states
 
 
-def _differing(data: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(d["subject"], d["release"]) for d in data["axes"]["differences"]}
-
-
-def moved(difference: dict[str, Any]) -> str:
+def moved(difference: DifferenceData) -> str:
     """`django 3.0 → 3.0.14, asgiref 3.2.3 → 3.11.1`: every version that differs, Django first."""
     names = sorted(difference["versions"], key=lambda name: (name != "django", name))
     return ", ".join(

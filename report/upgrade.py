@@ -6,13 +6,13 @@ The HTML page's upgrade view shows the same (tests/unit/report/test_page.py chec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from report.baseline import Change, state_change
+from report.model import CellData, ReportData, RoadmapData, ShippedCell, Side
 
 
-def changes(data: dict[str, Any], before: str, after: str) -> list[Change]:
+def changes(data: ReportData, before: str, after: str) -> list[Change[Side]]:
     """Every roadmap item and probe cell whose state differs between the two releases, items first."""
     _check(data, before, after)
     return _differences(
@@ -23,7 +23,7 @@ def changes(data: dict[str, Any], before: str, after: str) -> list[Change]:
     )
 
 
-def shipped_changes(data: dict[str, Any], release: str) -> list[Change]:
+def shipped_changes(data: ReportData, release: str) -> list[Change[Side]]:
     """Every roadmap item and probe cell whose state differs between `release` as shipped (X.Y.0) and its latest
     patch, items first; each links to the latest patch's cell, like `changes`."""
     _check(data, release)
@@ -37,7 +37,7 @@ def shipped_changes(data: dict[str, Any], release: str) -> list[Change]:
     )
 
 
-def _check(data: dict[str, Any], *releases: str) -> None:
+def _check(data: ReportData, *releases: str) -> None:
     versions = [release["version"] for release in data["releases"]]
     for version in releases:
         if version not in versions:
@@ -46,12 +46,12 @@ def _check(data: dict[str, Any], *releases: str) -> None:
 
 def _differences(
     after: str,
-    items: list[tuple[Mapping[str, Any], str, str]],
-    old_cells: Iterable[dict[str, Any]],
-    new_cells: Iterable[dict[str, Any]],
-) -> list[Change]:
+    items: list[tuple[RoadmapData, str, str]],
+    old_cells: Iterable[CellData | ShippedCell],
+    new_cells: Iterable[CellData | ShippedCell],
+) -> list[Change[Side]]:
     """The items whose two states differ, then each new cell whose old cell (same subject) has another state."""
-    found = [
+    found: list[Change[Side]] = [
         Change(
             state_change(old, new),
             after,

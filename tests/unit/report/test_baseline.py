@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from report.baseline import compare, load
+from report.baseline import change_data, compare, load
 from report.inputs import IncompatibleResults
 
 VERSIONS = {"django": "5.2.19", "python": "3.13.0", "asgiref": "3.13.0", "uvicorn": "0.54.0"}
@@ -32,7 +32,7 @@ def _cell(subject: str = "views.async@uvicorn", state: str = "native", **extra: 
     }
 
 
-def _run(*cells: dict[str, Any], versions: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+def _run(*cells: dict[str, Any], versions: dict[str, str] | None = None, **extra: Any) -> Any:  # partial ReportData
     release = {"version": "5.2", "env": "dj52", "status": "complete", "problem": None, "versions": versions or VERSIONS}
     host = {"os": "Debian", "arch": "x86_64", "cpus": 2, "python": "3.11.7"}
     return {
@@ -75,7 +75,7 @@ def test_state_changes_are_classified(before, after, kind):
 def test_same_state_with_other_facts_is_evidence_only():
     change = _one(_cell(facts={"error": "ValueError: a"}), _cell(facts={"error": "ValueError: b"}))
     assert change.kind == "evidence"
-    assert change.to_data()["after"]["facts"] == {"error": "ValueError: b"}
+    assert change_data(change)["after"]["facts"] == {"error": "ValueError: b"}
 
 
 def test_measurements_and_reasons_alone_are_no_change():

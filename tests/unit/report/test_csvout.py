@@ -6,6 +6,7 @@ import csv
 import io
 
 from report import csvout
+from report.view import Report
 from tests.unit.report.test_apis import cell, data, password
 
 
@@ -14,7 +15,9 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 
 def test_a_line_per_cell_and_per_api_on_both_axes():
-    text = csvout.render(data(password("5.2", "blocking", 190), shipped=[cell("5.2", "sessions.db", "not-run")]))
+    text = csvout.render(
+        Report(data(password("5.2", "blocking", 190), shipped=[cell("5.2", "sessions.db", "not-run")]))
+    )
     assert text.splitlines()[0] == "axis,release,django,asgiref,probe,server,api,state,stall_ms,reason"
     rows = _rows(text)
     assert [(r["axis"], r["api"], r["state"], r["stall_ms"]) for r in rows] == [
@@ -36,7 +39,7 @@ def test_hostile_values_stay_text():
         reason='@SUM(A1), "quoted"\nsecond line',
     )
     hostile["server"] = "-2+3"
-    rows = _rows(csvout.render(data(hostile)))
+    rows = _rows(csvout.render(Report(data(hostile))))
     assert [r["api"] for r in rows] == ["", """'=HYPERLINK("http://x","y")""", "'+1+1", "plain"]
     assert {r["reason"] for r in rows} == {"""'@SUM(A1), "quoted"\nsecond line"""}
     assert {r["server"] for r in rows} == {"'-2+3"}

@@ -9,8 +9,10 @@ from contract.matrix import load_matrix
 from contract.rows import Cell, Row, cell
 from report import markdown, twoaxis
 from report.export import to_data
+from report.model import ReportData
 from report.results import EnvRun, Merged, servers_of
 from report.roadmap import evaluate
+from report.view import Report
 
 HOSTILE = "aget | <img src=x onerror=alert(1)> `x` [a](javascript:alert(1))"
 # Per probe: release -> (cell state, {API: (state, stall ms)}); every other cell is absent with no API.
@@ -48,7 +50,7 @@ def _cell(version: str, probe: str, server: str | None) -> Cell:
     return cell(version, row)
 
 
-def measured_data() -> dict[str, Any]:
+def measured_data() -> ReportData:
     matrix = load_matrix()
     started = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
     runs = tuple(
@@ -62,10 +64,10 @@ def measured_data() -> dict[str, Any]:
         for server in servers_of(p)
     }
     merged = Merged(matrix, runs, cells)
-    return to_data(merged, evaluate(merged), started, {"os": "Linux", "arch": "x86_64", "cpus": 2})
+    return to_data(merged, evaluate(merged), started, {"os": "Linux", "arch": "x86_64", "cpus": 2, "python": "3.13.0"})
 
 
-TEXT = markdown.render(measured_data())
+TEXT = markdown.render(Report(measured_data()))
 
 
 def _lines(*words: str) -> list[str]:
@@ -118,7 +120,9 @@ def test_the_roadmap_header_names_the_axis_of_its_cells_and_of_first_shipped():
     (header,) = _lines("| Item (cells: latest patch, today's dependencies) |")
     assert "First native (latest patch)" in header
     both = twoaxis.attach(measured_data(), measured_data(), [], {})
-    (header,) = [line for line in markdown.render(both).splitlines() if line.startswith("| Item (cells: latest")]
+    (header,) = [
+        line for line in markdown.render(Report(both)).splitlines() if line.startswith("| Item (cells: latest")
+    ]
     assert "First shipped (as shipped: X.Y.0 on its day's deps)" in header
 
 
@@ -134,7 +138,7 @@ HOSTILE_ISSUE = {
 }
 
 
-def with_issues(data: dict[str, Any]) -> dict[str, Any]:
+def with_issues(data: ReportData) -> Any:  # ReportData with a hostile known issue
     """`data` with matrix.yaml's known issues, one of them hostile, and a bisected cause of an axes' difference."""
     both = twoaxis.attach(data, data, [], {})
     both["axes"]["differences"] = [
@@ -152,7 +156,7 @@ def with_issues(data: dict[str, Any]) -> dict[str, Any]:
     return {**both, "known_issues": [*issues, HOSTILE_ISSUE]}
 
 
-ISSUES = markdown.render(with_issues(measured_data()))
+ISSUES = markdown.render(Report(with_issues(measured_data())))
 
 
 def _issue_lines(*words: str) -> list[str]:
@@ -165,7 +169,9 @@ def test_known_issues_follow_the_api_view():
     sections = [line for line in ISSUES.splitlines() if line.startswith("## ")]
     assert sections[sections.index("## Async APIs, one row per API") + 1] == "## Known issues and workarounds"
     bare = {**measured_data(), "known_issues": []}
-    assert "## Known issues" not in markdown.render(bare)  # data without known issues or causes has no such section
+    assert "## Known issues" not in markdown.render(
+        Report(bare)
+    )  # data without known issues or causes has no such section
 
 
 def test_a_known_issue_links_its_ticket_and_the_release_notes_of_its_fix():

@@ -9,7 +9,8 @@ When a change of output is intended (new results, a new matrix.yaml, a new repor
     PYTHONPATH=. GUARD_PRINT=1 .tox/selftest/bin/python -m pytest tests/unit/report/test_refactor_guard.py -q -s
 
 prints the new EXPECTED; paste it below, and say in the commit why the output changed. GUARD_DUMP=<folder> also
-writes the normalised outputs there, to diff a render before a change with one after it.
+writes the normalised outputs there, to diff a render before a change with one after it. GUARD_MATRIX=<file> renders
+with another matrix.yaml, e.g. the committed one (`git show HEAD:matrix.yaml`) while the tree's has edits.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def _render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     monkeypatch.setattr(platform, "machine", lambda: "x86_64")
     monkeypatch.setattr(platform, "python_version", lambda: "3.13.0")
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    status = main(["--results", str(ROOT / "results"), "--out", "out"])
+    matrix = os.environ.get("GUARD_MATRIX", str(ROOT / "matrix.yaml"))
+    status = main(["--matrix", matrix, "--results", str(ROOT / "results"), "--out", "out"])
     printed = capsys.readouterr()
     generated = json.loads((out / "results.json").read_text(encoding="utf-8"))["generated"]
     texts = {name: (out / name).read_text(encoding="utf-8") for name in ("report.md", "results.json", "results.csv")}

@@ -4,17 +4,21 @@ saying so), a differing cell marked with what differed and its bisected cause, h
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 import report.__main__ as report_main
 from report import markdown, twoaxis
 from report.axes import AxisDifference
+from report.markdown_runs import axes_section
+from report.model import ReportData
+from report.view import Report
 
 SUBJECT = "views.async-function@uvicorn"
 
 
-def _axis(django: str, state: str, first_shipped: str | None, subject: str = SUBJECT) -> dict:
+def _axis(django: str, state: str, first_shipped: str | None, subject: str = SUBJECT) -> Any:  # partial ReportData
     return {
         "releases": [
             {
@@ -57,7 +61,7 @@ def _axis(django: str, state: str, first_shipped: str | None, subject: str = SUB
     }
 
 
-def _data(subject: str = SUBJECT, cause: dict | None = None) -> dict:
+def _data(subject: str = SUBJECT, cause: Any = None) -> ReportData:
     latest, shipped = _axis("3.0.14", "native", "3.0", subject), _axis("3.0", "broken", None, subject)
     probe, server = subject.split("@")
     found = [
@@ -97,7 +101,7 @@ def test_markdown_marks_the_differing_cell_with_its_cause_and_what_differed():
         "sentence": "broken in 3.0.0-3.0.2, native from 3.0.3 (https://docs.djangoproject.com/en/stable/releases/3.0.3/)",
         "link": "https://docs.djangoproject.com/en/stable/releases/3.0.3/",
     }
-    text = "\n".join(markdown._axes(_data(cause=cause)))
+    text = "\n".join(axes_section(Report(_data(cause=cause))))
     assert "| Probe | 3.0.0, 2019-12 deps | 3.0.14, today |" in text
     assert f"| `{SUBJECT}` | **✗ broken ≠** | **● native ≠** |" in text
     assert "Cause: broken in 3.0.0-3.0.2, native from 3.0.3" in text
@@ -106,11 +110,11 @@ def test_markdown_marks_the_differing_cell_with_its_cause_and_what_differed():
 
 
 def test_a_difference_not_bisected_yet_says_how_to_bisect():
-    assert "not bisected yet (`tox -e bisect -- --all`)" in "\n".join(markdown._axes(_data()))
+    assert "not bisected yet (`tox -e bisect -- --all`)" in "\n".join(axes_section(Report(_data())))
 
 
 def test_no_axes_no_section():
-    assert markdown._axes({"releases": []}) == []
+    assert axes_section(Report({"releases": []})) == []
 
 
 GOOD_CAUSES = {"causes": [{"release": "3.0", "subject": SUBJECT, "sentence": "changed with asgiref", "link": None}]}
