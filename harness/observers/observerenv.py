@@ -55,7 +55,7 @@ def run_json(lock: Path, arguments: list[str], timeout: float, home: Path = HOME
 
 
 def observer_python(lock: Path, home: Path = HOME) -> Path:
-    """The Python of the venv `lock` pins (made now if it is missing or was made from another lock)."""
+    """The Python of the venv `lock` pins (made now if it is missing, broken, or was made from another lock)."""
     try:
         text = lock.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -68,13 +68,18 @@ def observer_python(lock: Path, home: Path = HOME) -> Path:
     venv = home / lock.stem
     python, marker = venv / "bin" / "python", venv / "locked.sha256"
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    if _read(marker) == digest:
+
+    def made() -> bool:
+        """Made from this lock, and the interpreter it links to is still there."""
+        return _read(marker) == digest and python.exists()
+
+    if made():
         return python
     home.mkdir(parents=True, exist_ok=True)
     # Four envs start at once under `tox p -p 4`: the first makes the venv, the others wait for it and reuse it.
     with (home / f"{lock.stem}.lock").open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        if _read(marker) != digest:
+        if not made():
             shutil.rmtree(venv, ignore_errors=True)
             version = match.group(1)
             _uv(lock, version, "venv", "--quiet", "--python", version, "--python-preference", "only-system", str(venv))

@@ -132,3 +132,12 @@ def test_run_json_is_one_line_when_the_client_fails_or_prints_no_json(monkeypatc
     with pytest.raises(ObserverEnvError) as hung:
         run_json(lock, ["-c", "import time; time.sleep(5)"], timeout=0.2, home=home)
     assert str(hung.value) == f"{python} -c did not answer within 0.2 s"
+
+
+def test_a_venv_whose_interpreter_is_gone_is_made_afresh(monkeypatch, tmp_path):
+    log, lock, home = fake_uv(monkeypatch, tmp_path), lock_file(tmp_path), tmp_path / "home"
+    python = observer_python(lock, home)
+    python.unlink()
+    python.symlink_to(tmp_path / "uninstalled-python3.11")  # the interpreter it was made from went away
+    assert run_json(lock, ["-c", "print(1)"], timeout=10, home=home) == 1
+    assert [call.split()[0] for call in calls(log)] == ["venv", "pip", "venv", "pip"]
