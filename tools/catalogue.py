@@ -35,10 +35,10 @@ from pathlib import Path
 from packaging.version import Version
 
 from contract.atomic import write_all_atomically, write_text_atomically
-from contract.matrix import ROOT, TICKET_URL, Matrix, MatrixError, PatchFix, display_path, load_matrix
+from contract.matrix import TICKET_URL, Matrix, MatrixError, PatchFix, display_path, load_matrix
+from report.patches import CATALOGUE_PATH
 from tools import pypi
 
-CATALOGUE_PATH = ROOT / "report" / "out" / "catalogue.json"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "django-async-matrix"
 CVE_URL = "https://www.cve.org/CVERecord?id={}"
 MAX_SDIST_BYTES = 64 * 1024 * 1024  # Django's is about 11 MB
@@ -62,7 +62,7 @@ class Candidate:
 
     key: str
     patches: tuple[str, ...]
-    text: str  # the bullet, or the CVE section's heading, as plain text
+    text: str  # the bullet, or the CVE section's heading after `CVE-N:`, as plain text
     ticket: int | None = None
     cve: str | None = None
 
@@ -138,7 +138,7 @@ def candidates_in(patch: str, text: str, known: frozenset[str]) -> list[Candidat
     for title, body in sections(text):
         cve = CVE.match(title)
         if cve and is_async(title + "\n" + body, known):
-            found.append(Candidate(cve["cve"], (patch,), plain(title), cve=cve["cve"]))
+            found.append(Candidate(cve["cve"], (patch,), plain(title[cve.end() :]), cve=cve["cve"]))
         elif title == "Bugfixes":
             for bullet in bullets(body):
                 if not is_async(bullet, known):

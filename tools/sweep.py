@@ -39,13 +39,12 @@ from typing import Any, Protocol
 from packaging.version import Version
 
 from contract.atomic import write_text_atomically
-from contract.matrix import ROOT, SERVERS, Matrix, MatrixError, ProbeRef, Release, display_path, load_matrix
+from contract.matrix import SERVERS, Matrix, MatrixError, ProbeRef, Release, display_path, load_matrix
+from report.patches import CATALOGUE_PATH, SWEEP_PATH
 from report.twoaxis import BISECTIONS_PATH, CausesError, load_causes
 from tools.bisect import UV_FIX, BisectError, Runner, patches, probe_node
-from tools.catalogue import CATALOGUE_PATH
 from tools.scratch import scratch_folder
 
-SWEEP_PATH = ROOT / "report" / "out" / "sweep.json"
 JOBS = 2  # patches swept at once, each in its own scratch env
 NOT_RUN = "not-run"
 

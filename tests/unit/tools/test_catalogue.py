@@ -120,7 +120,7 @@ def test_async_bullets_and_asgi_cves_are_found_and_look_alikes_are_not():
 def test_a_cve_fixed_in_several_series_is_one_candidate_with_each_patch():
     found = {candidate.key: candidate for candidate in catalogue(NOTES)}
     assert found["CVE-2026-3902"].patches == ("5.2.13", "6.0.4")
-    assert found["CVE-2026-3902"].text == "CVE-2026-3902: ASGI header spoofing via underscore/hyphen conflation"
+    assert found["CVE-2026-3902"].text == "ASGI header spoofing via underscore/hyphen conflation"
     assert found["CVE-2026-3902"].link == "https://www.cve.org/CVERecord?id=CVE-2026-3902"
 
 
