@@ -18,7 +18,14 @@ TARGET = "HARNESS_ASGI3_APPLICATION"
 
 
 def application(scope: dict[str, Any]) -> Callable[[Any, Any], Awaitable[None]]:
-    """The double callable: bind `scope` now, run the ASGI 3 application when the server passes receive and send."""
+    """The double callable: bind `scope` now, run the ASGI 3 application when the server passes receive and send.
+
+    A lifespan scope is refused when bound, the ASGI 2 way: hypercorn before 0.6 then serves without lifespan, where
+    an accepted one that fails later leaves it waiting 60 s for a startup that never completes. The servers that need
+    this face are those of Django 2.2.0's day, which has no ASGI handler, let alone lifespan.
+    """
+    if scope.get("type") == "lifespan":
+        raise ValueError("the application behind the ASGI 2 face does not speak lifespan")
 
     async def instance(receive: Any, send: Any) -> None:
         await _target()(scope, receive, send)

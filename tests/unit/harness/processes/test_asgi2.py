@@ -81,3 +81,10 @@ def test_a_target_that_does_not_name_an_application_fails_on_the_request(monkeyp
     monkeypatch.setenv(asgi2.TARGET, f"{HERE}:no_such_app")
     with pytest.raises(AttributeError, match="no_such_app"):
         asyncio.run(asgi2.application({})(receive, send))
+
+
+def test_a_lifespan_scope_is_refused_when_bound_so_an_asgi2_server_carries_on_without_it(monkeypatch):
+    monkeypatch.setenv(asgi2.TARGET, f"{HERE}:first_app")
+    with pytest.raises(ValueError, match="does not speak lifespan"):
+        asgi2.application({"type": "lifespan"})
+    assert calls == []
