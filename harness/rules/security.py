@@ -217,5 +217,14 @@ def upload_limit(server: str, control: HttpObservation, understated: HttpObserva
             f"{server} passed on {upload}, and Django wrote it to a {TEMPORARY} past {limit} ({UPLOAD_LIMIT} fixed)"
         )
         return Verdict(handled.state, reason, facts, handled.measurements)
+    received = body.get("received")
+    facts["bytes_received"] = received
+    if received is not None and received <= declared:
+        facts["protected_by"] = "server"
+        reason = (
+            f"protected by the server ({UPLOAD_LIMIT}): {server} handed Django only the {received} bytes the "
+            "Content-Length declared, not the chunked body: request.FILES held no file"
+        )
+        return Verdict(handled.state, reason, facts, handled.measurements)
     reason = f"request.FILES held no file ({held}) for a chunked upload; Django saw Content-Length {body.get('content_length')}"
     return Verdict(State.UNDECIDED, reason, facts, handled.measurements)

@@ -196,10 +196,22 @@ def test_upload_limit_to_a_temporary_file_or_refused_by_the_server():
     )
 
 
+def test_upload_limit_cut_to_the_declared_length_by_the_server_is_protected_by_it():
+    cut = ok({**WHERE, "content_length": "9", "limit": 65536, "file_class": None, "size": None, "received": 9})
+    verdict = rules.upload_limit("daphne", TEMPORARY_CONTROL, cut, 9)
+    assert verdict.state is State.THREADED and verdict.facts["protected_by"] == "server"
+    assert verdict.reason == (
+        "protected by the server (CVE-2026-5766): daphne handed Django only the 9 bytes the Content-Length "
+        "declared, not the chunked body: request.FILES held no file"
+    )
+
+
 def test_upload_limit_undecided_or_broken_when_the_observation_says_nothing():
     untaken = rules.upload_limit("uvicorn", upload(rules.IN_MEMORY, "262267"), upload(rules.IN_MEMORY), 9)
     assert untaken.state is State.UNDECIDED and "the limit did not take" in untaken.reason
     nothing = rules.upload_limit("uvicorn", TEMPORARY_CONTROL, upload(None, None), 9)
     assert nothing.state is State.UNDECIDED and "request.FILES held no file" in nothing.reason
+    whole = ok({**WHERE, "content_length": "9", "file_class": None, "received": 262267})  # all of it, yet no file
+    assert rules.upload_limit("uvicorn", TEMPORARY_CONTROL, whole, 9).state is State.UNDECIDED
     assert rules.upload_limit("uvicorn", TEMPORARY_CONTROL, failed(), 9).state is State.BROKEN
     assert rules.upload_limit("uvicorn", HttpObservation(NO_ASGI, None), failed(), 9).state is State.ABSENT
