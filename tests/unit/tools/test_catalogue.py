@@ -237,3 +237,13 @@ def test_newest_notes_come_from_the_newest_sdist_once_then_from_the_cache(tmp_pa
         assert sorted(path.name for path in folder.iterdir()) == [".complete", "4.1.4.txt"]
         pages.pop("/files/django-6.1.3.tar.gz")  # the second time it is not downloaded
         assert newest_notes(cache) == (version, folder)
+
+
+def test_the_committed_catalogue_holds_matrix_yamls_reviews():
+    """report/out/catalogue.json is rerun (`tox -e catalogue`) whenever `patch_fixes:` changes: the sweep reads it."""
+    data = json.loads(catalogue_module.CATALOGUE_PATH.read_text(encoding="utf-8"))
+    committed = {row["key"]: (row["probes"], row["unobservable"], row["dropped"]) for row in data["entries"]}
+    reviewed = {
+        fix.key: ([str(ref) for ref in fix.probes], fix.unobservable, fix.dropped) for fix in load_matrix().patch_fixes
+    }
+    assert committed == reviewed
