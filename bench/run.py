@@ -34,6 +34,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the project, on the path
+    sys.path.insert(0, str(ROOT))
+
+from report.reader import read_json  # noqa: E402  (stdlib only: the Python that has tox can run bench)
+
 RESULTS = ROOT / "results"
 OUTPUT = ROOT / "report" / "out" / "bench.json"
 CI_SCRIPT = ROOT / ".ci" / "run"
@@ -133,11 +138,13 @@ def busy_cores(count: int) -> Iterator[None]:
 
 
 def load_results(envs: list[str], results: Path = RESULTS) -> dict[str, dict[str, Any]]:
-    """The results file each env wrote (an env without a readable one is left out: its cells count as missing)."""
+    """The results file each env wrote, read by the report's reader (an env without a readable results object is
+    left out: its cells count as missing)."""
     found = {}
     for env in envs:
-        with contextlib.suppress(OSError, ValueError):
-            found[env] = json.loads((results / f"{env}.json").read_text(encoding="utf-8"))
+        data, _ = read_json(results / f"{env}.json")
+        if isinstance(data, dict):
+            found[env] = data
     return found
 
 

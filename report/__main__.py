@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +30,7 @@ from report import baseline, csvout, history, html, markdown, terminal, timings,
 from report.export import build, host, to_data, to_json
 from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
 from report.model import ReportData
+from report.reader import read_json
 from report.results import RESULTS_DIR, Merged, load_results, untrusted
 from report.roadmap import evaluate
 from report.twoaxis import BISECTIONS_PATH
@@ -173,11 +173,8 @@ class OutputError(Exception):
 def _data_of(matrix: Matrix, path: Path, prefer: str | None) -> tuple[ReportData, list[str]]:
     """A merged results file as it is, or per-env results (a file or a folder) merged now; and their problems."""
     if path.is_file():
-        try:
-            is_merged = "cells" in json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
-            is_merged = False
-        if is_merged:
+        data, _ = read_json(path)
+        if isinstance(data, dict) and "cells" in data:
             return baseline.load(path), []
     merged = load_results(matrix, [path], prefer=prefer)
     return _to_data(merged), list(merged.problems)

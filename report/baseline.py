@@ -16,16 +16,15 @@ the probe's source hash), so "Django changed" reads apart from "the probe change
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar, cast
 
 from contract import rows as contract
-from contract.evidence import inert
 from contract.matrix import display_path
 from report.inputs import IncompatibleResults, validate_merged
 from report.model import CellData, ChangeData, ComparisonData, ReleaseData, ReportData, Side, SideData
+from report.reader import read_json
 from report.roadmap import NOT_RUN, RANK, UNDECIDED
 
 REGRESSION, IMPROVEMENT, SIDEWAYS, EVIDENCE, NEW, REMOVED = (
@@ -106,10 +105,9 @@ class Comparison:
 def load(path: Path) -> ReportData:
     """A merged results file (baseline.json, results.json) of the schema this code reads."""
     name = display_path(path)
-    try:
-        data = inert(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IncompatibleResults(f"{name}: cannot read it as JSON ({exc})") from exc
+    data, error = read_json(path)
+    if error is not None:
+        raise IncompatibleResults(f"{name}: cannot read it as JSON ({error})")
     return cast(
         ReportData,
         validate_merged(

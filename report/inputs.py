@@ -20,10 +20,10 @@ from typing import Any
 
 import jsonschema
 
-from contract.evidence import inert
 from contract.matrix import ROOT, SHIPPED_SUFFIX, Matrix, display_path, key_path
 from contract.rows import SCHEMA_VERSION, row_of
 from contract.states import RECORDED, STATES
+from report.reader import read_json
 
 SCHEMAS = ROOT / "contract" / "schemas"
 # A per-env file's name: djXY (the latest axis) or djXY-shipped (the as-shipped axis).
@@ -122,15 +122,8 @@ def gather(matrix: Matrix, paths: Sequence[Path], prefer: str | None = None) -> 
 
 
 def _sources(matrix: Matrix, path: Path, order: int) -> list[Source]:
-    try:
-        # No string from a results file may drive the terminal that prints the summary: strip controls now.
-        data = inert(json.loads(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        return [Source(path.stem, path, order, error=f"cannot read it ({exc.strerror})")]
-    except UnicodeDecodeError as exc:
-        return [Source(path.stem, path, order, error=f"not UTF-8 text ({exc.reason})")]
-    except json.JSONDecodeError as exc:
-        error = f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); truncated or hand-edited?"
+    data, error = read_json(path)
+    if error is not None:
         return [Source(path.stem, path, order, error=error)]
     if isinstance(data, dict) and "cells" in data:
         return [Source(env, path, order, rows) for env, rows in env_results(check_merged(matrix, path, data)).items()]

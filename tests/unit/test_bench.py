@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +248,30 @@ def test_one_repetition_records_each_runs_cpu_time_and_undecided_cells_and_the_f
     assert run["undecided"] == {**dict.fromkeys(TIMES, 0), "busy_parallel": 1}
     assert (run["longest_env_name"], run["longest_env"]) == ("dj61", 60.0)
     assert run["cpu_over_cores"] == run["floor"] == 150.0
+
+
+def test_results_are_read_by_the_reports_reader(tmp_path):
+    """bench reads results/<env>.json as the report does: control characters stripped, a file that is not a
+    results object (unreadable, not JSON, a list) left out."""
+    from bench.run import load_results
+
+    (tmp_path / "dj52.json").write_text('{"probes": [{"id": "a\\u001b[2Jb", "state": "native"}]}', encoding="utf-8")
+    (tmp_path / "dj60.json").write_text("[1, 2]", encoding="utf-8")
+    (tmp_path / "dj61.json").write_text('{"probes": ', encoding="utf-8")
+    found = load_results(["dj52", "dj60", "dj61", "dj99"], tmp_path)
+    assert found == {"dj52": {"probes": [{"id": "ab", "state": "native"}]}}  # the whole escape sequence is gone
+
+
+def test_bench_runs_as_a_script_without_the_reports_dependencies(tmp_path):
+    """`python bench/run.py` from anywhere: the reader it shares with the report needs only the standard library."""
+    script = Path(__file__).resolve().parents[2] / "bench" / "run.py"
+    check = (
+        f"import runpy, sys; sys.argv = [{str(script)!r}, '--help']\n"
+        f"try: runpy.run_path({str(script)!r}, run_name='__main__')\n"
+        "except SystemExit as exit: assert exit.code == 0, exit.code\n"
+        "print(sorted({'jsonschema', 'yaml', 'jinja2', 'rich'} & set(sys.modules)))"
+    )
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # as a user runs it
+    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
