@@ -6,11 +6,12 @@ broken, the reason naming the CVE and what was observed. A server that refuses o
 reason then starts "protected by the server", and the fact `protected_by` says "server" or "django". The request
 the server refused tells nothing of Django's own handling, so the evidence adds what Django alone was seen to do
 where the probe could observe it. No rule looks at a version number; tests/unit/harness/rules/test_security.py
-drives every state. https://www.djangoproject.com/weblog/2026/apr/07/security-releases/
+drives every state. https://docs.djangoproject.com/en/stable/releases/security/
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from contract.states import State, Verdict
@@ -42,10 +43,23 @@ def refused_by_server(obs: HttpObservation) -> str | None:
     """How the server turned the request away before any view answered, or None when a view answered or it failed
     some other way: a 4xx without the view's JSON answer, or a connection closed without an answer."""
     if obs.status is None and obs.client_error:
-        return f"closed the connection without an answer ({obs.client_error})"
+        return "closed the connection without an answer"  # the client's error (a reset, a broken pipe) is a race
     if obs.status is not None and 400 <= obs.status < 500 and obs.body is None:
         return f"answered HTTP {obs.status}"
     return None
+
+
+def _turned_away(
+    server: str, obs: HttpObservation, handled: Verdict, facts: dict[str, Any], cve: str, what: str
+) -> Verdict | None:
+    """Protected by the server when it turned `obs` (a request carrying `what`) away, else None. Which error the
+    client saw of a closed connection is a race, so it is a measurement, not a fact."""
+    refusal = refused_by_server(obs)
+    if refusal is None:
+        return None
+    facts.update(server_refused=refusal, protected_by="server")
+    measurements = {**handled.measurements, **({"client_error": obs.client_error} if obs.client_error else {})}
+    return Verdict(handled.state, f"protected by the server ({cve}): {server} {refusal} to {what}", facts, measurements)
 
 
 def repeated_headers(server: str, scaling: HttpObservation, through: HttpObservation, copies: int) -> Verdict:
@@ -82,11 +96,13 @@ def repeated_headers(server: str, scaling: HttpObservation, through: HttpObserva
         f"{timings[most]:.0f} ms)"
     )
     facts: dict[str, Any] = {"server": server, "django_combines": complexity, "copies_sent": copies}
-    refusal = refused_by_server(through)
-    if refusal:
-        facts.update(server_refused=refusal, protected_by="server")
-        reason = f"protected by the server ({REPEATED_HEADERS}): {server} {refusal} to {copies} repeated headers"
-        return Verdict(handled.state, f"{reason}; {django_alone}", facts, measurements)
+    turned_away = _turned_away(server, through, handled, facts, REPEATED_HEADERS, f"{copies} repeated headers")
+    if turned_away:
+        return replace(
+            turned_away,
+            reason=f"{turned_away.reason}; {django_alone}",
+            measurements={**measurements, **turned_away.measurements},
+        )
     if through.status != 200 or not through.body:
         return failed(through, facts)
     delivered = int(through.body.get("delivered", 0))
@@ -154,11 +170,9 @@ def body_limit(server: str, control: HttpObservation, chunked: HttpObservation) 
             "the control request, with a Content-Length past the lowered limit, was not refused: the limit did not take"
         )
         return Verdict(State.UNDECIDED, reason, facts, handled.measurements)
-    refusal = refused_by_server(chunked)
-    if refusal:
-        facts.update(server_refused=refusal, protected_by="server")
-        reason = f"protected by the server ({BODY_LIMIT}): {server} {refusal} to a chunked body"
-        return Verdict(handled.state, reason, facts, handled.measurements)
+    turned_away = _turned_away(server, chunked, handled, facts, BODY_LIMIT, "a chunked body")
+    if turned_away:
+        return turned_away
     if chunked.status != 200 or not chunked.body:
         return failed(chunked, facts)
     body = chunked.body
@@ -193,14 +207,10 @@ def upload_limit(server: str, control: HttpObservation, understated: HttpObserva
             f"{(control.body or {}).get('file_class')}, not a {TEMPORARY}: the limit did not take"
         )
         return Verdict(State.UNDECIDED, reason, facts, handled.measurements)
-    refusal = refused_by_server(understated)
-    if refusal:
-        facts.update(server_refused=refusal, protected_by="server")
-        reason = (
-            f"protected by the server ({UPLOAD_LIMIT}): {server} {refusal} to a chunked body under a "
-            f"Content-Length of {declared}"
-        )
-        return Verdict(handled.state, reason, facts, handled.measurements)
+    what = f"a chunked body under a Content-Length of {declared}"
+    turned_away = _turned_away(server, understated, handled, facts, UPLOAD_LIMIT, what)
+    if turned_away:
+        return turned_away
     if understated.status != 200 or not understated.body:
         return failed(understated, facts)
     body = understated.body

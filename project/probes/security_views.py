@@ -4,7 +4,7 @@ Each lowers the limit it is probed for, for the length of its own request only (
 one request at a time), so the probes' bodies stay a few hundred KB. Sync views: the request handling under test
 is Django's ASGIRequest, which every ASGI release (3.0+) builds on the loop whatever the view; a sync view runs on
 3.0 too, and reports the worker thread it ran on.
-https://www.djangoproject.com/weblog/2026/feb/03/security-releases/
+https://docs.djangoproject.com/en/stable/releases/security/
 """
 
 from __future__ import annotations

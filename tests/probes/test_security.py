@@ -3,9 +3,9 @@
 A series that was end of life before a fix never received it; a server that refuses or drops the request protects
 whatever the release. Each probe sends its CVE's request, and a control that every release handles the same way,
 to the views in project/probes/security_views.py (which lower the limit under test for their own request).
-https://www.djangoproject.com/weblog/2026/feb/03/security-releases/
-https://www.djangoproject.com/weblog/2026/apr/07/security-releases/
-https://www.djangoproject.com/weblog/2026/may/05/security-releases/
+https://docs.djangoproject.com/en/stable/releases/6.0.2/ (CVE-2025-14550)
+https://docs.djangoproject.com/en/stable/releases/6.0.4/ (CVE-2026-3902, CVE-2026-33034)
+https://docs.djangoproject.com/en/stable/releases/6.0.5/ (CVE-2026-5766)
 """
 
 from __future__ import annotations
