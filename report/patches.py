@@ -2,7 +2,8 @@
 
 Reads report/out/catalogue.json (`tox -e catalogue`) and report/out/sweep.json (`tox -e sweep`), both committed, so
 the report needs no network and runs no probe. `load_known_bugs()` gives the kept fixes, each with one row per
-series its notes fix it in; `known_bugs_section(bugs)` renders them as Markdown lines.
+series its notes fix it in; `known_bugs_section(bugs)` renders them as Markdown lines, and the page's partial
+report/templates/patches.html.j2 renders `patch_rows(bugs)` (its context: `patch_rows`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ class Observed:
     agrees: bool  # the bug was seen, and first seen fixed on the notes' patch
     note: str  # why it disagrees, or what did not run
     bisections: tuple[str, ...]  # tools/bisect's sentences for the same cells
+
+    @property
+    def broken_span(self) -> str:
+        return patch_span(self.broken)
+
+    @property
+    def why(self) -> str:
+        """The note, then each bisection of the same cells."""
+        return "; ".join([*([self.note] if self.note else []), *(f"bisection: {text}" for text in self.bisections)])
 
 
 @dataclass(frozen=True)
@@ -119,9 +129,8 @@ def known_bugs_section(bugs: tuple[KnownBug, ...]) -> list[str]:
         "(`tox -e sweep`). A patch shows the bug when a probe's state differs from the fixing patch's.",
         "",
     ]
-    pairs = sorted(((bug, row) for bug in bugs for row in bug.series), key=lambda pair: version_key(pair[1].fixed_in))
     rows = []
-    for bug, row in pairs:
+    for bug, row in patch_rows(bugs):
         fix = f"[{plain(bug.key)}]({bug.link})" if safe_url(bug.link) else plain(bug.key)
         rows.append([f"{fix} {plain(_short(bug.text))}", row.series, row.fixed_in, *_seen(bug, row)])
     return [
@@ -131,6 +140,11 @@ def known_bugs_section(bugs: tuple[KnownBug, ...]) -> list[str]:
     ]
 
 
+def patch_rows(bugs: tuple[KnownBug, ...]) -> list[tuple[KnownBug, SeriesFix]]:
+    """A row per fix and series, oldest fixing patch first (the Markdown table's and the page's order)."""
+    return sorted(((bug, row) for bug in bugs for row in bug.series), key=lambda pair: version_key(pair[1].fixed_in))
+
+
 def _seen(bug: KnownBug, row: SeriesFix) -> list[str]:
     """The observed columns of one row: broken, first fixed, agrees, why."""
     if bug.unobservable is not None:
@@ -138,13 +152,11 @@ def _seen(bug: KnownBug, row: SeriesFix) -> list[str]:
     observed = row.observed
     if observed is None:
         return ["not swept", "—", "—", f"run {code(f'tox -e sweep -- {row.series}')}"]
-    why = [observed.note] if observed.note else []
-    why += [f"bisection: {sentence}" for sentence in observed.bisections]
     return [
-        patch_span(observed.broken) or "none",
+        observed.broken_span or "none",
         observed.first_fixed or "—",
         "yes" if observed.agrees else "**no**",
-        plain("; ".join(why)),
+        plain(observed.why),
     ]
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import jinja2
 import pytest
 
+from report.html import TEMPLATES
 from report.inputs import IncompatibleResults
-from report.patches import PatchesError, known_bugs_section, load_known_bugs, patch_span
+from report.patches import PatchesError, known_bugs_section, load_known_bugs, patch_rows, patch_span
 
 
 def catalogue_entry(key: str, fixed_in: dict[str, str], **review: object) -> dict[str, object]:
@@ -152,3 +154,29 @@ def test_a_link_that_could_break_the_table_is_left_out(files):
 )
 def test_patch_span_joins_consecutive_patches(patches, expected):
     assert patch_span(patches) == expected
+
+
+def render_partial(bugs) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment.get_template("patches.html.j2").render(patch_rows=patch_rows(bugs))
+
+
+def test_the_page_partial_shows_the_same_rows_escaped(files):
+    data = json.loads(files[0].read_text(encoding="utf-8"))
+    data["entries"][0]["text"] = "acreate() <script>alert(1)</script>"
+    files[0].write_text(json.dumps(data), encoding="utf-8")
+    page = render_partial(load_known_bugs(*files))
+    assert '<h2 id="patch-fixes">Known async bugs by patch</h2>' in page
+    assert "&lt;script&gt;" in page and "<script>" not in page
+    assert page.count("<tr><td>") == 5
+    assert "<td>4.1.0-4.1.1</td><td>4.1.4</td><td>yes</td>" in page
+    assert '<td>5.0.0</td><td>5.0.1</td><td class="flag">no</td><td>observed fixed from 5.0.1</td>' in page
+    assert "<td>not swept</td><td>—</td><td>—</td><td>run <code>tox -e sweep -- 5.2</code></td>" in page
+    assert "cannot be observed here: nothing changes at run time" in page
+    assert "run <code>tox -e catalogue</code>" in render_partial(())
