@@ -65,6 +65,16 @@ PROBE_MIDDLEWARE_STACKS = {
         *STARTPROJECT_MIDDLEWARE,
         "project.probes.middleware.inner_mixin",
     ],
+    # middleware.not-used: one sync-only middleware that raises MiddlewareNotUsed, around an async view
+    "not-used": ["project.probes.patchfixes.NotUsedMiddleware"],
+    # middleware.mixin-threads: two MiddlewareMixin tracers around a sync view (do their hooks run on its thread?) ...
+    "mixin-threads": ["project.probes.middleware.outer_mixin", "project.probes.middleware.inner_mixin"],
+    # ... and two of Django's own MiddlewareMixin subclasses around an async view (does each see that the layer below
+    # is async? SecurityMiddleware, then FetchFromCacheMiddleware, which only reads the default local-memory cache)
+    "mixin-builtin": [
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.cache.FetchFromCacheMiddleware",
+    ],
 }
 
 ROOT_URLCONF = "project.urls"

@@ -82,3 +82,102 @@ def _decorator_failure(call: DecoratedCall) -> str | None:
         if fragment not in (call.header_value or ""):
             return f"{header} is {call.header_value!r}, expected it to contain {fragment!r}"
     return None
+
+
+def method_not_allowed(baseline: HttpObservation, refused: HttpObservation) -> Verdict:
+    """A View subclass with only `async def get`, asked with GET (`baseline`) and then with POST (`refused`), which it
+    must answer 405 Method Not Allowed (ticket #34062, fixed in 4.1.2: View answered it with a response the handler
+    could not await, and crashed).
+
+    absent or broken when the GET is not served (response.unserved: absent where View knows no async handlers);
+    broken when the POST gets anything but HTTP 405, with the server's exception; else native or threaded by the
+    thread the GET ran on (loop_thread).
+    """
+    facts: dict[str, Any] = {
+        "get_status": baseline.status,
+        "post_status": refused.status,
+        "post_server_exception": refused.server_exception,
+    }
+    not_served = unserved(baseline, facts)
+    if not_served:
+        return not_served
+    if refused.status != 405:
+        cause = refused.server_exception or refused.client_error or "no exception in the server log"
+        return Verdict(State.BROKEN, f"POST answered HTTP {refused.status}, not 405: {cause}", facts)
+    where = loop_thread(baseline)
+    return Verdict(
+        where.state,
+        f"POST answered 405 Method Not Allowed; {where.reason}",
+        {**facts, **where.facts},
+        where.measurements,
+    )
+
+
+@dataclass(frozen=True)
+class FinishedCount:
+    """request_finished signals the server process sent between two readings of its count (project/probes/patchfixes.py).
+
+    `baseline`: the first of the async view's requests. `requests`: the requests Django served for the probe, the
+    first reading of the count included; `abandoned`: how many of them the client gave up on before the response.
+    `fired` counts the signals since the first reading, `readings` the later readings before the last (each a request
+    that fired too, not one of `requests`). `fired` is None when the count could not be read (`error`).
+    """
+
+    baseline: HttpObservation
+    requests: int
+    abandoned: int
+    fired: int | None
+    loop_thread: int | None = None
+    receiver_threads: tuple[int, ...] = ()
+    error: str | None = None
+    readings: int = 0
+
+
+def request_finished(obs: FinishedCount) -> Verdict:
+    """Does Django send request_finished for every request under ASGI, abandoned ones included (ticket #35059, fixed
+    in 5.0.2: a request whose client disconnected before the response was sent never sent it)?
+
+    absent or broken when the async view does not answer (response.unserved: absent where async views are not
+    offered); broken when the count could not be read or fewer signals than requests were sent; undecided when more
+    were (another client's requests reached the server); else native when every receiver ran on the loop thread,
+    threaded when one ran off it.
+    """
+    fired = None if obs.fired is None else obs.fired - obs.readings
+    facts: dict[str, Any] = {"requests": obs.requests, "abandoned": obs.abandoned, "fired": fired, "error": obs.error}
+    measurements = {
+        "loop_thread": obs.loop_thread,
+        "receiver_threads": list(obs.receiver_threads),
+        "readings": obs.readings,
+    }
+    not_served = unserved(obs.baseline, facts)
+    if not_served:
+        return not_served
+    if fired is None:
+        return Verdict(
+            State.BROKEN, f"the count of request_finished could not be read: {obs.error}", facts, measurements
+        )
+    if fired < obs.requests:
+        return Verdict(
+            State.BROKEN,
+            f"request_finished fired for {fired} of {obs.requests} requests"
+            f" ({obs.abandoned} of them abandoned by the client before the response)",
+            facts,
+            measurements,
+        )
+    if fired > obs.requests:
+        return Verdict(
+            State.UNDECIDED,
+            f"request_finished fired {fired} times for {obs.requests} requests: another client reached the server",
+            facts,
+            measurements,
+        )
+    off_loop = any(thread != obs.loop_thread for thread in obs.receiver_threads)
+    facts["receiver_off_loop"] = off_loop
+    where = "a worker thread" if off_loop else "the loop thread"
+    return Verdict(
+        State.THREADED if off_loop else State.NATIVE,
+        f"request_finished fired for all {obs.requests} requests ({obs.abandoned} abandoned by the client), its"
+        f" receiver on {where}",
+        facts,
+        measurements,
+    )

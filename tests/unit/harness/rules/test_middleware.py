@@ -95,3 +95,55 @@ def test_one_sync_layer_blocking_when_the_loop_stalled_and_broken_when_requests_
     failing = ConcurrencyObservation(None, 5, 0.2, [], [], [], ["HTTP 500: AttributeError: x"])
     assert rules.sync_layer_concurrency(failing).state is State.BROKEN
     assert rules.sync_layer_concurrency(burst(0.5, 0.6)).state is State.UNDECIDED
+
+
+NOT_USED_CRASH = "RuntimeError: You cannot use AsyncToSync in the same thread as an async event loop - just await the async function directly."
+
+
+def test_not_used_in_every_state():
+    assert rules.not_used(ok({"loop_thread": LOOP, "view_thread": LOOP})).state is State.NATIVE
+    assert rules.not_used(ok({"loop_thread": LOOP, "view_thread": WORKER})).state is State.THREADED
+    crashed = rules.not_used(HttpObservation(None, 500, server_exception=NOT_USED_CRASH))
+    assert (crashed.state, crashed.reason) == (State.BROKEN, f"HTTP 500: {NOT_USED_CRASH}")
+    assert rules.not_used(HttpObservation(None, 500, server_exception=ASYNC_VIEW_UNOFFERED)).state is State.ABSENT
+    assert rules.not_used(HttpObservation(NO_ASGI, None)).state is State.ABSENT
+    assert rules.not_used(ok({"loop_thread": None, "view_thread": WORKER})).state is State.UNDECIDED
+
+
+SECURITY_CRASH = "AttributeError: 'coroutine' object has no attribute 'get'"
+
+
+SERVED = ok({"loop_thread": LOOP, "view_thread": LOOP})
+
+
+def mixin(trace, view=WORKER, builtin=SERVED, baseline=SERVED):
+    return rules.mixin_threads(baseline, ok({"loop_thread": LOOP, "view_thread": view}), trace, builtin)
+
+
+def test_mixin_threads_in_every_state():
+    on_view = [
+        step("outer-mixin:request", WORKER),
+        step("inner-mixin:request", WORKER),
+        step("inner-mixin:response", WORKER),
+    ]
+    assert mixin(on_view).state is State.THREADED
+    assert mixin([step("outer-mixin:request")], view=LOOP).state is State.NATIVE
+    # 3.1.0 with asgiref 3.2: the hooks ran on threads of the pool, not the sync view's thread (#31905).
+    pooled = mixin([step("outer-mixin:request", 3), step("inner-mixin:request", WORKER)])
+    assert pooled.state is State.BROKEN
+    assert pooled.facts["hooks_off_view_thread"] == ["outer-mixin:request"]
+    # 3.1.0: SecurityMiddleware called the async get_response as a sync one (#31928).
+    crashed = mixin([step("outer-mixin:request", 3)], builtin=crashed_builtin())
+    assert (crashed.state, crashed.reason) == (State.BROKEN, f"HTTP 500: {SECURITY_CRASH}")
+    assert crashed.facts["hooks_off_view_thread"] == ["outer-mixin:request"]  # the other condition, as evidence
+    # 3.0: the async view fails without any middleware, and so in SecurityMiddleware ("'coroutine' object has no
+    # attribute 'setdefault'"), which is no bug of the mixin: async views are not offered.
+    unoffered = HttpObservation(None, 500, server_exception=ASYNC_VIEW_UNOFFERED)
+    assert mixin(on_view, builtin=crashed_builtin(), baseline=unoffered).state is State.ABSENT
+    assert mixin(on_view, baseline=HttpObservation(NO_ASGI, None)).state is State.ABSENT
+    assert mixin(None).state is State.UNDECIDED
+    assert rules.mixin_threads(SERVED, failed(), on_view, SERVED).state is State.BROKEN
+
+
+def crashed_builtin():
+    return HttpObservation(None, 500, server_exception=SECURITY_CRASH)
