@@ -285,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BisectError, MatrixError, IncompatibleResults, pypi.IndexUnreachable) as exc:
         print(f"bisect: {exc}", file=sys.stderr)
     except subprocess.CalledProcessError as exc:
-        print(f"bisect: `{_shown(exc.cmd)}` failed: {_said(exc.stderr)}. {UV_FIX}", file=sys.stderr)
+        print(f"bisect: {failed(exc)}", file=sys.stderr)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # tox sends it again while this one is being reported
         print("bisect: interrupted; its scratch folder and processes are gone", file=sys.stderr)
@@ -388,6 +388,11 @@ def merged_causes(
     rows = [dict(row) for key, row in old.items() if key[0] not in complete and key not in new]
     rows += [{**asdict(cause), "link": cause.link, "sentence": cause.sentence()} for cause in causes]
     return sorted(rows, key=lambda row: Version(row["release"]))
+
+
+def failed(exc: subprocess.CalledProcessError) -> str:
+    """A failed uv call in one line: the command, what it said, and the fix."""
+    return f"`{_shown(exc.cmd)}` failed: {_said(exc.stderr)}. {UV_FIX}"
 
 
 def _shown(command: Sequence[str]) -> str:

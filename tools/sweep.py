@@ -42,7 +42,7 @@ from contract.atomic import write_text_atomically
 from contract.matrix import SERVERS, Matrix, MatrixError, ProbeRef, Release, display_path, load_matrix
 from report.patches import CATALOGUE_PATH, SWEEP_PATH
 from report.twoaxis import BISECTIONS_PATH, CausesError, load_causes
-from tools.bisect import UV_FIX, BisectError, Runner, patches, probe_node
+from tools.bisect import BisectError, Runner, failed, patches, probe_node
 from tools.scratch import scratch_folder
 
 JOBS = 2  # patches swept at once, each in its own scratch env
@@ -267,11 +267,7 @@ def main(argv: Sequence[str] | None = None, make_runner: MakeRunner = Runner) ->
     except (SweepError, BisectError, MatrixError, CausesError) as exc:
         print(f"sweep: {exc}", file=sys.stderr)
     except subprocess.CalledProcessError as exc:
-        said = (exc.stderr or "").strip().splitlines()
-        print(
-            f"sweep: `{' '.join(exc.cmd[:3])} ...` failed: {said[-1] if said else 'it said nothing'}. {UV_FIX}",
-            file=sys.stderr,
-        )
+        print(f"sweep: {failed(exc)}", file=sys.stderr)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # tox sends it again while this one is being reported
         print(f"sweep: interrupted; {display_path(args.out)} keeps the series swept before", file=sys.stderr)

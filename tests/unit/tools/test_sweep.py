@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import threading
 from pathlib import Path
 
@@ -180,3 +181,17 @@ def test_plan_runs_from_x_y_0_to_the_newest_fix():
     release = load_matrix().release("4.1")
     fixes = [Fix("#1", "", "4.1.1", (RELATED,)), Fix("#2", "", "4.1.2", (f"{VIEWS}@uvicorn",))]
     assert plan(release, fixes) == {"4.1.0": [RELATED, VIEWS], "4.1.1": [RELATED, VIEWS], "4.1.2": [VIEWS]}
+
+
+def test_a_failed_uv_call_in_a_worker_is_one_line_and_exit_2(files, capsys):
+    class Failing(Flipping):
+        def __init__(self, release: Release, scratch: Path) -> None:
+            raise subprocess.CalledProcessError(
+                2, ["uv", "venv", "-p", "python3.10"], stderr="error: no python\nhint\n"
+            )
+
+    assert main(["--catalogue", str(files[0]), "--out", str(files[1]), "4.1"], make_runner=Failing) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("sweep: `uv venv -p python3.10` failed: error: no python … hint. Fix: see what uv says")
+    assert error.count("\n") == 1
+    assert not files[1].exists()
