@@ -8,7 +8,8 @@ It reads docs/releases/X.Y.Z.txt of every patch release from 3.0.1 on and lists 
 "Bugfixes" section, and every CVE section, that speaks of async, ASGI, coroutines or awaiting, or names an a-method
 (`aX` where the notes also name `X` as code: `acreate()` because of `create()`, not `aggregate()`). A ticket (or CVE)
 named in several patches is one candidate with each patch. The sdist comes from the index uv uses (tools/pypi.py)
-and is kept, its notes only, under ~/.cache/django-async-matrix/ ($XDG_CACHE_HOME), so a second run needs no index.
+and is kept, its notes only, under ~/.cache/django-async-matrix/ ($XDG_CACHE_HOME); without the index, the newest
+notes there are read.
 
 Every candidate must be reviewed in matrix.yaml and every reviewed entry must still be a candidate; then it writes
 report/out/catalogue.json (atomically): each candidate with its patches, text and review.
@@ -182,9 +183,22 @@ def read_notes(folder: Path) -> dict[str, str]:
     return {path.stem: path.read_text(encoding="utf-8") for path in files}
 
 
-def newest_notes(cache: Path = CACHE) -> tuple[str, Path]:
-    """The newest final Django on the index and its docs/releases folder, fetched into `cache` once."""
-    found = [pypi.parse_version(text) for text in pypi.versions("django")]
+def newest_notes(cache: Path | None = None) -> tuple[str, Path]:
+    """The newest final Django on the index and its docs/releases folder, fetched into `cache` (CACHE) once.
+
+    When the index cannot be read, the newest notes already in the cache, saying so on stderr; with none there,
+    IndexUnreachable.
+    """
+    cache = cache or CACHE
+    try:
+        found = [pypi.parse_version(text) for text in pypi.versions("django")]
+    except pypi.IndexUnreachable:
+        cached = [complete.parents[2] for complete in cache.glob("django-*/docs/releases/.complete")]
+        if not cached:
+            raise
+        version = max((path.name.removeprefix("django-") for path in cached), key=Version)
+        print(f"catalogue: the index is unreachable; reading the cached notes of Django {version}", file=sys.stderr)
+        return version, cache / f"django-{version}" / "docs" / "releases"
     version = str(max(found_version for found_version in found if found_version and not found_version.is_prerelease))
     folder = cache / f"django-{version}" / "docs" / "releases"
     complete = folder / ".complete"  # renamed into place after every notes file

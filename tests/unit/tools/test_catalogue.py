@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contract.matrix import PatchFix, ProbeRef, load_matrix
-from tests.unit.report.fake_index import JSON, serve
+from tests.unit.report.fake_index import JSON, closed_port_url, serve
 from tools import catalogue as catalogue_module
 from tools.catalogue import Candidate, CatalogueError, catalogue, check_review, main, newest_notes, plain
 
@@ -247,3 +247,17 @@ def test_the_committed_catalogue_holds_matrix_yamls_reviews():
         fix.key: ([str(ref) for ref in fix.probes], fix.unobservable, fix.dropped) for fix in load_matrix().patch_fixes
     }
     assert committed == reviewed
+
+
+def test_without_the_index_the_newest_cached_notes_are_read_else_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("UV_INDEX_URL", closed_port_url())
+    monkeypatch.setattr(catalogue_module, "CACHE", tmp_path / "cache")
+    assert main(["--out", str(tmp_path / "c.json")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("catalogue: cannot read the package index at http://127.0.0.1:") and error.count("\n") == 1
+    for version in ("5.2.9", "5.2.10"):
+        folder = tmp_path / "cache" / f"django-{version}" / "docs" / "releases"
+        folder.mkdir(parents=True)
+        (folder / ".complete").write_text(version, encoding="utf-8")
+    assert newest_notes() == ("5.2.10", tmp_path / "cache" / "django-5.2.10" / "docs" / "releases")
+    assert "the index is unreachable; reading the cached notes of Django 5.2.10" in capsys.readouterr().err
