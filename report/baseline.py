@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar, cast
+from typing import Generic, TypeVar
 
 from contract import rows as contract
 from contract.matrix import display_path
@@ -108,11 +108,8 @@ def load(path: Path) -> ReportData:
     data, error = read_json(path)
     if error is not None:
         raise IncompatibleResults(f"{name}: cannot read it as JSON ({error})")
-    return cast(
-        ReportData,
-        validate_merged(
-            data, name, "rebuild it with this checkout, or accept a new baseline with `python -m report --accept`"
-        ),
+    return validate_merged(
+        data, name, "rebuild it with this checkout, or accept a new baseline with `python -m report --accept`"
     )
 
 

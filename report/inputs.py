@@ -16,13 +16,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 
 from contract.matrix import ROOT, SHIPPED_SUFFIX, Matrix, display_path, key_path
 from contract.rows import SCHEMA_VERSION, row_of
 from contract.states import RECORDED, STATES
+from report.model import ReportData
 from report.reader import read_json
 
 SCHEMAS = ROOT / "contract" / "schemas"
@@ -74,7 +75,7 @@ def schema_error(data: Any, schema_name: str) -> str | None:
     return f"{key_path(list(errors[0].absolute_path)) or '(top level)'}: {errors[0].message}"
 
 
-def validate_merged(data: Any, name: str, fix: str) -> dict[str, Any]:
+def validate_merged(data: Any, name: str, fix: str) -> ReportData:
     """A merged results file (results.json, baseline.json) of this schema; raise IncompatibleResults otherwise."""
     if not isinstance(data, dict) or "cells" not in data:
         raise IncompatibleResults(
@@ -87,7 +88,7 @@ def validate_merged(data: Any, name: str, fix: str) -> dict[str, Any]:
     problem = schema_error(data, "merged.schema.json")
     if problem:
         raise IncompatibleResults(f"{name}: {problem} (contract/schemas/merged.schema.json). Fix: {fix}.")
-    return data
+    return cast(ReportData, data)
 
 
 def matrix_hash(matrix: Matrix) -> str:
@@ -132,7 +133,7 @@ def _sources(matrix: Matrix, path: Path, order: int) -> list[Source]:
     return [Source(env, path, order, data)]
 
 
-def check_merged(matrix: Matrix, path: Path, data: dict[str, Any]) -> dict[str, Any]:
+def check_merged(matrix: Matrix, path: Path, data: Any) -> ReportData:
     """A merged results file of this schema, built from this matrix.yaml's releases and probes."""
     name = display_path(path)
     theirs, ours = data.get("matrix_hash"), matrix_hash(matrix)
@@ -145,9 +146,10 @@ def check_merged(matrix: Matrix, path: Path, data: dict[str, Any]) -> dict[str, 
     return validate_merged(data, name, "rebuild it with this checkout (`python -m report <its results folder>`)")
 
 
-def env_results(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Turn a merged results file back into the per-env files it was built from (the envs that ran)."""
-    found: dict[str, dict[str, Any]] = {}
+def env_results(data: ReportData) -> dict[str, dict[str, object]]:
+    """Turn a merged results file back into the per-env files it was built from (the envs that ran); report/results.py
+    checks each as it checks a file (validate_results)."""
+    found: dict[str, dict[str, object]] = {}
     for release in data["releases"]:
         if release["status"] not in ("complete", "incomplete"):
             continue

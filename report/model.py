@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NotRequired, TypedDict, Union
 
-from contract.rows import Cell
+from contract.rows import Cell, Row
 
 # Any JSON value: what a probe's evidence and a results file's free-form parts hold.
 Json = Union[str, int, float, bool, None, list["Json"], dict[str, "Json"]]
@@ -42,6 +42,20 @@ class EnvTimings(TypedDict, total=False):
     session_startup: float | None
     servers: list[ServerStart]
     noise_ms: float | None
+
+
+class EnvResults(TypedDict):
+    """A per-env results file, results/<env>.json, as harness/recorder.py writes it (schemas/results.schema.json)."""
+
+    schema: int
+    env: str
+    release: str
+    versions: dict[str, str | None]
+    started: str
+    duration: float
+    timings: NotRequired[EnvTimings]
+    complete: bool
+    probes: list[Row]
 
 
 class ShippedRelease(TypedDict):

@@ -16,17 +16,17 @@ import functools
 import os
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from contract import rows as contract
 from contract.matrix import ROOT, SERVERS, Matrix, Probe, Release, display_path
 from contract.rows import SCHEMA_VERSION, Cell
 from contract.states import State
 from report.inputs import Source, gather, schema_error
-from report.model import EnvTimings
+from report.model import EnvResults, EnvTimings
 
 RESULTS_DIR = ROOT / "results"
 # In contract/schemas/: what a per-env results file must look like.
@@ -186,12 +186,12 @@ def _read_env(
     )
 
 
-def validate_results(source: Source, release: Release) -> dict[str, Any]:
+def validate_results(source: Source, release: Release) -> EnvResults:
     """Check one env's parsed results; raise ResultsFileError naming the file and the field."""
     name = display_path(source.path)
     if source.error:
         raise ResultsFileError(f"{name}: {source.error}")
-    data: dict[str, Any] = source.data
+    data = source.data
     schema = data.get("schema") if isinstance(data, dict) else None
     if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA_VERSION:
         raise ResultsFileError(
@@ -215,10 +215,10 @@ def validate_results(source: Source, release: Release) -> dict[str, Any]:
     mismatch = version_mismatch(release, data["versions"])
     if mismatch:
         raise ResultsFileError(f"{name}: mismatched: {mismatch}")
-    return data
+    return cast(EnvResults, data)
 
 
-def version_mismatch(release: Release, versions: dict[str, Any]) -> str | None:
+def version_mismatch(release: Release, versions: Mapping[str, str | None]) -> str | None:
     """Why results recorded on `versions` do not stand for `release` as matrix.yaml pins it, or None."""
     django, python = versions.get("django"), str(versions.get("python") or "")
     if _release_number(django) == _release_number(release.django) and python.split(".")[:2] == release.python.split(

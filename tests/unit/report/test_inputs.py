@@ -14,7 +14,7 @@ from report.inputs import IncompatibleResults, env_results, gather, matrix_hash
 
 MATRIX = load_matrix()
 # Two envs' results as two CI jobs would upload them, taken from the committed report's real run.
-REAL = env_results(json.loads((ROOT / "report" / "out" / "results.json").read_text(encoding="utf-8")))
+REAL: dict[str, Any] = env_results(json.loads((ROOT / "report" / "out" / "results.json").read_text(encoding="utf-8")))
 
 
 def _write(folder: Path, env: str, **changes: Any) -> Path:

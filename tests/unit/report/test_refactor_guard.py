@@ -1,21 +1,28 @@
-"""Refactor guard: the committed results render to the same report.md, results.json, results.csv and terminal output.
+"""Refactor guard: the committed run renders to the same report.md, results.json, results.csv and terminal output.
+
+results/ is not committed, so the guard renders what is: report/out/results.json (the merged run of both axes),
+with report/out/baseline.json, bench.json and bisections.json. Twice:
+
+- `python -m report --results report/out/results.json`: the whole pipeline (merge, evaluate, compare with the
+  baseline, write). A merged file brings the latest axis only, so the shipped axis shows as not run there.
+- the renderers on the committed results.json as it is (both axes, every difference and cause).
 
 The outputs are too large to keep as golden files, so the test keeps the sha256 of each, normalised: the run's own
-`generated` time becomes `<generated>`, and the host (OS, architecture, CPUs, Python) is fixed. It renders the
-committed results/ with the committed report/out/baseline.json, bench.json and bisections.json.
+`generated` time becomes `<generated>`, and the host (OS, architecture, CPUs, Python) is fixed.
 
-When a change of output is intended (new results, a new matrix.yaml, a new report section), regenerate the hashes:
+When a change of output is intended (a new committed run, new probes in matrix.yaml, a new report section),
+regenerate the hashes:
 
     PYTHONPATH=. GUARD_PRINT=1 .tox/selftest/bin/python -m pytest tests/unit/report/test_refactor_guard.py -q -s
 
-prints the new EXPECTED; paste it below, and say in the commit why the output changed. GUARD_DUMP=<folder> also
-writes the normalised outputs there, to diff a render before a change with one after it. GUARD_MATRIX=<file> renders
-with another matrix.yaml, e.g. the committed one (`git show HEAD:matrix.yaml`) while the tree's has edits.
+prints each test's new hashes; paste them below, and say in the commit why the output changed. GUARD_DUMP=<folder>
+also writes the normalised outputs there, to diff a render before a change with one after it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
@@ -23,23 +30,47 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from report import csvout, markdown, terminal
 from report.__main__ import main
+from report.baseline import load
+from report.timings import load_bench
+from report.view import Report
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMITTED_OUT = ROOT / "report" / "out"
 
-EXPECTED = {
+PIPELINE = {
     "exit": "0",
-    "report.md": "53ac7401e6ae36edf5f93f37b69303cce77d3eb7230b26b275c9e61282f93ce9",
-    "results.json": "423023da6ab7ded2ec718604914202e26ccbb5e63d7ba0b7f8634162e46e36f3",
+    "report.md": "3ea4099117f8149cabb254b31a529b4bc22ecbdf411c621dc2aa111c9dfca425",
+    "results.json": "0e0c47ee8232a0ccf8e286ac5de1ccbb81fae5ea0d3d5c2c3b5fe20281f57947",
+    "results.csv": "d6565da2a6c42e1e89aec2e87ddf521750a33882a9265228d2df3f678eda8937",
+    "terminal": "2a718fa1cfa35679313ce451cf5993ec29373b9a55dea8271bf50e5ae0edebec",
+}
+RENDERERS = {
+    "report.md": "7144d05c7261a736989eec56a64dce1a1cfea6b4b7324c99dd03ae7340dd9687",
     "results.csv": "71f6cf123e1674391b3006fab7d4ae3d1fdbe8bc76e8a9ce46c26f1d03e93c93",
-    "terminal": "73c3226d9aed58a16971d35277e564c2c8c04106521cf0cbb80c5cae85d58590",
+    "terminal": "b6d57f06835f8b6d1dad59759e93a5131ab3d1b9e6cd8ffc326c4664702d9020",
 }
 
 
-def _render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
-    """Render the committed results into tmp_path/out; each output's normalised text, and the exit status."""
+def _hashes(rendered: dict[str, str], name: str) -> dict[str, str]:
+    """Each output's sha256 (the exit status as it is); with GUARD_DUMP/GUARD_PRINT set, the outputs and hashes."""
+    if dump := os.environ.get("GUARD_DUMP"):
+        Path(dump, name).mkdir(parents=True, exist_ok=True)
+        for output, text in rendered.items():
+            Path(dump, name, output).write_text(text, encoding="utf-8")
+    found = {
+        output: text if output == "exit" else hashlib.sha256(text.encode("utf-8")).hexdigest()
+        for output, text in rendered.items()
+    }
+    if os.environ.get("GUARD_PRINT"):
+        print(f"\n{name} = {json.dumps(found, indent=4)}")
+    return found
+
+
+def test_the_committed_run_goes_through_the_pipeline_as_before(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     out.mkdir()
     for name in ("baseline.json", "bench.json"):
@@ -49,24 +80,31 @@ def _render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     monkeypatch.setattr(platform, "machine", lambda: "x86_64")
     monkeypatch.setattr(platform, "python_version", lambda: "3.13.0")
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    matrix = os.environ.get("GUARD_MATRIX", str(ROOT / "matrix.yaml"))
-    status = main(["--matrix", matrix, "--results", str(ROOT / "results"), "--out", "out"])
+    status = main(["--results", str(COMMITTED_OUT / "results.json"), "--out", "out"])
     printed = capsys.readouterr()
     generated = json.loads((out / "results.json").read_text(encoding="utf-8"))["generated"]
     texts = {name: (out / name).read_text(encoding="utf-8") for name in ("report.md", "results.json", "results.csv")}
     texts["terminal"] = printed.out + printed.err
-    return {"exit": str(status)} | {name: text.replace(generated, "<generated>") for name, text in texts.items()}
+    rendered = {"exit": str(status)} | {name: text.replace(generated, "<generated>") for name, text in texts.items()}
+    assert _hashes(rendered, "PIPELINE") == PIPELINE
 
 
-def test_the_committed_results_render_as_before(tmp_path, monkeypatch, capsys):
-    rendered = _render(tmp_path, monkeypatch, capsys)
-    found = {
-        name: text if name == "exit" else hashlib.sha256(text.encode("utf-8")).hexdigest()
-        for name, text in rendered.items()
+def test_the_renderers_format_the_committed_run_as_before():
+    data = load(COMMITTED_OUT / "results.json")
+    bench, _ = load_bench(COMMITTED_OUT / "bench.json")
+    printed = io.StringIO()
+    terminal.summary(data, Console(file=printed, width=terminal.WIDTH, highlight=False, markup=False))
+    report = Report(data, None, bench)
+    rendered = {
+        "report.md": markdown.render(report),
+        "results.csv": csvout.render(report),
+        "terminal": printed.getvalue(),
     }
-    if dump := os.environ.get("GUARD_DUMP"):
-        for name, text in rendered.items():
-            Path(dump, name).write_text(text, encoding="utf-8")
-    if os.environ.get("GUARD_PRINT"):
-        print(f"\nEXPECTED = {json.dumps(found, indent=4)}")
-    assert found == EXPECTED
+    assert _hashes(rendered, "RENDERERS") == RENDERERS
+
+
+@pytest.fixture(autouse=True)
+def _no_colour(monkeypatch):
+    """The same bytes on a terminal and in CI."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
