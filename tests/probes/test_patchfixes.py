@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import User
 from django.core import exceptions
+from django.core.cache import caches
 from django.dispatch import Signal
 
 from harness.observers.asyncapis import Api, expect, observe
@@ -115,8 +116,6 @@ def test_allow_async_unsafe(probe, monkeypatch):
 def test_cache_task_isolation(probe):
     """Concurrent tasks on one loop each get their own cache object (#31253, fixed in 3.0.4: they shared the thread's
     one, and with it its connection). The tasks start in a fresh context, as a server's requests do."""
-    from django.core.cache import caches
-
     try:
         import_module("django.core.asgi")
     except ImportError:
