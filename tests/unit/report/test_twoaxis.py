@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 
 import report.__main__ as report_main
-from report import markdown, twoaxis
+from report import twoaxis
 from report.axes import AxisDifference
-from report.markdown_runs import axes_section
 from report.model import ReportData
-from report.view import Report
 
 SUBJECT = "views.async-function@uvicorn"
 
@@ -94,27 +92,6 @@ def test_the_axes_stay_apart_with_their_own_versions():
     assert data["axes"]["shipped"]["cells"][0]["facts"] == {"found": ["aget"]}
     assert data["axes"]["shipped"]["cells"][0]["measurements"] == {"stall_ms": {"aget": 1.5}}
     assert twoaxis.headers(data) == [("3.0.0, 2019-12 deps", "3.0.14, today")]
-
-
-def test_markdown_marks_the_differing_cell_with_its_cause_and_what_differed():
-    cause = {
-        "sentence": "broken in 3.0.0-3.0.2, native from 3.0.3 (https://docs.djangoproject.com/en/stable/releases/3.0.3/)",
-        "link": "https://docs.djangoproject.com/en/stable/releases/3.0.3/",
-    }
-    text = "\n".join(axes_section(Report(_data(cause=cause))))
-    assert "| Probe | 3.0.0, 2019-12 deps | 3.0.14, today |" in text
-    assert f"| `{SUBJECT}` | **✗ broken ≠** | **● native ≠** |" in text
-    assert "Cause: broken in 3.0.0-3.0.2, native from 3.0.3" in text
-    assert "Differs: django 3.0 → 3.0.14." in text
-    assert markdown._first_shipped(_data()) == "First shipped (as shipped: X.Y.0 on its day's deps)"
-
-
-def test_a_difference_not_bisected_yet_says_how_to_bisect():
-    assert "not bisected yet (`tox -e bisect -- --all`)" in "\n".join(axes_section(Report(_data())))
-
-
-def test_no_axes_no_section():
-    assert axes_section(Report({"releases": []})) == []
 
 
 GOOD_CAUSES = {"causes": [{"release": "3.0", "subject": SUBJECT, "sentence": "changed with asgiref", "link": None}]}
