@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from project.probes import views
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("disconnect/", views.disconnect_view),
     path("disconnect/state/", views.disconnect_state),
     *(path(f"decorated/{name}/", view) for name, view in views.DECORATED_VIEWS.items()),
+    path("security/", include("project.probes.security_urls")),
+    path("patchfixes/", include("project.probes.patchfix_urls")),
 ]
