@@ -42,6 +42,9 @@ sync_middleware_server = _stack("sync-in-chain")
 default_stack_server = _stack("default")
 one_sync_middleware_server = _stack("one-sync")
 request_stack_server = _stack("request-stack")
+not_used_server = _stack("not-used")
+mixin_threads_server = _stack("mixin-threads")
+mixin_builtin_server = _stack("mixin-builtin")
 
 
 @pytest.fixture(scope="session")

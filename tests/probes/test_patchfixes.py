@@ -13,13 +13,11 @@ import contextlib
 import contextvars
 import json
 import time
-from dataclasses import replace
 from importlib import import_module
 
 import django.test
 import httpx
 import pytest
-from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import User
 from django.core import exceptions
@@ -171,18 +169,18 @@ def test_async_method_not_allowed(asgi_server, probe):
 
 
 @pytest.mark.probe("middleware.not-used")
-def test_middleware_not_used(asgi_server, probe):
+def test_middleware_not_used(not_used_server, probe):
     """A sync-only middleware raising MiddlewareNotUsed does not break the async chain (#32299, fixed in 3.1.5)."""
-    probe.record(middleware_rules.not_used(get(stack(asgi_server, "not-used"), "/async/")))
+    probe.record(middleware_rules.not_used(get(not_used_server, "/async/")))
 
 
 @pytest.mark.probe("middleware.mixin-threads")
-def test_middleware_mixin_threads(asgi_server, probe):
+def test_middleware_mixin_threads(asgi_server, mixin_builtin_server, mixin_threads_server, probe):
     """MiddlewareMixin hooks run on the sync view's thread (#31905), and SecurityMiddleware sees an async
     get_response (#31928); both fixed in 3.1.1."""
     baseline = get(asgi_server, "/async/")
-    builtin = get(stack(asgi_server, "mixin-builtin"), "/async/")
-    hooks = get(stack(asgi_server, "mixin-threads"), "/sync/")
+    builtin = get(mixin_builtin_server, "/async/")
+    hooks = get(mixin_threads_server, "/sync/")
     header = hooks.headers.get(TRACE_HEADER.lower())
     probe.record(middleware_rules.mixin_threads(baseline, hooks, json.loads(header) if header else None, builtin))
 
@@ -257,8 +255,3 @@ async def _abandon(server: Server) -> None:
     async with httpx.AsyncClient(headers=server.headers, timeout=timeout) as client:
         with contextlib.suppress(httpx.TimeoutException):
             await client.get(server.url(f"/patchfixes/slow/?seconds={VIEW_SLEEP}"))
-
-
-def stack(server: Server, name: str) -> Server:
-    """`server`, each request of which runs settings.PROBE_MIDDLEWARE_STACKS[name] (as tests/probes/conftest.py)."""
-    return replace(server, headers={settings.PROBE_STACK_HEADER: name})
