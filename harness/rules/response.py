@@ -23,9 +23,10 @@ ASYNC_ITERATORS = "Django iterated the async iterator as a sync one: async itera
 # The errors Python and Django raise when code that knows only sync views or iterators is handed an async one: the
 # release never offered the feature (absent), as opposed to offering it and failing (broken). Each is the fragment of a
 # server exception seen in a real run (tests/unit/harness/rules/observations.py): a handler that took the unawaited
-# coroutine for a response (Django 3.0), a middleware setting a header on it, Django's own check of what a view
+# coroutine for a response (Django 3.0.0-3.0.3, then 3.0.4 and later), a middleware setting a header on it, Django's own check of what a view
 # returned (a View with `async def get` before 4.1), and StreamingHttpResponse iterating an async generator (before 4.2).
 NOT_OFFERED = {
+    "'coroutine' object has no attribute '_closable_objects'": ASYNC_VIEWS,
     "'coroutine' object has no attribute '_resource_closers'": ASYNC_VIEWS,
     "'coroutine' object does not support item assignment": ASYNC_VIEWS,
     "It returned an unawaited coroutine instead": ASYNC_VIEWS,

@@ -14,6 +14,8 @@ LOOP, WORKER = 1, 2
 NO_ASGI = "ModuleNotFoundError: No module named 'django.core.asgi'"
 FAILURE = "RuntimeError: the view failed"
 ASYNC_VIEW_UNOFFERED = "AttributeError: 'coroutine' object has no attribute '_resource_closers'"
+# The same on 3.0.0-3.0.3, whose responses kept their closers under another name (as shipped).
+ASYNC_VIEW_UNOFFERED_BEFORE_304 = "AttributeError: 'coroutine' object has no attribute '_closable_objects'"
 ASYNC_VIEW_UNOFFERED_IN_MIDDLEWARE = "TypeError: 'coroutine' object does not support item assignment"
 ASYNC_CLASS_VIEW_UNOFFERED = (
     "ValueError: The view project.probes.views.AsyncClassView didn't return an HttpResponse object. It returned an"

@@ -11,6 +11,7 @@ from harness.rules.views import DecoratedCall
 from tests.unit.harness.rules.observations import (
     ASYNC_CLASS_VIEW_UNOFFERED,
     ASYNC_VIEW_UNOFFERED,
+    ASYNC_VIEW_UNOFFERED_BEFORE_304,
     LOOP,
     NO_ASGI,
     WORKER,
@@ -29,7 +30,7 @@ def test_loop_thread():
 
 def test_an_async_view_the_handler_calls_as_a_sync_function_is_absent_not_broken():
     # Django 3.0 (no async views) and 3.1-4.0 (no async class-based views), as served in the committed run.
-    for exception in (ASYNC_VIEW_UNOFFERED, ASYNC_CLASS_VIEW_UNOFFERED):
+    for exception in (ASYNC_VIEW_UNOFFERED, ASYNC_VIEW_UNOFFERED_BEFORE_304, ASYNC_CLASS_VIEW_UNOFFERED):
         verdict = rules.loop_thread(HttpObservation(None, 500, server_exception=exception))
         assert verdict.state is State.ABSENT
         assert verdict.reason == f"{ASYNC_VIEWS} ({exception})"
