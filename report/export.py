@@ -59,6 +59,7 @@ def to_json(data: ReportData) -> str:
 def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: Host) -> ReportData:
     as_of = merged.run_date
     started = [run.started for run in merged.runs if run.started]
+    reasons = {(cell["release"], cell["subject"]): cell["reason"] for cell in merged.cells.values()}
     return {
         "schema": SCHEMA_VERSION,
         # Results built from other releases or probes cannot be merged with these (report/inputs.py checks it).
@@ -119,7 +120,7 @@ def to_data(merged: Merged, roadmap: Roadmap, generated: dt.datetime, where: Hos
         "scores": [_score(score) for score in roadmap.scores],
         "regressions": {
             "roadmap": [_regression(r) for r in roadmap.item_regressions],
-            "probes": [_regression(r, merged) for r in roadmap.probe_regressions],
+            "probes": [_regression(r, reasons) for r in roadmap.probe_regressions],
         },
         "warnings": list(merged.warnings),
     }
@@ -149,8 +150,9 @@ def _release(run: EnvRun, as_of: dt.date) -> ReleaseData:
     }
 
 
-def _regression(regression: Regression, merged: Merged | None = None) -> RegressionData:
-    """A version regression; a probe's (given `merged`) with both sides' reasons, so it reads without the page."""
+def _regression(regression: Regression, reasons: dict[tuple[str, str], str] | None = None) -> RegressionData:
+    """A version regression; a probe's (given each cell's reason by release and subject) with both sides' reasons,
+    so it reads without the page."""
     found: RegressionData = {
         "subject": regression.subject,
         "before_release": regression.before_release,
@@ -158,10 +160,9 @@ def _regression(regression: Regression, merged: Merged | None = None) -> Regress
         "after_release": regression.after_release,
         "after": regression.after,
     }
-    if merged is not None:
-        by_subject = {(cell["release"], cell["subject"]): cell for cell in merged.cells.values()}
-        found["before_reason"] = by_subject[(regression.before_release, regression.subject)]["reason"]
-        found["after_reason"] = by_subject[(regression.after_release, regression.subject)]["reason"]
+    if reasons is not None:
+        found["before_reason"] = reasons[(regression.before_release, regression.subject)]
+        found["after_reason"] = reasons[(regression.after_release, regression.subject)]
     return found
 
 

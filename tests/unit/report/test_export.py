@@ -1,8 +1,15 @@
-"""The merged data's roadmap parts: text and states for every release where an item's deciding probes differ."""
+"""The merged data: roadmap parts (text and states wherever an item's deciding probes differ), known issues, and
+version regressions with both sides' reasons."""
 
 from __future__ import annotations
 
-from tests.unit.report.test_markdown import measured_data
+import datetime as dt
+
+from contract.matrix import load_matrix
+from report.export import to_data
+from report.results import EnvRun, Merged, servers_of
+from report.roadmap import evaluate
+from tests.unit.report.test_markdown import _cell, measured_data
 
 
 def test_roadmap_items_carry_their_parts_as_text_and_by_state():
@@ -19,3 +26,27 @@ def test_the_known_issues_of_matrix_yaml_reach_the_merged_data():
     assert related["ticket"] == 34139
     assert related["ticket_url"] == "https://code.djangoproject.com/ticket/34139"
     assert related["fixed_in"] == "4.1.4"
+
+
+def test_a_probes_version_regression_carries_both_sides_reasons():
+    matrix = load_matrix()
+    started = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    runs = tuple(EnvRun(r, "complete", versions={"django": r.django}, started=started) for r in matrix.releases)
+    cells = {
+        (r.version, p.id, server): _cell(r.version, p.id, server)
+        for r in matrix.releases
+        for p in matrix.probes
+        for server in servers_of(p)
+    }
+    key = next(key for key in cells if key[:2] == ("6.0", "sessions.db"))
+    cells[key] = {**cells[key], "state": "blocking", "reason": "now blocks"}
+    merged = Merged(matrix, runs, cells)
+    data = to_data(merged, evaluate(merged), started, {"os": "Linux", "arch": "x86_64", "cpus": 2, "python": "3.13.0"})
+    (found,) = [r for r in data["regressions"]["probes"] if r["subject"].startswith("sessions.db")]
+    assert (found["before_release"], found["before"], found["after_release"], found["after"]) == (
+        "5.2",
+        "threaded",
+        "6.0",
+        "blocking",
+    )
+    assert (found["before_reason"], found["after_reason"]) == ("made up", "now blocks")
