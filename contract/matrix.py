@@ -652,18 +652,7 @@ def _check_roadmap(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]
             raise fail([*where, "id"], f"duplicate roadmap item {item.id!r}. Fix: give each item one entry.")
         seen.add(item.id)
         for ref_index, ref in enumerate(item.probes):
-            probe = probes.get(ref.probe)
-            if probe is None:
-                raise fail(
-                    [*where, "probes", ref_index],
-                    f"roadmap item {item.id!r} names unknown probe {ref.probe!r}. Fix: use an id listed under `probes:` or add the probe there first.",
-                )
-            if ref.server is not None and (not probe.servers or ref.server not in SERVERS):
-                runs_under = ", ".join(SERVERS) if probe.servers else "no server (`servers: false`)"
-                raise fail(
-                    [*where, "probes", ref_index],
-                    f"roadmap item {item.id!r} narrows probe {ref.probe!r} to server {ref.server!r}, but it runs under {runs_under}. Fix: write `{ref.probe}` or a server it runs under.",
-                )
+            _check_ref(ref, probes, f"roadmap item {item.id!r}", [*where, "probes", ref_index], fail)
         for ref_index, ref in enumerate(item.core):
             if ref not in item.probes:
                 raise fail(
@@ -680,6 +669,28 @@ def _check_roadmap(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]
                 [*where, "documented_in", "release"],
                 f"roadmap item {item.id!r} is documented in {item.documented_in.release!r}, which is not a release under `releases:`. Fix: use one of {', '.join(versions)}.",
             )
+
+
+def _check_ref(
+    ref: ProbeRef,
+    probes: Mapping[str, Probe],
+    owner: str,
+    where: list[Any],
+    fail: Callable[[list[Any], str], MatrixError],
+) -> None:
+    """`ref` names a probe under `probes:` and, if narrowed, a server it runs under."""
+    probe = probes.get(ref.probe)
+    if probe is None:
+        raise fail(
+            where,
+            f"{owner} names unknown probe {ref.probe!r}. Fix: use an id listed under `probes:` or add the probe there first.",
+        )
+    if ref.server is not None and (not probe.servers or ref.server not in SERVERS):
+        runs_under = ", ".join(SERVERS) if probe.servers else "no server (`servers: false`)"
+        raise fail(
+            where,
+            f"{owner} narrows probe {ref.probe!r} to server {ref.server!r}, but it runs under {runs_under}. Fix: write `{ref.probe}` or a server it runs under.",
+        )
 
 
 def _check_known_issues(matrix: Matrix, root: yaml.Node | None, fail: Callable[[list[Any], str], MatrixError]) -> None:
@@ -713,7 +724,9 @@ def _check_known_issues(matrix: Matrix, root: yaml.Node | None, fail: Callable[[
 
 
 def _check_patch_fixes(matrix: Matrix, fail: Callable[[list[Any], str], MatrixError]) -> None:
-    """Each reviewed fix names one ticket or CVE, once, and says one thing: its probes, why unobservable, or dropped."""
+    """Each reviewed fix names one ticket or CVE, once, and says one thing: its probes (known ones, on servers they run
+    under), why unobservable, or dropped."""
+    probes = {probe.id: probe for probe in matrix.probes}
     seen: dict[str, int] = {}
     for index, fix in enumerate(matrix.patch_fixes):
         where: list[Any] = ["patch_fixes", index]
@@ -738,6 +751,8 @@ def _check_patch_fixes(matrix: Matrix, fail: Callable[[list[Any], str], MatrixEr
                 "`probes: [ID, ...]` (the probes whose cells show it) or `unobservable: WHY`, or drop it with "
                 "`dropped: WHY`; exactly one.",
             )
+        for ref_index, ref in enumerate(fix.probes):
+            _check_ref(ref, probes, f"patch fix {fix.key}", [*where, "probes", ref_index], fail)
 
 
 def _scalar(root: yaml.Node | None, path: list[Any]) -> str | None:

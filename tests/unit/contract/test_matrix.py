@@ -376,3 +376,22 @@ def test_a_bad_patch_fix_names_the_key_and_the_fix(tmp_path, old, new, expected)
     message = _broken(tmp_path, old, new)
     assert f"matrix.yaml:{_line_of(old.splitlines()[0].strip())}: " in message
     assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        (
+            "    probes: [orm.related-manager]",
+            "patch_fixes[9].probes[0]: patch fix #34139 names unknown probe 'orm.related-manager'. Fix: use an id",
+        ),
+        (
+            "    probes: [orm.related-managers@uvicorn]",
+            "patch_fixes[9].probes[0]: patch fix #34139 narrows probe 'orm.related-managers' to server 'uvicorn', but "
+            "it runs under no server (`servers: false`). Fix: write `orm.related-managers`",
+        ),
+    ],
+)
+def test_a_patch_fix_names_known_probes_on_servers_they_run_under(tmp_path, new, expected):
+    message = _broken(tmp_path, "  - ticket: 34139\n    probes: [orm.related-managers]", f"  - ticket: 34139\n{new}")
+    assert f"matrix.yaml:{_line_of('- ticket: 34139') + 1}: {expected}" in message
