@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -47,22 +53,26 @@ def test_not_a_probe():
 """
 
 
-def _run_probes(pytester, monkeypatch, *args: str, source: str = PROBES):
-    """Run `source` (PROBES unless told) with the recorder into results/dj99.json; pytest's outcome and the file's data."""
-    results = pytester.path / "results" / "dj99.json"
-    monkeypatch.setenv("PROBE_RESULTS", str(results))
-    monkeypatch.setenv("PROBE_ENV", "dj99")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makepyfile(test_probes=source)
-    outcome = pytester.runpytest_subprocess(
-        "-p", "harness.recorder", "-p", "no:cacheprovider", "-o", "markers=probe(id)", *args
+def _run_probes(folder: Path, *args: str, source: str = PROBES) -> tuple[pytest.RunResult, dict]:
+    """Run `source` (PROBES unless told) in a pytest process of its own, as tox runs an env, with the recorder into
+    `folder`/results/dj99.json beside what is there (a conftest, an earlier file); pytest's outcome and the data."""
+    results = folder / "results" / "dj99.json"
+    (folder / "test_probes.py").write_text(source.lstrip(), encoding="utf-8")
+    env = {**os.environ, "PROBE_RESULTS": str(results), "PROBE_ENV": "dj99", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "pytest", f"--basetemp={folder / 'basetemp'}", "-p", "harness.recorder"]
+    command += ["-p", "no:cacheprovider", "-o", "markers=probe(id)", *args]
+    started = time.monotonic()
+    done = subprocess.run(
+        command, cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
     )
-    return outcome, json.loads(results.read_text())
+    lines = done.stdout.splitlines(), done.stderr.splitlines()
+    return pytest.RunResult(done.returncode, *lines, time.monotonic() - started), json.loads(results.read_text())
 
 
-@pytest.fixture
-def run(pytester, monkeypatch):
-    outcome, data = _run_probes(pytester, monkeypatch, "--strict-markers")
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """PROBES run once for the module (a pytest process costs about a CPU second); its tests only read the result."""
+    outcome, data = _run_probes(tmp_path_factory.mktemp("probes"), "--strict-markers")
     return outcome, data, {(row["id"], row["server"]): row for row in data["probes"]}
 
 
@@ -111,8 +121,8 @@ def test_timed(probe, tmp_path):
 """
 
 
-def test_timings_count_the_injected_delay_and_each_service_start(pytester, monkeypatch):
-    outcome, data = _run_probes(pytester, monkeypatch, source=TIMED_PROBE)
+def test_timings_count_the_injected_delay_and_each_service_start(pytester):
+    outcome, data = _run_probes(pytester.path, source=TIMED_PROBE)
     assert outcome.ret == pytest.ExitCode.OK
     timings = data["timings"]
     assert timings["injected_delay"] == 0.1  # two slowed file opens of 0.05 s
@@ -170,7 +180,7 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["dj99.json"]
 
 
-def test_a_second_interrupt_while_pytest_handles_the_first_is_not_complete(pytester, monkeypatch):
+def test_a_second_interrupt_while_pytest_handles_the_first_is_not_complete(pytester):
     # Ctrl-C reaches pytest twice (the terminal's SIGINT to the group, then tox's): the second lands while pytest
     # reports the first, so pytest never sets its exit status and calls sessionfinish with "OK".
     pytester.makeconftest(
@@ -181,16 +191,16 @@ def test_a_second_interrupt_while_pytest_handles_the_first_is_not_complete(pytes
         "def pytest_keyboard_interrupt(excinfo):\n"
         "    raise KeyboardInterrupt\n"
     )
-    _, data = _run_probes(pytester, monkeypatch)
+    _, data = _run_probes(pytester.path)
     assert [row["id"] for row in data["probes"]] == ["views.recorded", "views.recorded"]
     assert data["complete"] is False
 
 
-def test_a_partial_rerun_updates_its_cells_and_keeps_the_others(pytester, monkeypatch):
-    _, full = _run_probes(pytester, monkeypatch)
+def test_a_partial_rerun_updates_its_cells_and_keeps_the_others(pytester):
+    _, full = _run_probes(pytester.path)
     assert full["complete"] is True
     before = {(row["id"], row["server"]): row for row in full["probes"]}
-    outcome, rerun = _run_probes(pytester, monkeypatch, "-k", "test_recorded and daphne")
+    outcome, rerun = _run_probes(pytester.path, "-k", "test_recorded and daphne")
     assert outcome.ret == 0
     after = {(row["id"], row["server"]): row for row in rerun["probes"]}
     assert set(after) == set(before)  # nothing erased
@@ -202,25 +212,25 @@ def test_a_partial_rerun_updates_its_cells_and_keeps_the_others(pytester, monkey
     assert rerun["partial"] is True
 
 
-def test_a_partial_run_without_an_earlier_file_is_incomplete(pytester, monkeypatch):
-    _, data = _run_probes(pytester, monkeypatch, "-k", "test_recorded")
+def test_a_partial_run_without_an_earlier_file_is_incomplete(pytester):
+    _, data = _run_probes(pytester.path, "-k", "test_recorded")
     assert [row["id"] for row in data["probes"]] == ["views.recorded", "views.recorded"]
     assert data["complete"] is False
     assert data["partial"] is True
 
 
-def test_a_partial_run_keeps_nothing_from_another_envs_file(pytester, monkeypatch):
+def test_a_partial_run_keeps_nothing_from_another_envs_file(pytester):
     results = pytester.path / "results" / "dj99.json"
     results.parent.mkdir()
     results.write_text(json.dumps({"schema": 1, "env": "dj42", "complete": True, "probes": [{"id": "x.y"}]}))
-    _, data = _run_probes(pytester, monkeypatch, "-k", "test_recorded")
+    _, data = _run_probes(pytester.path, "-k", "test_recorded")
     assert {row["id"] for row in data["probes"]} == {"views.recorded"}
     assert data["complete"] is False
 
 
-def test_a_partial_run_that_matches_nothing_changes_nothing(pytester, monkeypatch):
-    _, full = _run_probes(pytester, monkeypatch)
-    outcome, again = _run_probes(pytester, monkeypatch, "-k", "no_such_probe")
+def test_a_partial_run_that_matches_nothing_changes_nothing(pytester):
+    _, full = _run_probes(pytester.path)
+    outcome, again = _run_probes(pytester.path, "-k", "no_such_probe")
     assert outcome.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     assert again["complete"] is True
     assert [{k: v for k, v in row.items() if k != "earlier"} for row in again["probes"]] == full["probes"]
@@ -237,12 +247,12 @@ harness.recorder.write_text_atomically = refuse
 """
 
 
-def test_an_unwritable_results_folder_is_one_line_and_keeps_the_old_file(pytester, monkeypatch):
-    _run_probes(pytester, monkeypatch)
+def test_an_unwritable_results_folder_is_one_line_and_keeps_the_old_file(pytester):
+    _run_probes(pytester.path)
     results = pytester.path / "results" / "dj99.json"
     before = results.read_bytes()
     pytester.makeconftest(UNWRITABLE)
-    outcome, _ = _run_probes(pytester, monkeypatch)
+    outcome, _ = _run_probes(pytester.path)
     assert results.read_bytes() == before
     assert outcome.ret == pytest.ExitCode.INTERRUPTED  # stopped after the first probe, as Ctrl-C would
     output = outcome.stdout.str() + outcome.stderr.str()
@@ -320,11 +330,13 @@ def test_settled(server, probe):
 """
 
 
-@pytest.fixture
-def retried(pytester, monkeypatch):
-    outcome, data = _run_probes(pytester, monkeypatch, source=RETRIED)
+@pytest.fixture(scope="module")
+def retried(tmp_path_factory):
+    """RETRIED run once for the module; its tests only read the result."""
+    folder = tmp_path_factory.mktemp("retried")
+    outcome, data = _run_probes(folder, source=RETRIED)
     assert outcome.ret == pytest.ExitCode.OK
-    events = (pytester.path / "events.log").read_text().splitlines()
+    events = (folder / "events.log").read_text().splitlines()
     return data, {row["id"]: row for row in data["probes"]}, events
 
 
@@ -384,7 +396,7 @@ def test_an_env_without_a_noise_measurement_records_none_and_no_waits(run):
 
 
 def test_a_file_with_retried_probes_matches_the_results_schema(retried):
-    data, _, _ = retried
+    data = copy.deepcopy(retried[0])  # the module's tests share the run: change a copy
     assert list(_validator("results.schema.json").iter_errors(data)) == []
     data["timings"]["noise_ms"] = "loud"
     assert [error.message for error in _validator("results.schema.json").iter_errors(data)] == [
