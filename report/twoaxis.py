@@ -5,7 +5,7 @@ its latest patch today, the cells that differ with what differs, and "first ship
 `axes.differences` (each differing cell with the differing versions and its bisected cause from
 report/out/bisections.json), and rewrites each roadmap item's `first_shipped` from the shipped axis (`first_shipped_axis`
 says so; the latest axis's answer stays in `first_shipped_latest`). report/markdown.py and the page's template render that block.
-Pure functions over plain data.
+Pure functions over the typed merged data (report/model.py ReportData).
 """
 
 from __future__ import annotations
