@@ -4,7 +4,7 @@ its latest patch today, the cells that differ with what differs, and "first ship
 `attach` adds to the merged data (report/out/results.json): `axes.shipped` (the shipped axis's releases and cells),
 `axes.differences` (each differing cell with the differing versions and its bisected cause from
 report/out/bisections.json), and rewrites each roadmap item's `first_shipped` from the shipped axis (`first_shipped_axis`
-says so; the latest axis's answer stays in `first_shipped_latest`). report/markdown.py and the page's template render that block.
+says so; the latest axis's answer stays in `first_shipped_latest`). report/markdown_runs.py and the page's template render that block.
 Pure functions over the typed merged data (report/model.py ReportData).
 """
 
