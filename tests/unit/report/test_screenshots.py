@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import shutil
 import struct
@@ -57,22 +59,39 @@ def report_dir(built_report, tmp_path) -> Path:
     return tmp_path
 
 
-def test_writes_a_desktop_and_a_phone_picture_with_their_stamp(report_dir, capsys):
-    assert main(["--out", str(report_dir)]) == 0
-    assert {name: size_of(report_dir / name) for name in SIZES} == {
+@pytest.fixture(scope="module")
+def shot(built_report, tmp_path_factory) -> tuple[Path, int, str]:
+    """`python -m report.screenshots` run once for the module (a Chromium start and two page loads) on a copy of
+    the built report: the folder, the exit code and what it printed. Tests that change the folder change a copy."""
+    out = tmp_path_factory.mktemp("shot")
+    for name in ("report.html", "results.json"):
+        shutil.copy(built_report / name, out / name)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["--out", str(out)])
+    return out, code, printed.getvalue()
+
+
+def test_writes_a_desktop_and_a_phone_picture_with_their_stamp(shot):
+    out, code, printed = shot
+    assert code == 0
+    assert {name: size_of(out / name) for name in SIZES} == {
         "screenshot-desktop.png": (1400, 900),
         "screenshot-phone.png": (390, 844),
     }
-    check_fresh(report_dir)
-    assert "screenshot-desktop.png" in capsys.readouterr().out
+    check_fresh(out)
+    assert "screenshot-desktop.png" in printed
 
 
-def test_a_render_after_the_pictures_makes_them_stale(report_dir):
-    assert main(["--out", str(report_dir)]) == 0
-    results = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
-    (report_dir / "results.json").write_text(json.dumps({**results, "generated": "2099-01-01T00:00:00+00:00"}))
+def test_a_render_after_the_pictures_makes_them_stale(shot, tmp_path):
+    out, code, _ = shot
+    assert code == 0
+    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
+    check_fresh(tmp_path)  # fresh as written: only the render below makes the pictures stale
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    (tmp_path / "results.json").write_text(json.dumps({**results, "generated": "2099-01-01T00:00:00+00:00"}))
     with pytest.raises(AssertionError, match="run `python -m report.screenshots`"):
-        check_fresh(report_dir)
+        check_fresh(tmp_path)
 
 
 def test_missing_results_exit_2_with_one_line(tmp_path, capsys):
