@@ -20,6 +20,7 @@ OWNER = """
 import signal, sys, time
 from pathlib import Path
 from harness.processes import services
+services.STOP_TIMEOUT = 0.5  # the watchdog's grace before its SIGKILL: what is tested is that it comes, not when
 folder = services.scratch_dir("probe-test-service-")
 trap = "trap '' TERM; " if sys.argv[1] == "SIGKILL" else ""
 command = ["sh", "-c", trap + "sleep 120 & echo $! > grandchild; wait"]
