@@ -26,7 +26,7 @@ from rich.console import Console
 
 from contract.atomic import write_all_atomically
 from contract.matrix import MATRIX_PATH, SHIPPED, SHIPPED_SUFFIX, Matrix, MatrixError, display_path, load_matrix
-from report import baseline, csvout, history, html, markdown, terminal, timings, twoaxis
+from report import baseline, csvout, history, html, markdown, patches, terminal, timings, twoaxis
 from report.export import build, host, to_data, to_json
 from report.inputs import PREFERENCES, IncompatibleResults, validate_merged
 from report.model import ReportData
@@ -212,7 +212,7 @@ def _build(args: argparse.Namespace, problems: list[str], data: ReportData, out:
         else:
             comparison = baseline.compare(old, data, baseline.label(baseline_path, old), "this run")
     bench, bench_problem = timings.load_bench(args.out / timings.BENCH_PATH.name)
-    report = Report(data, comparison.to_data() if comparison else None, bench)
+    report = Report(data, comparison.to_data() if comparison else None, bench, patches.load_known_bugs())
     history_path: Path = args.history or args.out / "history.jsonl"
     files = {
         args.out / "results.json": to_json(data),

@@ -14,6 +14,7 @@ from report import twoaxis
 from report.apis import api_label
 from report.legend import MEANINGS, SYMBOLS
 from report.model import CellData, DifferenceData, KnownIssueData, ReportData, ShippedCell, ShippedRelease
+from report.patches import patch_rows
 from report.timings import milliseconds, ratios_text, seconds, stability_text
 from report.view import Report
 
@@ -82,6 +83,7 @@ def render(report: Report | ReportData) -> str:
         api_areas=apis.areas,
         api_label=api_label,
         probe_rows=report.probe_rows,
+        patch_rows=patch_rows(report.known_bugs),
         axes=_axes(report),
         packages=report.packages,
         timings=report.timings,

@@ -11,6 +11,7 @@ from report.markdown_apis import apis_section, known_issues_section
 from report.markdown_runs import axes_section, since_baseline, timings_section, versions_table
 from report.markdown_text import cell_text, either, header, table
 from report.model import DelayData, Host, ReportData, RoadmapData
+from report.patches import known_bugs_section
 from report.roadmap import WORKING
 from report.view import Report
 
@@ -36,6 +37,7 @@ def render(report: Report) -> str:
         *_parts(data),
         *apis_section(report.apis),
         *known_issues_section(report),
+        *known_bugs_section(report.known_bugs),
         "## Async score per release",
         "",
         f"Share of roadmap items that are native, and that work at all ({either(WORKING)}).",

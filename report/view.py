@@ -15,6 +15,7 @@ from contract.matrix import KnownIssue, known_issues
 from report import twoaxis
 from report.apis import ApiView, AxisCell, api_view, axis_cells
 from report.model import CellData, ComparisonData, ReportData, TimingRow
+from report.patches import KnownBug
 from report.timings import BenchSummary, timing_rows
 
 
@@ -36,6 +37,7 @@ class Report:
     data: ReportData
     comparison: ComparisonData | None = None  # report/baseline.py Comparison.to_data()
     bench: BenchSummary | None = None  # report/timings.py load_bench
+    known_bugs: tuple[KnownBug, ...] = ()  # report/patches.py load_known_bugs
 
     @cached_property
     def releases(self) -> tuple[str, ...]:
