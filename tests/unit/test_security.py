@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from contract.evidence import ROOT
 
@@ -10,9 +11,9 @@ from contract.evidence import ROOT
 SHELL_CALLS = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput\(|getstatusoutput\(")
 SOURCES = sorted(
     path
-    for folder in ("project", "tests", "report", "bench", "requirements")
+    for folder in ("contract", "harness", "project", "tools", "tests", "report", "bench", "requirements")
     for path in (ROOT / folder).rglob("*.py")
-    if "__pycache__" not in path.parts and path.name != "test_security.py"
+    if "__pycache__" not in path.parts and path != Path(__file__).resolve()
 )
 
 
