@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+_LOOKING_UP = threading.Lock()
 
-@pytest.fixture(autouse=True)
-def _pythons_looked_up() -> None:
-    """Whether each of matrix.yaml's Pythons starts here, looked up before the test, all at once.
 
-    Every report render asks `report.results.python_available`, cached per process; each look-up starts a pyenv shim
-    (about 0.6 CPU-s, a second or more of wall). Left to the first render, the six run one after another, and renders
-    in threads (the history's concurrency test) each run all six. So whenever the cache is empty (a worker's first
-    test, or after a test cleared it) they run here in parallel. Only where a test module imported the report.
-    """
-    results = sys.modules.get("report.results")
-    if results is None or results.python_available.cache_info().currsize:
-        return
+@functools.cache
+def _matrix_pythons() -> frozenset[str]:
     from contract.matrix import LATEST, SHIPPED, load_matrix
 
     matrix = load_matrix()
-    versions = {release.python for axis in (LATEST, SHIPPED) for release in matrix.on_axis(axis).releases}
-    with ThreadPoolExecutor(len(versions)) as pool:
-        list(pool.map(results.python_available, versions))
+    return frozenset(release.python for axis in (LATEST, SHIPPED) for release in matrix.on_axis(axis).releases)
+
+
+@pytest.fixture(autouse=True)
+def _pythons_looked_up_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render's first question whether a Python starts here asks it of all of matrix.yaml's Pythons at once.
+
+    `report.results.python_available` is cached per process, and each look-up starts a pyenv shim (0.6 CPU-s, a
+    second or more of wall). Left alone, the first render runs the six one after another, and renders in threads (the
+    history's concurrency test) each run all six. Here a look-up on an empty cache fills it in parallel, once (a lock
+    holds the other threads until it is filled); the answers are the same function's.
+    """
+    results = sys.modules.get("report.results")
+    if results is None:
+        return
+    cached = results.python_available
+
+    def available(version: str) -> bool:
+        with _LOOKING_UP:
+            if not cached.cache_info().currsize:
+                versions = _matrix_pythons() | {version}
+                with ThreadPoolExecutor(len(versions)) as pool:
+                    list(pool.map(cached, versions))
+        return bool(cached(version))
+
+    monkeypatch.setattr(results, "python_available", available)
