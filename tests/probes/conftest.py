@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -69,6 +70,11 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     """
     if isinstance(postgresql, postgres.Postgres):
         settings.DATABASES[postgres.ALIAS] = postgresql.database("probes")
+        # The recorder's re-measurement sets the session up again, with a new server: forget the connection to the
+        # one the first round stopped (every release keeps it in `connections._connections`), or the alias would
+        # still dial that server's removed socket.
+        with contextlib.suppress(AttributeError):
+            delattr(connections._connections, postgres.ALIAS)
         # Django 3.2+ fills in each alias's defaults (TEST, OPTIONS ...) once, when connections first reads
         # DATABASES (the same dict); older releases do it per alias on first use.
         if hasattr(connections, "configure_settings"):
