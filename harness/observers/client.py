@@ -9,6 +9,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -33,6 +34,13 @@ def get(server: Server, path: str, timeout: float = 10.0, method: str = "GET") -
             body = response.json()
     except httpx.HTTPError as exc:
         client_error = f"{type(exc).__name__}: {exc}"
+    return observation(server, mark, status, body, client_error, headers)
+
+
+def observation(
+    server: Server, mark: int, status: int | None, body: Any, client_error: str | None, headers: dict[str, str]
+) -> HttpObservation:
+    """What one request saw: the client's side as given, the server's entry point and its log since `mark`."""
     return HttpObservation(
         entrypoint_error=server.ready.get("entrypoint_error"),  # type: ignore[arg-type]
         status=status,

@@ -13,7 +13,7 @@ import http.client
 import json
 from collections.abc import Sequence
 
-from contract.evidence import last_exception
+from harness.observers.client import observation
 from harness.processes.servers import HOST, Server
 from harness.rules.response import HttpObservation
 
@@ -60,14 +60,7 @@ def send(
         client_error = f"{type(exc).__name__}: {exc}"
     finally:
         connection.close()
-    return HttpObservation(
-        entrypoint_error=server.ready.get("entrypoint_error"),  # type: ignore[arg-type]
-        status=status,
-        body=answer,
-        server_exception=last_exception(server.log_since(mark)),
-        client_error=client_error,
-        headers=response_headers,
-    )
+    return observation(server, mark, status, answer, client_error, response_headers)
 
 
 def _send(connection: http.client.HTTPConnection, body: bytes | None) -> str | None:
