@@ -50,15 +50,15 @@ COMMITTED_OUT = ROOT / "report" / "out"
 
 PIPELINE = {
     "exit": "0",
-    "report.md": "3ea4099117f8149cabb254b31a529b4bc22ecbdf411c621dc2aa111c9dfca425",
-    "results.json": "0e0c47ee8232a0ccf8e286ac5de1ccbb81fae5ea0d3d5c2c3b5fe20281f57947",
-    "results.csv": "d6565da2a6c42e1e89aec2e87ddf521750a33882a9265228d2df3f678eda8937",
-    "terminal": "2a718fa1cfa35679313ce451cf5993ec29373b9a55dea8271bf50e5ae0edebec",
+    "report.md": "b081c468634d457a6b7ef94b85a718e18b539b116d5d516d4e891f39a79e86b4",
+    "results.json": "ff957017725f7caafe46005eb906381824db64a67361577a3032318bac6b08f6",
+    "results.csv": "3cddcca17579ee631dd29ca1448f1d0c9228f71e7c4ac28b4c6ab15337ec700e",
+    "terminal": "1c678cf3b95abac1a7291afd8ff2f792bf83ca01e443917ffc8f82c9d5a5b9b4",
 }
 RENDERERS = {
-    "report.md": "7144d05c7261a736989eec56a64dce1a1cfea6b4b7324c99dd03ae7340dd9687",
-    "results.csv": "71f6cf123e1674391b3006fab7d4ae3d1fdbe8bc76e8a9ce46c26f1d03e93c93",
-    "terminal": "b6d57f06835f8b6d1dad59759e93a5131ab3d1b9e6cd8ffc326c4664702d9020",
+    "report.md": "40c3befbf49e49939d362ac6940d5a708003d51994e7cbc1966f3a26f8905d44",
+    "results.csv": "9b1118524c7158c03b67efe77ad03c4055bcd22b1166f2ef62f987b16550cbc9",
+    "terminal": "01ddefc58f0b3cc53c10af265ba9c4b228ad67d5bd538696da20d0aa67192e50",
 }
 
 
