@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -374,12 +376,12 @@ def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
             "(an editor's 'encoding' setting, or `iconv -f latin1 -t utf-8`)."
         ) from exc
     try:
-        data = yaml.load(_named(text, name), Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-        root = yaml.compose(_named(text, name), Loader=_Loader)
+        parsed, root = _parse(text, name)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{name}:{mark.line + 1}" if mark else name
         raise MatrixError(f"{where}: YAML syntax error: {exc.problem}. Fix: correct the YAML syntax there.") from exc
+    data = copy.deepcopy(parsed)  # the checks and the model below get values of their own
     if data is None:
         raise MatrixError(
             f"{name}: the file is empty. Fix: restore it (`git checkout -- matrix.yaml`); it needs the keys "
@@ -389,6 +391,17 @@ def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
     matrix = _build(path, data)
     _check_semantics(matrix, root, name)
     return matrix
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(text: str, name: str) -> tuple[Any, yaml.Node | None]:
+    """The values of `text` and its node tree (for line numbers), parsed once per text and name: PyYAML's
+    pure-Python parser is nine tenths of a load, and the self-tests load the same matrix.yaml about 180 times.
+
+    Callers get a deep copy of the values; the nodes are only read. A text that fails to parse is not cached.
+    """
+    data = yaml.load(_named(text, name), Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    return data, yaml.compose(_named(text, name), Loader=_Loader)
 
 
 def _named(text: str, name: str) -> Any:
