@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TypedDict, cast
 
@@ -39,18 +40,24 @@ def shipped_anchor(release: str, subject: str) -> str:
     return f"{SHIPPED}/{anchor(release, subject)}"
 
 
-def render(report: Report | ReportData) -> str:
-    """The page; `report.comparison` marks cells changed since the baseline, `report.bench` adds the benchmark's
-    medians to the footer. A results.json read back (`ReportData`) renders as a report of its own."""
-    report = report if isinstance(report, Report) else Report(report)
-    data, comparison = report.data, report.comparison
-    environment = jinja2.Environment(
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The templates' environment, made once: it compiles each template once, not on every render."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # everything from results (reasons, exception text) must stay text
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def render(report: Report | ReportData) -> str:
+    """The page; `report.comparison` marks cells changed since the baseline, `report.bench` adds the benchmark's
+    medians to the footer. A results.json read back (`ReportData`) renders as a report of its own."""
+    report = report if isinstance(report, Report) else Report(report)
+    data, comparison = report.data, report.comparison
+    environment = _environment()
     areas_of = report.areas
     apis = report.apis
     # What the search box finds a row by: its names, and the names of the async APIs its probes observe.
