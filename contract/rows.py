@@ -47,8 +47,8 @@ class Row(_Row, total=False):
     earlier: dict[str, Any]  # kept by a partial rerun: {"started", "versions"} of the run that recorded it
 
 
-class Cell(TypedDict):
-    """One cell of the merged file: a row on one release (or the report's not-run filler), with its subject and anchor."""
+class CellCore(TypedDict):
+    """What a cell of either axis holds: where it sits, its verdict, and the command that reproduces it."""
 
     release: str
     probe: str
@@ -56,11 +56,16 @@ class Cell(TypedDict):
     state: str
     reason: str
     reproduce: str
+    subject: str
+
+
+class Cell(CellCore):
+    """One cell of the merged file: a row on one release (or the report's not-run filler), with its anchor."""
+
     facts: dict[str, Any]
     measurements: dict[str, Any]
     duration: float | None  # None for a cell no probe recorded
     source_hash: str | None  # None for a cell no probe recorded
-    subject: str
     anchor: str
 
 

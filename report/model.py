@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NotRequired, TypedDict, Union
 
-from contract.rows import Cell, Row
+from contract.rows import Cell, CellCore, Row
 
 # Any JSON value: what a probe's evidence and a results file's free-form parts hold.
 Json = Union[str, int, float, bool, None, list["Json"], dict[str, "Json"]]
@@ -93,16 +93,9 @@ class CellData(Cell):
     ran_on: RanOn
 
 
-class ShippedCell(TypedDict):
+class ShippedCell(CellCore):
     """A cell of the shipped axis (without duration, source hash and anchor)."""
 
-    release: str
-    probe: str
-    server: str | None
-    state: str
-    reason: str
-    reproduce: str
-    subject: str
     ran_on: RanOn
     facts: dict[str, Json]
     measurements: dict[str, Json]
