@@ -73,8 +73,8 @@ def load_known_bugs(catalogue: Path = CATALOGUE_PATH, sweep: Path = SWEEP_PATH) 
     """
     if not catalogue.exists():
         return ()
-    notes = _read(catalogue, "catalogue.schema.json", "`tox -e catalogue`")
-    swept = _read(sweep, "sweep.schema.json", "`tox -e sweep`")["entries"] if sweep.exists() else {}
+    notes = read_checked(catalogue, "catalogue.schema.json", "`tox -e catalogue`")
+    swept = read_checked(sweep, "sweep.schema.json", "`tox -e sweep`")["entries"] if sweep.exists() else {}
     bugs = []
     for entry in notes["entries"]:
         if not entry["kept"]:
@@ -96,7 +96,8 @@ def load_known_bugs(catalogue: Path = CATALOGUE_PATH, sweep: Path = SWEEP_PATH) 
     return tuple(bugs)
 
 
-def _read(path: Path, schema: str, command: str) -> dict[str, Any]:
+def read_checked(path: Path, schema: str, command: str) -> dict[str, Any]:
+    """The JSON of `path`, checked against contract/schemas/`schema`; PatchesError names the file and `command`."""
     name = display_path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

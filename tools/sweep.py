@@ -40,7 +40,7 @@ from packaging.version import Version
 
 from contract.atomic import write_text_atomically
 from contract.matrix import SERVERS, Matrix, MatrixError, ProbeRef, Release, display_path, load_matrix
-from report.patches import CATALOGUE_PATH, SWEEP_PATH
+from report.patches import CATALOGUE_PATH, SWEEP_PATH, PatchesError, read_checked
 from report.twoaxis import BISECTIONS_PATH, CausesError, load_causes
 from tools.bisect import BisectError, Runner, failed, patches, probe_node
 from tools.scratch import scratch_folder
@@ -236,17 +236,7 @@ def load_sweep(path: Path) -> dict[str, Any]:
     """sweep.json's entries; none when there is no file yet. Raise SweepError for a file that is not one."""
     if not path.exists():
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries = data["entries"]
-        if not isinstance(entries, dict) or not all(isinstance(e["series"], dict) for e in entries.values()):
-            raise TypeError("entries is not a mapping of entries with series")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SweepError(
-            f"{display_path(path)}: not a sweep file ({exc}). Fix: delete it; the next sweep of every series "
-            "writes it anew"
-        ) from exc
-    return dict(entries)
+    return dict(read_checked(path, "sweep.schema.json", "`tox -e sweep`")["entries"])
 
 
 def write(path: Path, entries: Mapping[str, Any]) -> None:
@@ -264,7 +254,7 @@ def main(argv: Sequence[str] | None = None, make_runner: MakeRunner = Runner) ->
         parser.error("--jobs must be at least 1")
     try:
         return _sweep(args, make_runner)
-    except (SweepError, BisectError, MatrixError, CausesError) as exc:
+    except (SweepError, BisectError, MatrixError, CausesError, PatchesError) as exc:
         print(f"sweep: {exc}", file=sys.stderr)
     except subprocess.CalledProcessError as exc:
         print(f"sweep: {failed(exc)}", file=sys.stderr)
@@ -277,12 +267,7 @@ def main(argv: Sequence[str] | None = None, make_runner: MakeRunner = Runner) ->
 
 def _sweep(args: argparse.Namespace, make_runner: MakeRunner) -> int:
     matrix = load_matrix()
-    try:
-        catalogue = json.loads(args.catalogue.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SweepError(
-            f"{display_path(args.catalogue)}: cannot read it ({exc}). Fix: run `python -m tools.catalogue` first"
-        ) from exc
+    catalogue = read_checked(args.catalogue, "catalogue.schema.json", "`tox -e catalogue`")
     everything = fixes_by_series(catalogue, matrix)
     chosen = args.series or list(everything)
     for series in chosen:

@@ -19,8 +19,37 @@ VIEWS = "views.async-function"  # servers: true
 
 
 def entry(key: str, probes: list[str], fixed_in: dict[str, str], kept: bool = True) -> dict[str, object]:
-    return {"key": key, "link": f"https://code.djangoproject.com/ticket/{key[1:]}", "fixed_in": fixed_in,
-            "kept": kept, "probes": probes}  # fmt: skip
+    """A catalogue.json entry as tools/catalogue.py writes it (contract/schemas/catalogue.schema.json)."""
+    return {
+        "key": key,
+        "ticket": int(key[1:]),
+        "cve": None,
+        "link": f"https://code.djangoproject.com/ticket/{key[1:]}",
+        "patches": sorted(fixed_in.values()),
+        "fixed_in": fixed_in,
+        "text": f"Fixed a bug ({key}).",
+        "kept": kept,
+        "probes": probes,
+        "unobservable": None,
+        "dropped": None if kept else "not about async",
+    }
+
+
+LINK = "https://code.djangoproject.com/ticket/1"
+
+
+def swept_row(fixed_in: str) -> dict[str, object]:
+    """A sweep.json row as an earlier sweep wrote it (contract/schemas/sweep.schema.json)."""
+    return {
+        "fixed_in": fixed_in,
+        "cells": ["orm.related-managers"],
+        "patches": {fixed_in: {"orm.related-managers": "threaded"}},
+        "observed_broken": [],
+        "first_observed_fixed": fixed_in,
+        "agrees_with_notes": False,
+        "note": "no patch before the fix showed another state",
+        "bisections": [],
+    }
 
 
 class Flipping:
@@ -116,13 +145,13 @@ def test_a_fix_seen_earlier_or_never_disagrees_and_says_why(files):
 def test_a_partial_run_keeps_the_rows_it_did_not_run(files):
     out = files[1]
     out.parent.mkdir()
-    other = {"key": "#35174", "link": "x", "series": {"5.0": {"fixed_in": "5.0.3"}}}
-    stale = {"key": "#34139", "link": "x", "series": {"4.1": {"fixed_in": "old"}, "4.2": {"fixed_in": "4.2.9"}}}
+    other = {"key": "#35174", "link": LINK, "series": {"5.0": swept_row("5.0.3")}}
+    stale = {"key": "#34139", "link": LINK, "series": {"4.1": swept_row("4.1.3"), "4.2": swept_row("4.2.9")}}
     out.write_text(json.dumps({"entries": {"#35174": other, "#34139": stale}}), encoding="utf-8")
     assert run(files, "4.1") == 0
     data = json.loads(out.read_text(encoding="utf-8"))["entries"]
     assert data["#35174"] == other
-    assert data["#34139"]["series"]["4.2"] == {"fixed_in": "4.2.9"}
+    assert data["#34139"]["series"]["4.2"] == swept_row("4.2.9")
     assert data["#34139"]["series"]["4.1"]["fixed_in"] == "4.1.4"
 
 
