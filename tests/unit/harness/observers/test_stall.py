@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from harness.observers.stall import INTERVAL, StallMeter, paused_gc
+from harness.observers.stall import INTERVAL, StallMeter, paused_gc, run_queue_clock
 
 BLOCK = 0.1  # seconds the loop thread is blocked
 # The heartbeat is due up to one INTERVAL after the block starts, so its lateness is at least the block minus that.
@@ -68,6 +68,67 @@ def test_readable_after_stop():
         return meter.since(mark)
 
     assert run(main) >= AT_LEAST
+
+
+class RunQueue:
+    """A stand-in for the loop thread's run-queue clock: the test says how long the thread waited for a CPU."""
+
+    def __init__(self) -> None:
+        self.waited = 0.0
+        self.released = 0
+
+    def clock(self):
+        return (lambda: self.waited), self.release
+
+    def release(self) -> None:
+        self.released += 1
+
+
+@pytest.mark.parametrize("heartbeat_wakes", [True, False], ids=["recorded", "still-in-progress"])
+@pytest.mark.parametrize("queued", [0.0, 0.5, 1.0])
+def test_the_wait_for_a_cpu_is_not_a_stall(heartbeat_wakes, queued):
+    """A loop late only because its thread waited for a CPU (a starved machine) did not stall; the part of a
+    lateness spent running or blocked does."""
+    run_queue = RunQueue()
+
+    async def main():
+        async with StallMeter(clock=run_queue.clock) as meter:
+            await asyncio.sleep(0.01)
+            mark = meter.mark()
+            time.sleep(BLOCK)
+            run_queue.waited += queued * BLOCK  # that share of the block, the thread waited on a run queue
+            if heartbeat_wakes:
+                await asyncio.sleep(0.01)
+            return meter.since(mark)
+
+    stall = run(main)
+    assert stall >= AT_LEAST - queued * BLOCK * 1000
+    assert stall < (1 - queued) * BLOCK * 1000 + 0.5 * BLOCK * 1000
+    assert run_queue.released == 1
+
+
+def test_the_run_queue_clock_reads_the_threads_wait_in_seconds(tmp_path):
+    schedstat = tmp_path / "schedstat"
+    schedstat.write_text("123456 4500000000 7\n")
+    waited, release = run_queue_clock(str(schedstat))
+    assert waited() == 4.5
+    schedstat.write_text("123456 4750000000 9\n")  # the same file, read again: the count as it is now
+    assert waited() == 4.75
+    release()
+
+
+def test_without_the_kernels_count_no_wait_is_taken_off(tmp_path):
+    waited, release = run_queue_clock(str(tmp_path / "missing"))
+    assert waited() == 0.0
+    release()
+
+
+def test_the_default_clock_reads_this_thread():
+    waited, release = run_queue_clock()
+    try:
+        assert waited() >= 0.0
+    finally:
+        release()
 
 
 def test_cannot_start_twice():
