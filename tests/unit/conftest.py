@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import json
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 _LOOKING_UP = threading.Lock()
+_ANSWERS: dict[str, bool] = {}  # this process's copy of the session's answers
 
 
 @functools.cache
@@ -20,26 +25,53 @@ def _matrix_pythons() -> frozenset[str]:
     return frozenset(release.python for axis in (LATEST, SHIPPED) for release in matrix.on_axis(axis).releases)
 
 
+def _look_up(lookup: Callable[[str], bool]) -> dict[str, bool]:
+    """`lookup` of every matrix.yaml Python, in parallel."""
+    versions = sorted(_matrix_pythons())
+    with ThreadPoolExecutor(len(versions)) as pool:
+        return dict(zip(versions, map(bool, pool.map(lookup, versions)), strict=True))
+
+
+def _session_answers(shared: Path | None, lookup: Callable[[str], bool]) -> dict[str, bool]:
+    """matrix.yaml's Pythons looked up once per session: the first xdist worker to ask writes them to `shared` (a
+    file the session's workers share, under a lock), the others read them; without xdist, once per process."""
+    if shared is None:
+        return _look_up(lookup)
+    with (shared.parent / (shared.name + ".lock")).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if shared.exists():
+            answers: dict[str, bool] = json.loads(shared.read_text(encoding="utf-8"))
+            return answers
+        answers = _look_up(lookup)
+        shared.write_text(json.dumps(answers), encoding="utf-8")
+        return answers
+
+
 @pytest.fixture(autouse=True)
-def _pythons_looked_up_together(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A render's first question whether a Python starts here asks it of all of matrix.yaml's Pythons at once.
+def _pythons_looked_up_together(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render's first question whether a Python starts here asks it of all of matrix.yaml's Pythons, once a session.
 
     `report.results.python_available` is cached per process, and each look-up starts a pyenv shim (0.6 CPU-s, a
-    second or more of wall). Left alone, the first render runs the six one after another, and renders in threads (the
-    history's concurrency test) each run all six. Here a look-up on an empty cache fills it in parallel, once (a lock
-    holds the other threads until it is filled); the answers are the same function's.
+    second or more of wall). Left alone, each xdist worker's first render runs the six one after another, again after a
+    test clears the cache, and renders in threads (the history's concurrency test) each run all six. Here the first
+    look-up of the session runs them in parallel, once, and every worker reuses those answers (a lock holds the other
+    threads until they are there); a Python outside matrix.yaml is looked up as before. The answers are the same
+    function's.
     """
     results = sys.modules.get("report.results")
     if results is None:
         return
     cached = results.python_available
+    workerinput = getattr(request.config, "workerinput", None)
+    shared = None
+    if workerinput is not None:  # the basetemp's parent is this session's, shared by its workers
+        factory = request.getfixturevalue("tmp_path_factory")
+        shared = factory.getbasetemp().parent / f"pythons-{workerinput['testrunuid']}.json"
 
     def available(version: str) -> bool:
         with _LOOKING_UP:
-            if not cached.cache_info().currsize:
-                versions = _matrix_pythons() | {version}
-                with ThreadPoolExecutor(len(versions)) as pool:
-                    list(pool.map(cached, versions))
-        return bool(cached(version))
+            if not _ANSWERS:
+                _ANSWERS.update(_session_answers(shared, cached))
+        return _ANSWERS[version] if version in _ANSWERS else bool(cached(version))
 
     monkeypatch.setattr(results, "python_available", available)
