@@ -399,9 +399,37 @@ def _parse(text: str, name: str) -> tuple[Any, yaml.Node | None]:
     pure-Python parser is nine tenths of a load, and the self-tests load the same matrix.yaml about 180 times.
 
     Callers get a deep copy of the values; the nodes are only read. A text that fails to parse is not cached.
+    The text is scanned once. Building the values flattens merge keys (`<<:`) into their mappings in place; the
+    mappings get their pairs as written back, as the line numbers are read from the tree as written.
     """
-    data = yaml.load(_named(text, name), Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-    return data, yaml.compose(_named(text, name), Loader=_Loader)
+    loader = _Loader(_named(text, name))
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        mappings: dict[int, tuple[yaml.MappingNode, list[Any]]] = {}
+        _mappings(root, mappings)
+        data = loader.construct_document(root)
+        for node, pairs in mappings.values():
+            node.value = pairs
+        return data, root
+    finally:
+        loader.dispose()
+
+
+def _mappings(node: yaml.Node, found: dict[int, tuple[yaml.MappingNode, list[Any]]]) -> None:
+    """Every mapping under `node`, by id, with a copy of its pairs; an aliased node is visited once."""
+    if isinstance(node, yaml.MappingNode):
+        if id(node) in found:
+            return
+        found[id(node)] = (node, list(node.value))
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        return
+    for child in children:
+        _mappings(child, found)
 
 
 def _named(text: str, name: str) -> Any:
