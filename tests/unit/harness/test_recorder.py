@@ -70,10 +70,25 @@ def _run_probes(folder: Path, *args: str, source: str = PROBES) -> tuple[pytest.
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """PROBES run once for the module (a pytest process costs about a CPU second); its tests only read the result."""
-    outcome, data = _run_probes(tmp_path_factory.mktemp("probes"), "--strict-markers")
+def full_run(tmp_path_factory) -> tuple[Path, pytest.RunResult, dict]:
+    """PROBES run once for the module (a pytest process costs about a CPU second): its folder, outcome and data."""
+    folder = tmp_path_factory.mktemp("probes")
+    return folder, *_run_probes(folder, "--strict-markers")
+
+
+@pytest.fixture
+def run(full_run):
+    """The module's run of PROBES, which its tests only read: pytest's outcome, the data and its rows by cell."""
+    _, outcome, data = full_run
     return outcome, data, {(row["id"], row["server"]): row for row in data["probes"]}
+
+
+def _after_full_run(full_run, folder: Path) -> dict:
+    """`folder` as the module's full run of PROBES left its own: the same results file, whose data this returns."""
+    results = folder / "results" / "dj99.json"
+    results.parent.mkdir(exist_ok=True)
+    results.write_bytes((full_run[0] / "results" / "dj99.json").read_bytes())
+    return dict(json.loads(results.read_text()))
 
 
 def test_a_session_that_breaks_down_is_incomplete(pytester, monkeypatch):
@@ -196,8 +211,8 @@ def test_a_second_interrupt_while_pytest_handles_the_first_is_not_complete(pytes
     assert data["complete"] is False
 
 
-def test_a_partial_rerun_updates_its_cells_and_keeps_the_others(pytester):
-    _, full = _run_probes(pytester.path)
+def test_a_partial_rerun_updates_its_cells_and_keeps_the_others(pytester, full_run):
+    full = _after_full_run(full_run, pytester.path)
     assert full["complete"] is True
     before = {(row["id"], row["server"]): row for row in full["probes"]}
     outcome, rerun = _run_probes(pytester.path, "-k", "test_recorded and daphne")
@@ -228,8 +243,8 @@ def test_a_partial_run_keeps_nothing_from_another_envs_file(pytester):
     assert data["complete"] is False
 
 
-def test_a_partial_run_that_matches_nothing_changes_nothing(pytester):
-    _, full = _run_probes(pytester.path)
+def test_a_partial_run_that_matches_nothing_changes_nothing(pytester, full_run):
+    full = _after_full_run(full_run, pytester.path)
     outcome, again = _run_probes(pytester.path, "-k", "no_such_probe")
     assert outcome.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     assert again["complete"] is True
@@ -247,8 +262,8 @@ harness.recorder.write_text_atomically = refuse
 """
 
 
-def test_an_unwritable_results_folder_is_one_line_and_keeps_the_old_file(pytester):
-    _run_probes(pytester.path)
+def test_an_unwritable_results_folder_is_one_line_and_keeps_the_old_file(pytester, full_run):
+    _after_full_run(full_run, pytester.path)
     results = pytester.path / "results" / "dj99.json"
     before = results.read_bytes()
     pytester.makeconftest(UNWRITABLE)
