@@ -1,0 +1,71 @@
+"""Small slices of a run for tests that render or open the page: every release and both axes, but only a few probes
+(a page a tenth the size, which a browser loads in a fraction of the time; tests/unit/report/test_page.py still opens
+the whole page once, for what depends on everything it holds)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from typing import Any
+
+from contract.matrix import ROOT, load_matrix
+
+COMMITTED = ROOT / "report" / "out" / "results.json"
+# The roadmap items async-auth and orm-models-and-relations whole (an item is kept only with all its probes), and
+# the probes whose known issues the tests open: #34139 on orm.related-managers (fixed in 4.1.4, a bisected cause of
+# an axes' difference too), sessions.file's workaround, streaming.sync-iterator's marker, sessions.db's note.
+PROBES = frozenset(
+    {
+        "auth.async-api",
+        "auth.password-check",
+        "orm.model-methods",
+        "orm.related-managers",
+        "sessions.db",
+        "sessions.file",
+        "streaming.sync-iterator",
+    }
+)
+
+
+def cut(data: dict[str, Any], probes: frozenset[str]) -> dict[str, Any]:
+    """A merged run (results.json) cut down to `probes`, a copy of its own: their cells on both axes, the differences
+    between the axes, the known issues and regressions, and the roadmap items made only of them. Releases, scores and
+    timings stay whole."""
+
+    def kept(subject: str) -> bool:
+        return subject.split("@")[0] in probes
+
+    items = [item for item in data["roadmap"] if all(kept(ref) for ref in item["probes"])]
+    names = {item["id"] for item in items}
+    cells = [cell for cell in data["cells"] if cell["probe"] in probes]
+    sliced = {
+        **data,
+        "probes": [probe for probe in data["probes"] if probe["id"] in probes],
+        "cells": cells,
+        "roadmap": items,
+        "known_issues": [issue for issue in data["known_issues"] if issue["probe"] in probes],
+        "regressions": {
+            "roadmap": [r for r in data["regressions"]["roadmap"] if r["subject"] in names],
+            "probes": [r for r in data["regressions"]["probes"] if kept(r["subject"])],
+        },
+    }
+    if "axes" in data:
+        shipped = data["axes"]["shipped"]
+        sliced["axes"] = {
+            "shipped": {**shipped, "cells": [cell for cell in shipped["cells"] if cell["probe"] in probes]},
+            "differences": [d for d in data["axes"]["differences"] if kept(d["subject"])],
+        }
+    return copy.deepcopy(sliced)
+
+
+@functools.cache
+def _committed() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    return data
+
+
+def sample() -> dict[str, Any]:
+    """The committed run (report/out/results.json) with matrix.yaml's known issues, cut down to PROBES."""
+    issues = [issue.to_data() for issue in load_matrix().known_issues]
+    return cut({**_committed(), "known_issues": issues}, PROBES)
