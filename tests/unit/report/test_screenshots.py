@@ -52,20 +52,24 @@ def test_committed_screenshots_are_not_older_than_the_results_they_show():
     check_fresh(OUT_DIR, committed)
 
 
-@pytest.fixture
-def report_dir(built_report, tmp_path) -> Path:
+def copy_of_the_report(folder: Path) -> Path:
+    """`folder` holding a copy of the committed report's page and results (report/out), as the README's pictures show
+    them; a copy, so no test changes the committed files."""
     for name in ("report.html", "results.json"):
-        shutil.copy(built_report / name, tmp_path / name)
-    return tmp_path
+        shutil.copy(OUT_DIR / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def report_dir(tmp_path) -> Path:
+    return copy_of_the_report(tmp_path)
 
 
 @pytest.fixture(scope="module")
-def shot(built_report, tmp_path_factory) -> tuple[Path, int, str]:
+def shot(tmp_path_factory) -> tuple[Path, int, str]:
     """`python -m report.screenshots` run once for the module (a Chromium start and two page loads) on a copy of
-    the built report: the folder, the exit code and what it printed. Tests that change the folder change a copy."""
-    out = tmp_path_factory.mktemp("shot")
-    for name in ("report.html", "results.json"):
-        shutil.copy(built_report / name, out / name)
+    the committed report: the folder, the exit code and what it printed. Tests that change the folder change a copy."""
+    out = copy_of_the_report(tmp_path_factory.mktemp("shot"))
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = main(["--out", str(out)])
