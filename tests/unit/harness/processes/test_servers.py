@@ -59,8 +59,8 @@ def test_server_that_cannot_import_its_app_fails_with_its_log(tmp_path):
 def test_server_that_never_answers_times_out(tmp_path):
     # An app that is not ASGI at all: uvicorn starts, but the readiness request never gets a 200.
     with (
-        pytest.raises(ServerStartError, match=r"did not answer /__harness__/ready within 2 s"),
-        run_server("uvicorn", tmp_path, app="tests.unit.harness.asgi_app:__doc__", timeout=2),
+        pytest.raises(ServerStartError, match=r"did not answer /__harness__/ready within 1 s"),
+        run_server("uvicorn", tmp_path, app="tests.unit.harness.asgi_app:__doc__", timeout=1),
     ):
         pass
 
