@@ -1,8 +1,10 @@
 """Send bursts of simultaneous requests to a view that sleeps, and observe them: wall times, threads, failures, loop stall.
 
-harness/rules/timing.py turns the observation into a verdict. The bursts run in this (the probe's) process; the loop
-stall of each burst is read from the meter inside the server (harness/observers/client.py), so the clock says whether requests
-waited for each other and the meter says whether the server's event loop itself was held up.
+harness/rules/timing.py turns the observation into a verdict. The bursts run in this (the probe's) process; each view
+answers when its sleep began and ended (project/probes/views.py, on time.monotonic, which every process on Linux
+shares), and the loop stall of each burst is read from the meter inside the server (harness/observers/client.py). So
+the sleeps say whether requests waited for each other and the meter says whether the server's event loop itself was
+held up; the burst's wall time is kept as a measurement.
 """
 
 from __future__ import annotations
@@ -26,6 +28,17 @@ def view_thread(response: httpx.Response) -> list[int]:
     return [response.json()["view_thread"]]
 
 
+def most_at_once(slept: list[tuple[float, float]]) -> int:
+    """The most of these (began, ended) intervals in progress at one moment (one that ends as another begins does
+    not overlap it)."""
+    edges = sorted([(began, 1) for began, _ in slept] + [(ended, -1) for _, ended in slept])
+    running = most = 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    return most
+
+
 def measure_concurrency(
     server: Server,
     path: str,
@@ -45,13 +58,14 @@ def measure_concurrency(
         cause = first.server_exception or first.client_error or "no exception in the server log"
         return ConcurrencyObservation(entrypoint_error, requests, sleep, [], [], [], [f"HTTP {first.status}: {cause}"])  # type: ignore[arg-type]
     mark = server.log_mark()
-    walls, stalls, responses = [], [], []
+    walls, stalls, at_once, responses = [], [], [], []
     noise = loop_noise(server)
     for _ in range(SAMPLES):
         stall_from = stall_mark(server)
         wall, burst = asyncio.run(_burst(server, f"{path}?seconds={sleep}", requests))
         stalls.append(stall_since(server, stall_from))
         walls.append(wall)
+        at_once.append(most_at_once([tuple(answer.json()["slept"]) for answer in burst if answer.status_code == 200]))
         responses += burst
     answered = [response for response in responses if response.status_code == 200]
     exception = last_exception(server.log_since(mark)) or "no exception in the server log"
@@ -65,6 +79,7 @@ def measure_concurrency(
         [f"HTTP {response.status_code}: {exception}" for response in responses if response.status_code != 200],
         stalls_ms=stalls,
         noise_ms=noise,
+        at_once=at_once,
     )
 
 

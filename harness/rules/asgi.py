@@ -12,12 +12,12 @@ from contract.states import State, Verdict
 from harness.rules.response import HttpObservation, unserved
 from harness.rules.timing import (
     ConcurrencyObservation,
-    classify,
     decide,
     least,
+    noisy,
+    samples,
     stall_threshold_ms,
     sync_concurrency,
-    unsettled_by_noise,
 )
 
 UVICORN_LIFESPAN_UNSUPPORTED = "ASGI 'lifespan' protocol appears unsupported."
@@ -83,15 +83,14 @@ def request_stack(obs: ConcurrencyObservation, requests: list[StackRequest]) -> 
         "view_on_loop_thread": view_on_loop,
         "workers": spread,
     }
-    samples = [classify(wall, obs.requests, obs.sleep) for wall in obs.walls]
     stall, threshold = least(obs.stalls_ms), stall_threshold_ms(obs.sleep)
-    state, reason = decide(obs.requests, samples, chain_on_loop and view_on_loop, stall, obs.noise_ms, threshold)
+    state, reason = decide(obs.requests, samples(obs), chain_on_loop and view_on_loop, stall, obs.noise_ms, threshold)
     if state is State.THREADED and chain_on_loop:
         state = State.NATIVE
     if state in (State.NATIVE, State.THREADED, State.SERIALIZED):
         where = "on the loop thread" if chain_on_loop else "off the loop"
         reason = f"{reason}: the middleware hooks ran {where}, the stack in {spread}"
-    retry = state is State.UNDECIDED and unsettled_by_noise(samples, stall, obs.noise_ms, threshold)
+    retry = state is State.UNDECIDED and noisy(stall, obs.noise_ms, threshold)
     return Verdict(state, reason, facts, base.measurements, retry)
 
 

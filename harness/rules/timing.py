@@ -1,32 +1,29 @@
-"""Verdict rules for concurrency measured by the clock: N requests that each sleep T, sent at once.
+"""Verdict rules for concurrency: N requests that each sleep T, sent at once, in bursts (samples).
 
-Each sample is the wall time of all N requests divided by N*T, the time they would take one at a
-time. Requests that overlap ideally score 1/N (0.05 for N=20); requests served one at a time can
-never score below 1.0. The margins are wide because the suite runs on 2 noisy cores, possibly
-next to another env doing the same:
-- OVERLAPPED_MAX_RATIO = 0.5 allows ten times the ideal overlapped wall time (interpreter start-up
-  of a thread pool, client overhead, a busy neighbour) before doubting the overlap;
-- SERIALIZED_MIN_RATIO = 0.8 allows a serialized run to look 20% faster than it can be (clock and
-  scheduling skew) and still count as serialized.
-A sample between the two, or samples that disagree, leave the verdict undecided, with the samples (and measured
-again: unsettled_by_noise); except that a
-gray sample beside a majority of overlapped ones counts as overlapped (settle()): noise only lengthens a burst, and
-a serialized burst never comes in under SERIALIZED_MIN_RATIO, so that gray burst overlapped and was slowed. (Once
-in 10 benchmark runs, asgi.request-stack under daphne went undecided with both cores busy; a slowed burst is the
-likely cause, though that run's samples were not kept.)
+Whether the requests waited for each other is read from their sleeps, not from a stopwatch: each view notes when its
+sleep began and ended (time.monotonic, one clock for every process on Linux), and a sample is the most sleeps that
+were in progress at one moment of its burst (harness/observers/concurrency.py). Requests served one at a time never
+have two sleeps in progress at once, however slow the machine; requests that overlap do, unless the machine is so
+starved that each reached its view only after the one before had finished sleeping. So one sample with two sleeps
+at once proves the requests overlapped (OVERLAPPED), and only bursts that never had two at once ran one at a time
+(SERIALIZED): a busy machine can thin the evidence, not turn it. (Until 2026-12-03 a sample was the burst's wall
+time over N*T, with a gray zone between; with 8 envs on 2 cores, threaded requests read serialized or gray, because
+the Django work around each sleep took longer than the sleeps. The wall times stay in the measurements.)
 
-The clock says whether requests waited for each other; the loop-stall meter in the server (project/asgi.py,
+The sleeps say whether requests waited for each other; the loop-stall meter in the server (project/asgi.py,
 harness/observers/stall.py) says whether the event loop itself was held up, which is a different fact:
 - each sample's stall is the meter's longest heartbeat lateness during its burst; the loop counts as stalled when
   every sample's stall exceeds the threshold: a view on the loop stalls every burst by its whole sleep, while a
-  hiccup of a busy machine (measured up to 90 ms once, next to three other envs) hits one burst, not all three;
+  hiccup (measured up to 90 ms once, next to three other envs) hits one burst, not all three; the meter takes the
+  loop thread's wait for a CPU off each lateness (harness/observers/stall.py), so a starved machine is no stall;
 - the stall threshold is half the delay one request injects (its sleep T), and never under STALL_FLOOR_MS = 50:
   a view that sleeps on the loop stalls it by the whole sleep, twice the threshold. A free loop is late too, but
   by the loop's own work: a burst of N requests arriving at once is parsed and dispatched in one loop iteration,
   measured at 15-45 ms for 20 requests on an idle machine and up to 70 ms on busy cores (daphne's Twisted loop
   being the slower), which a fixed 50 ms would sit too close to. A stalled loop is `blocking`.
 - NOISE_MAX_FRACTION = 0.5: the meter's own lateness on the idle loop, measured just before, must stay within
-  half the threshold, or the stall cannot be told from noise and the verdict is undecided (and measured again).
+  half the threshold, or the stall cannot be told from noise and the verdict is undecided (and measured again:
+  noisy()).
 Requests that ran one at a time on a worker thread while the loop stayed free are `serialized`, never `blocking`.
 """
 
@@ -39,8 +36,6 @@ from contract.rows import WAITED
 from contract.states import State, Verdict
 from harness.rules.response import entrypoint_missing, failure
 
-OVERLAPPED_MAX_RATIO = 0.5
-SERIALIZED_MIN_RATIO = 0.8
 STALL_FLOOR_MS = 50.0
 STALL_FRACTION = 0.5
 NOISE_MAX_FRACTION = 0.5
@@ -54,7 +49,6 @@ UNTOLD = {
 
 OVERLAPPED = "overlapped"
 SERIALIZED = "serialized"
-GRAY = "gray zone"
 
 
 @dataclass(frozen=True)
@@ -64,22 +58,23 @@ class ConcurrencyObservation:
     entrypoint_error: str | None
     requests: int
     sleep: float
-    walls: list[float]  # one wall time per sample, in seconds
+    walls: list[float]  # one wall time per sample, in seconds (a measurement; at_once decides)
     loop_threads: list[int]  # as each response reported them
     view_threads: list[int]  # the threads that did the requests' work: the views', and any traced layers'
     failures: list[str]  # "HTTP 500: ..." for each request that did not answer 200
     stalls_ms: list[float] = field(default_factory=list)  # per sample, the server loop's longest stall during it
     noise_ms: float | None = None  # the meter's own longest lateness on the idle loop just before
+    at_once: list[int] = field(default_factory=list)  # per sample, the most views sleeping at one moment
 
 
-def classify(wall: float, requests: int, sleep: float) -> str:
-    """Whether one sample's requests overlapped, ran one at a time, or sit between."""
-    ratio = wall / (requests * sleep)
-    if ratio <= OVERLAPPED_MAX_RATIO:
-        return OVERLAPPED
-    if ratio >= SERIALIZED_MIN_RATIO:
-        return SERIALIZED
-    return GRAY
+def classify(at_once: int) -> str:
+    """Whether one burst's requests overlapped (two or more sleeps in progress at one moment) or ran one at a time."""
+    return OVERLAPPED if at_once >= 2 else SERIALIZED
+
+
+def samples(obs: ConcurrencyObservation) -> list[str]:
+    """Each burst's class, in order."""
+    return [classify(count) for count in obs.at_once]
 
 
 def async_concurrency(obs: ConcurrencyObservation) -> Verdict:
@@ -88,7 +83,7 @@ def async_concurrency(obs: ConcurrencyObservation) -> Verdict:
     native: they overlapped, on the loop thread. threaded: they overlapped on other threads.
     blocking: the loop stalled past the threshold (stall_threshold_ms). serialized: they ran one at a time off the loop while
     the loop stayed free. broken: some failed (absent when every failure shows the release does not know async views:
-    response.failure). undecided: samples in the gray zone or disagreeing, no stall measurement, or a meter too noisy
+    response.failure). undecided: no burst measured, no stall measurement, or a meter too noisy
     to tell.
     """
     return _concurrency(obs, overlapped_on_loop=State.NATIVE)
@@ -126,36 +121,32 @@ def least(stalls_ms: list[float]) -> float | None:
     return min(stalls_ms) if stalls_ms else None
 
 
-def settle(samples: list[str]) -> str | None:
-    """The class the samples agree on, or None: all alike and not gray, or a majority overlapped and the rest gray.
-
-    All-gray samples stay unsettled (requests that partly overlap do that every time), and so does every other mix.
-    """
-    if samples and len(set(samples)) == 1 and samples[0] != GRAY:
-        return samples[0]
-    if set(samples) == {OVERLAPPED, GRAY} and 2 * samples.count(OVERLAPPED) > len(samples):
-        return OVERLAPPED
-    return None
+def overall(classes: list[str]) -> str | None:
+    """What the bursts say together: overlapped when any one overlapped (a server that serves one request at a time
+    cannot overlap two, even once), serialized when every one ran one at a time, None without a burst."""
+    if not classes:
+        return None
+    return OVERLAPPED if OVERLAPPED in classes else SERIALIZED
 
 
-def unsettled_by_noise(samples: list[str], stall_ms: float | None, noise_ms: float | None, threshold: float) -> bool:
-    """Whether the clock or the meter leaves the verdict undecided for a reason another burst may not share: samples
-    that do not settle (gray or disagreeing) or a meter too noisy to tell. Not a missing stall measurement."""
-    return settle(samples) is None or loop_state(stall_ms, noise_ms, threshold) == NOISY
+def noisy(stall_ms: float | None, noise_ms: float | None, threshold: float) -> bool:
+    """Whether the meter was too noisy to tell, a reason another attempt may not share (a missing stall
+    measurement is not such a reason)."""
+    return loop_state(stall_ms, noise_ms, threshold) == NOISY
 
 
 def decide(
-    requests: int, samples: list[str], on_loop: bool, stall_ms: float | None, noise_ms: float | None, threshold: float
+    requests: int, classes: list[str], on_loop: bool, stall_ms: float | None, noise_ms: float | None, threshold: float
 ) -> tuple[State, str]:
     """The state from the samples' classes, where the views ran, and the loop stall, with a reason free of numbers.
 
     `on_loop` true means an overlapped run is native; the caller maps it (a sync view overlapping on the loop
-    cannot happen, so sync_concurrency turns that into undecided). Order: the clock must agree with itself,
-    the meter must be quiet enough, then a stalled loop is blocking whatever the clock says.
+    cannot happen, so sync_concurrency turns that into undecided). Order: a burst must have answered, the meter
+    must be quiet enough, then a stalled loop is blocking whatever the sleeps say.
     """
-    settled = settle(samples)
+    settled = overall(classes)
     if settled is None:
-        return State.UNDECIDED, f"the samples do not settle it: {', '.join(samples)}"
+        return State.UNDECIDED, "no burst was measured"
     loop = loop_state(stall_ms, noise_ms, threshold)
     if loop in UNTOLD:
         return State.UNDECIDED, UNTOLD[loop]
@@ -175,12 +166,12 @@ def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verd
     missing = entrypoint_missing(obs.entrypoint_error)
     if missing:
         return missing
-    classes = [classify(wall, obs.requests, obs.sleep) for wall in obs.walls]
+    classes = samples(obs)
     on_loop = bool(obs.view_threads) and set(obs.view_threads) <= set(obs.loop_threads)
     facts: dict[str, Any] = {
         "requests": obs.requests,
         "sleep_seconds": obs.sleep,
-        "samples": classes,
+        "overlapped": overall(classes) == OVERLAPPED,
         "view_on_loop_thread": on_loop,
         "one_view_thread": len(set(obs.view_threads)) == 1,
         "stall_threshold_ms": stall_threshold_ms(obs.sleep),
@@ -195,7 +186,7 @@ def _concurrency(obs: ConcurrencyObservation, overlapped_on_loop: State) -> Verd
     if state is State.NATIVE:
         state = overlapped_on_loop
     facts["loop_stalled"] = state is State.BLOCKING
-    retry = state is State.UNDECIDED and unsettled_by_noise(classes, stall, obs.noise_ms, facts["stall_threshold_ms"])
+    retry = state is State.UNDECIDED and noisy(stall, obs.noise_ms, facts["stall_threshold_ms"])
     return Verdict(state, reason, facts, measurements, retry)
 
 
@@ -206,6 +197,7 @@ def _measurements(obs: ConcurrencyObservation) -> dict[str, Any]:
         "walls": [round(wall, 3) for wall in obs.walls],
         "ratios": ratios,
         "spread": round(max(ratios) - min(ratios), 3) if ratios else None,
+        "at_once": obs.at_once,
         "loop_threads": sorted(set(obs.loop_threads)),
         "view_threads": sorted(set(obs.view_threads)),
         "distinct_view_threads": len(set(obs.view_threads)),

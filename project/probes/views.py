@@ -41,13 +41,18 @@ async def async_view(request):
 
 
 async def async_sleep_view(request):
+    """Sleeps ?seconds= on the loop; answers where it ran and when its sleep began and ended (`slept`, on
+    time.monotonic, the clock every process shares), which says whether requests overlapped however busy the CPU."""
+    began = time.monotonic()
     await asyncio.sleep(_seconds(request))
-    return JsonResponse(_where(request))
+    return JsonResponse({**_where(request), "slept": [began, time.monotonic()]})
 
 
 def sync_sleep_view(request):
+    """As async_sleep_view, with time.sleep."""
+    began = time.monotonic()
     time.sleep(_seconds(request))
-    return JsonResponse(_where(request))
+    return JsonResponse({**_where(request), "slept": [began, time.monotonic()]})
 
 
 class AsyncClassView(View):

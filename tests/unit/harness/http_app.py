@@ -106,9 +106,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, b"Internal Server Error")
             return
         with fake.lock if fake.serialize else contextlib.nullcontext():
+            began = time.monotonic()
             time.sleep(seconds)
+            slept = [began, time.monotonic()]
         thread = threading.get_ident()
-        self._send(200, {"loop_thread": LOOP_THREAD, "view_thread": thread, "middleware_thread": -thread})
+        self._send(
+            200, {"loop_thread": LOOP_THREAD, "view_thread": thread, "middleware_thread": -thread, "slept": slept}
+        )
 
     def _send(self, status: int, body: bytes | dict[str, object]) -> None:
         data = json.dumps(body).encode() if isinstance(body, dict) else body

@@ -11,7 +11,7 @@ import pytest
 
 from harness.observers import client, concurrency
 from harness.observers.client import STALL_PATH
-from harness.observers.concurrency import SAMPLES, measure_concurrency
+from harness.observers.concurrency import SAMPLES, measure_concurrency, most_at_once
 from tests.unit.harness.http_app import FAILURE, LOOP_THREAD, quick_clients, serving
 
 REQUESTS = 4
@@ -53,6 +53,12 @@ def test_every_burst_gives_a_wall_no_shorter_than_its_requests(traced):
     assert all(wall >= SLEEP for wall in seen.walls)
 
 
+def test_every_burst_of_threads_that_sleep_at_once_counts_every_sleep_in_progress_together(traced):
+    seen, _ = traced
+    assert len(seen.at_once) == SAMPLES
+    assert all(count >= 2 for count in seen.at_once)  # one thread per request: at least two sleep at once
+
+
 def test_every_answer_names_its_loop_thread_and_its_work_threads(traced):
     seen, _ = traced
     assert seen.loop_threads == [LOOP_THREAD] * SAMPLES * REQUESTS
@@ -89,9 +95,25 @@ def test_requests_that_take_turns_take_at_least_their_sum():
     with serving(serialize=True) as server:
         seen = measure_concurrency(server, "/view/", REQUESTS, SLEEP)
     assert all(wall >= REQUESTS * SLEEP for wall in seen.walls)
+    assert seen.at_once == [1] * SAMPLES  # never two sleeps at once, however the machine is loaded
     # The default work threads are the views' alone (http_app's middleware threads are negative).
     assert len(seen.view_threads) == SAMPLES * REQUESTS
     assert all(thread > 0 for thread in seen.view_threads)
+
+
+@pytest.mark.parametrize(
+    ("slept", "most"),
+    [
+        ([], 0),
+        ([(0.0, 1.0)], 1),
+        ([(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)], 1),  # each begins as the one before ends: one at a time
+        ([(0.0, 1.0), (0.999, 2.0)], 2),
+        ([(0.0, 10.0), (1.0, 2.0), (3.0, 4.0), (3.5, 5.0)], 3),
+        ([(2.0, 3.0), (0.0, 2.5), (1.0, 2.1)], 3),  # in any order
+    ],
+)
+def test_most_at_once_counts_the_intervals_in_progress_together(slept, most):
+    assert most_at_once(slept) == most
 
 
 def test_a_failed_warm_up_is_the_observation_and_sends_no_burst():

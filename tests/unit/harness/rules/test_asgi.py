@@ -47,13 +47,17 @@ def test_lifespan_under_a_server_without_it_depends_on_the_app():
 
 
 N, T = 5, 0.2  # one at a time: 1 s a sample; overlapped: about 0.2 s
-OVERLAPPED, ONE_AT_A_TIME = (0.22, 0.23, 0.22), (1.03, 1.04, 1.02)
+# Per sample, the most sleeps in progress at one moment: every request's, or one at a time.
+OVERLAPPED, ONE_AT_A_TIME = (N, N, N), (1, 1, 1)
 
 
-def stack(walls, requests, stalls=3.0, failures=()):
+def stack(at_once, requests, stalls=3.0, failures=(), noise=2.0):
     loop_threads = [LOOP] * len(requests)
     work = [thread for request in requests for thread in [*request.chain, request.view]]
-    obs = ConcurrencyObservation(None, N, T, list(walls), loop_threads, work, list(failures), [stalls] * 3, 2.0)
+    walls = [T if count > 1 else N * T for count in at_once]
+    obs = ConcurrencyObservation(
+        None, N, T, walls, loop_threads, work, list(failures), [stalls] * 3, noise, list(at_once)
+    )
     return rules.request_stack(obs, requests)
 
 
@@ -101,10 +105,10 @@ def test_request_stack_broken_absent_and_undecided():
     assert stack((), [], failures=["HTTP 500: TypeError: x"]).state is State.BROKEN
     no_asgi = ConcurrencyObservation(NO_ASGI, N, T, [], [], [], [])
     assert rules.request_stack(no_asgi, []).state is State.ABSENT
-    assert stack((0.22, 1.03, 0.22), each(lambda i: 7, lambda i: 7)).state is State.UNDECIDED
+    assert stack(ONE_AT_A_TIME, each(lambda i: 7, lambda i: 7), noise=60.0).state is State.UNDECIDED
 
 
-def test_request_stack_asks_for_another_attempt_only_when_its_samples_did_not_settle():
-    assert stack((0.22, 1.03, 0.22), each(lambda i: 7, lambda i: 7)).retry  # a gray burst between two overlapped
+def test_request_stack_asks_for_another_attempt_only_when_its_meter_was_too_noisy():
+    assert stack(ONE_AT_A_TIME, each(lambda i: 7, lambda i: 7), noise=60.0).retry  # over half the 100 ms threshold
     assert not stack(ONE_AT_A_TIME, each(lambda i: 7, lambda i: 7), stalls=100.0).retry  # settled: serialized
     assert not stack((), [], failures=["HTTP 500: TypeError: x"]).retry  # broken is settled

@@ -73,28 +73,30 @@ def test_middleware_around_an_async_view_the_handler_does_not_know_is_absent():
     assert verdict.facts["failures"] == [failure]
 
 
-def burst(*walls, layer_threads=(WORKER,), stalls=3.0):
-    """5 requests sleeping 0.2 s behind one sync layer: 1 s when the layer queues them, 0.2 s when it does not."""
+def burst(*at_once, layer_threads=(WORKER,), stalls=3.0, noise=2.0):
+    """5 requests sleeping 0.2 s behind one sync layer, per sample the most sleeping at one moment: 1 when the layer
+    queues them (1 s a burst), more when it does not (0.2 s)."""
+    walls = [0.2 if count > 1 else 1.0 for count in at_once]
     return ConcurrencyObservation(
-        None, 5, 0.2, list(walls), [LOOP], list(layer_threads), [], [stalls] * len(walls), 2.0
+        None, 5, 0.2, walls, [LOOP], list(layer_threads), [], [stalls] * len(at_once), noise, list(at_once)
     )
 
 
 def test_one_sync_layer_overlapping_in_a_worker_per_request_is_threaded():
-    assert rules.sync_layer_concurrency(burst(0.22, 0.23, layer_threads=(2, 3, 4))).state is State.THREADED
+    assert rules.sync_layer_concurrency(burst(5, 4, layer_threads=(2, 3, 4))).state is State.THREADED
 
 
 def test_one_sync_layer_queueing_requests_on_one_thread_is_serialized_not_blocking():
-    verdict = rules.sync_layer_concurrency(burst(1.04, 1.05))
+    verdict = rules.sync_layer_concurrency(burst(1, 1))
     assert verdict.state is State.SERIALIZED
     assert verdict.facts["one_view_thread"] is True
 
 
 def test_one_sync_layer_blocking_when_the_loop_stalled_and_broken_when_requests_fail():
-    assert rules.sync_layer_concurrency(burst(1.04, 1.05, stalls=200.0)).state is State.BLOCKING
+    assert rules.sync_layer_concurrency(burst(1, 1, stalls=200.0)).state is State.BLOCKING
     failing = ConcurrencyObservation(None, 5, 0.2, [], [], [], ["HTTP 500: AttributeError: x"])
     assert rules.sync_layer_concurrency(failing).state is State.BROKEN
-    assert rules.sync_layer_concurrency(burst(0.5, 0.6)).state is State.UNDECIDED
+    assert rules.sync_layer_concurrency(burst(1, 1, noise=60.0)).state is State.UNDECIDED  # a meter too noisy
 
 
 NOT_USED_CRASH = "RuntimeError: You cannot use AsyncToSync in the same thread as an async event loop - just await the async function directly."
