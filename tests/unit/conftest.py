@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,8 +47,8 @@ def _session_answers(shared: Path | None, lookup: Callable[[str], bool]) -> dict
         return answers
 
 
-@pytest.fixture(autouse=True)
-def _pythons_looked_up_together(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def _pythons_looked_up_together(request: pytest.FixtureRequest) -> Iterator[None]:
     """A render's first question whether a Python starts here asks it of all of matrix.yaml's Pythons, once a session.
 
     `report.results.python_available` is cached per process, and each look-up starts a pyenv shim (0.6 CPU-s, a
@@ -56,10 +56,11 @@ def _pythons_looked_up_together(request: pytest.FixtureRequest, monkeypatch: pyt
     test clears the cache, and renders in threads (the history's concurrency test) each run all six. Here the first
     look-up of the session runs them in parallel, once, and every worker reuses those answers (a lock holds the other
     threads until they are there); a Python outside matrix.yaml is looked up as before. The answers are the same
-    function's.
+    function's. Session-wide, so module fixtures that render (they are set up before a test's own fixtures) get it.
     """
-    results = sys.modules.get("report.results")
+    results = sys.modules.get("report.results")  # imported by then if a collected module imports it
     if results is None:
+        yield
         return
     cached = results.python_available
     workerinput = getattr(request.config, "workerinput", None)
@@ -74,4 +75,6 @@ def _pythons_looked_up_together(request: pytest.FixtureRequest, monkeypatch: pyt
                 _ANSWERS.update(_session_answers(shared, cached))
         return _ANSWERS[version] if version in _ANSWERS else bool(cached(version))
 
-    monkeypatch.setattr(results, "python_available", available)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(results, "python_available", available)
+        yield

@@ -33,19 +33,27 @@ def _build(tmp_path: Path, name: str, *sources: Path) -> dict[str, Any]:
     return data
 
 
-def test_two_jobs_folders_merge_to_the_same_report_as_one_folder(tmp_path):
+@pytest.fixture(scope="module")
+def one(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The report of dj52 and dj61 from one machine's results folder, built once for the module's comparisons."""
+    folder = tmp_path_factory.mktemp("one-machine")
     for env in ("dj52", "dj61"):
-        _write(tmp_path / "one-machine", env)
+        _write(folder / "results", env)
+    return _build(folder, "out-one", folder / "results")
+
+
+def test_two_jobs_folders_merge_to_the_same_report_as_one_folder(tmp_path, one):
+    for env in ("dj52", "dj61"):
         _write(tmp_path / f"job-{env}", env)
-    one = _build(tmp_path, "out-one", tmp_path / "one-machine")
     jobs = _build(tmp_path, "out-jobs", tmp_path / "job-dj52", tmp_path / "job-dj61" / "dj61.json")
     assert jobs == one
     statuses = {r["env"]: r["status"] for r in one["releases"]}
     assert statuses["dj52"] == statuses["dj61"] == "complete" and statuses["dj22"] == "missing"
 
 
-def test_a_merged_file_from_another_machine_is_an_input_too(tmp_path):
-    one = _build(tmp_path, "out-one", _write(tmp_path / "a", "dj52"), _write(tmp_path / "b", "dj61"))
+def test_a_merged_file_from_another_machine_is_an_input_too(tmp_path, one):
+    _write(tmp_path / "a", "dj52")
+    _write(tmp_path / "b", "dj61")
     # Machine A ran dj52 and built its report; machine B only uploaded dj61.json.
     _build(tmp_path, "machine-a", tmp_path / "a")
     both = _build(tmp_path, "out-both", tmp_path / "machine-a" / "results.json", tmp_path / "b")
