@@ -66,17 +66,22 @@ def tab(browser, viewport: dict[str, int]):
     return page
 
 
-def visit(page, url: str):
-    """`page` showing `url` as a new document once its script has run, with no console errors counted yet: nothing
-    the last test did there (filters, an open panel, the URL's state; the page keeps no other) is left."""
-    page.bring_to_front()  # a tab behind another gets no animation frames, which clicks and waits poll on
-    page.evaluate("window.leftover = true")
-    page.errors.clear()
-    page.goto(url)  # never a same-document (fragment) navigation: the tests' `url` has no fragment
+def reopen(page, url: str) -> None:
+    """Load `url` as a fresh visit (a link someone sent: a new document, never a same-document jump to a fragment)
+    and wait until the page's script has run."""
+    page.goto("about:blank")
+    page.goto(url)
     # The page's script draws the chart last: once it is there, every click handler is in place. (Circles, as a line
     # between releases that did not run may be a single point, which has no size to be visible.)
     page.wait_for_selector("#score-chart circle", state="attached")
-    assert page.evaluate("window.leftover") is None, f"{url} did not load as a new document"
+
+
+def visit(page, url: str):
+    """`page` showing `url` as a fresh visit, with no console errors counted yet: nothing the last test did there
+    (filters, an open panel, the URL's state; the page keeps no other) is left."""
+    page.bring_to_front()  # a tab behind another gets no animation frames, which clicks and waits poll on
+    page.errors.clear()
+    reopen(page, url)
     return page
 
 
@@ -264,16 +269,15 @@ def sample_report(tmp_path_factory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["1400x900", "390x844"])
-def full_page(request, tabs, sample_report):
+def sized(request, tabs):
+    """The module's tab at each size, for a test to visit a page in."""
+    return tabs(request.param)
+
+
+@pytest.fixture
+def full_page(sized, sample_report):
     """The sample page at both sizes, freshly loaded, its console errors collected in `page.errors`."""
-    return visit(tabs(request.param), sample_report[0].as_uri())
-
-
-def reopen(page, url: str) -> None:
-    """Load `url` as a fresh visit (a link someone sent) and wait until the page's script has run."""
-    page.goto("about:blank")
-    page.goto(url)
-    page.wait_for_selector("#score-chart circle", state="attached")
+    return visit(sized, sample_report[0].as_uri())
 
 
 def in_viewport(page, selector: str) -> bool:
@@ -294,8 +298,8 @@ def test_evidence_panel_and_close_button_are_in_the_viewport(full_page):
     assert not full_page.locator("#evidence").is_visible()
 
 
-def test_evidence_panel_and_close_button_are_in_the_viewport_from_a_permalink(full_page, sample_report):
-    reopen(full_page, sample_report[0].as_uri() + "#5.2/auth.password-check")
+def test_evidence_panel_and_close_button_are_in_the_viewport_from_a_permalink(sized, sample_report):
+    full_page = visit(sized, sample_report[0].as_uri() + "#5.2/auth.password-check")
     shows(full_page, "#evidence-title", "auth.password-check on Django 5.2")
     assert in_viewport(full_page, "#evidence")
     assert in_viewport(full_page, "#evidence-close")
