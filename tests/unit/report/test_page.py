@@ -1,5 +1,8 @@
 """The HTML page as a person sees it, in headless Chromium: no console errors, evidence opens, filters hide
-rows, injected markup stays text; it also saves a screenshot (REPORT_SCREENSHOT=path keeps it there)."""
+rows, injected markup stays text; it also saves a screenshot (REPORT_SCREENSHOT=path keeps it there).
+
+The whole committed page and the whole built report are opened once each; every other test opens a slice of a run
+(tests/unit/report/sample.py, a tenth of the page), loaded anew in the module's one tab per size."""
 
 from __future__ import annotations
 
@@ -89,7 +92,7 @@ def visit(page, url: str):
 def tabs(browser):
     """`tabs(viewport)`: one tab per viewport for the module, each test visiting its page anew there (a new tab per
     test costs a renderer process's start, as much CPU as loading the page)."""
-    made: dict[tuple[int, int], object] = {}
+    made: dict[tuple[int, int], Any] = {}
 
     def at(viewport: dict[str, int]):
         key = (viewport["width"], viewport["height"])
