@@ -324,6 +324,13 @@ def test_schema_error_names_key_and_fix(tmp_path):
     assert "Fix: write an https:// link" in message
 
 
+def test_a_bad_value_reached_through_a_merge_key_names_the_mapping_that_merges_it(tmp_path):
+    # `pins: &py312` merges py311's block (`<<: *py311`); the line is read from the tree as written, not as merged.
+    message = _broken(tmp_path, "        uvicorn: 0.54.0\n", "        uvicorn: [0.54.0]\n")
+    assert f"matrix.yaml:{_line_of('pins: &py312')}: releases[" in message
+    assert ".pins.uvicorn: ['0.54.0'] is not of type 'string'" in message
+
+
 def test_core_outside_the_items_probes_names_the_item_and_the_fix(tmp_path):
     message = _broken(
         tmp_path, "    core: [views.async-function, views.async-concurrency]", "    core: [asgi.entrypoint]"
