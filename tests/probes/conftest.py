@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connections
 
@@ -72,13 +73,22 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         settings.DATABASES[postgres.ALIAS] = postgresql.database("probes")
         # The recorder's re-measurement sets the session up again, with a new server: forget the connection to the
         # one the first round stopped (every release keeps it in `connections._connections`), or the alias would
-        # still dial that server's removed socket.
-        with contextlib.suppress(AttributeError):
-            delattr(connections._connections, postgres.ALIAS)
+        # still dial that server's removed socket. Connections are per thread: the ORM's async APIs query from
+        # asgiref's one thread-sensitive worker thread (run without an outer async_to_sync), which keeps its own.
+        _forget_connection(postgres.ALIAS)
+        executor = getattr(SyncToAsync, "single_thread_executor", None)
+        if executor is not None:
+            executor.submit(_forget_connection, postgres.ALIAS).result()
         # Django 3.2+ fills in each alias's defaults (TEST, OPTIONS ...) once, when connections first reads
         # DATABASES (the same dict); older releases do it per alias on first use.
         if hasattr(connections, "configure_settings"):
             connections.configure_settings(connections.settings)
+
+
+def _forget_connection(alias: str) -> None:
+    """Drop the calling thread's connection object for `alias` (Django makes a new one on next use)."""
+    with contextlib.suppress(AttributeError):
+        delattr(connections._connections, alias)
 
 
 def _cache_server(kind: cacheservers.Kind):
