@@ -50,14 +50,14 @@ COMMITTED_OUT = ROOT / "report" / "out"
 
 PIPELINE = {
     "exit": "0",
-    "report.md": "b081c468634d457a6b7ef94b85a718e18b539b116d5d516d4e891f39a79e86b4",
-    "results.json": "ff957017725f7caafe46005eb906381824db64a67361577a3032318bac6b08f6",
-    "results.csv": "3cddcca17579ee631dd29ca1448f1d0c9228f71e7c4ac28b4c6ab15337ec700e",
-    "terminal": "1c678cf3b95abac1a7291afd8ff2f792bf83ca01e443917ffc8f82c9d5a5b9b4",
+    "report.md": "35a0711ce048050bac81816b29366ae92f4eced90c75e0073c90e0ee69eee989",
+    "results.json": "fc0ee6c7f98a71caebb19b67b8d51c7a82342536b7b3ecd315271192eff178d5",
+    "results.csv": "eaa76b239e8ea386b022fdd5d04a80043d0e940151de438d02a4a0808b234496",
+    "terminal": "3f19222c7fdf4c0fed27773d0799c8495e4b9b542e032ba520847d457504811e",
 }
 RENDERERS = {
-    "report.md": "40c3befbf49e49939d362ac6940d5a708003d51994e7cbc1966f3a26f8905d44",
-    "results.csv": "9b1118524c7158c03b67efe77ad03c4055bcd22b1166f2ef62f987b16550cbc9",
+    "report.md": "b6cecd975c4fc2007f4836d19ea2922ddb6af79d59c7ef50ce8b20eb7fc60a28",
+    "results.csv": "8a5f652f5aaf979a1d5b0ebab6e1430e4796bc6529e01b7e7eab218d6adbc8c2",
     "terminal": "01ddefc58f0b3cc53c10af265ba9c4b228ad67d5bd538696da20d0aa67192e50",
 }
 
