@@ -6,9 +6,9 @@ were in progress at one moment of its burst (harness/observers/concurrency.py). 
 have two sleeps in progress at once, however slow the machine; requests that overlap do, unless the machine is so
 starved that each reached its view only after the one before had finished sleeping. So one sample with two sleeps
 at once proves the requests overlapped (OVERLAPPED), and only bursts that never had two at once ran one at a time
-(SERIALIZED): a busy machine can thin the evidence, not turn it. (Until 2026-12-03 a sample was the burst's wall
-time over N*T, with a gray zone between; with 8 envs on 2 cores, threaded requests read serialized or gray, because
-the Django work around each sleep took longer than the sleeps. The wall times stay in the measurements.)
+(SERIALIZED): a busy machine can thin the evidence, not turn it. A burst's wall time is no such evidence: with 8
+envs on 2 cores the Django work around each sleep outlasts the sleeps, and threaded requests time like queued ones.
+The wall times stay in the measurements.
 
 The sleeps say whether requests waited for each other; the loop-stall meter in the server (project/asgi.py,
 harness/observers/stall.py) says whether the event loop itself was held up, which is a different fact:
