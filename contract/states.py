@@ -81,8 +81,10 @@ RECORDED = tuple(state.value for state in State if state.recorded)
 class Verdict:
     """A state with its evidence: `facts` are stable across runs and machines, `measurements` are not.
 
-    `retry`: undecided for a timing reason another measurement may settle (a gray burst, a noisy meter), so the
-    recorder measures it again (harness/recorder.py, ATTEMPTS); never set when another attempt would see the same.
+    `retry`: undecided for a timing reason another measurement may settle (a noisy meter), or broken by a reading a
+    starved machine can fake (a stream read late looks buffered), so the recorder measures it again
+    (harness/recorder.py, ATTEMPTS) and keeps the last attempt's verdict; never set when another attempt would see
+    the same.
     """
 
     state: State
@@ -92,5 +94,5 @@ class Verdict:
     retry: bool = False
 
     def __post_init__(self) -> None:
-        if self.retry and self.state is not State.UNDECIDED:
-            raise ValueError(f"only an undecided verdict is measured again, not {self.state.value}")
+        if self.retry and self.state not in (State.UNDECIDED, State.BROKEN):
+            raise ValueError(f"only an undecided or broken verdict is measured again, not {self.state.value}")

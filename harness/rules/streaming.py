@@ -62,9 +62,9 @@ def streaming(obs: StreamObservation) -> Verdict:
     if obs.arrivals and None not in produced:
         how = delivery(produced, obs.arrivals)  # type: ignore[arg-type]
         facts["delivery"] = how
-        if how == BUFFERED:
+        if how == BUFFERED:  # measured again: a starved client reads a streamed response late, as if buffered
             whole = "every chunk reached the client only after the last was made"
-            return Verdict(State.BROKEN, f"buffered: {whole}", facts, measurements)
+            return Verdict(State.BROKEN, f"buffered: {whole}", facts, measurements, retry=True)
         if how == MIXED:
             mixed = "some chunks reached the client as they were made, others later"
             return Verdict(State.UNDECIDED, mixed, facts, measurements, retry=True)

@@ -58,5 +58,6 @@ def test_the_schemas_take_their_state_enums_from_the_table():
 def test_only_an_undecided_verdict_can_ask_for_another_attempt():
     assert Verdict(State.UNDECIDED, "a gray burst", retry=True).retry is True
     assert Verdict(State.NATIVE, "settled").retry is False
-    with pytest.raises(ValueError, match="only an undecided verdict is measured again, not native"):
+    assert Verdict(State.BROKEN, "buffered: read late", retry=True).retry is True
+    with pytest.raises(ValueError, match="only an undecided or broken verdict is measured again, not native"):
         Verdict(State.NATIVE, "settled", retry=True)

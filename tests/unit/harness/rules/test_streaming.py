@@ -54,6 +54,7 @@ def test_an_async_stream_that_arrives_whole_at_the_end_is_never_native():
     buffered = rules.streaming(streamed(made_on_loop, arrivals=[10.1, 10.1, 10.1]))
     assert buffered.state is State.BROKEN
     assert buffered.facts["delivery"] == rules.BUFFERED
+    assert buffered.retry is True  # a starved client reads a stream late: measured again, the last attempt stands
     assert rules.streaming(streamed(made_on_loop, arrivals=[10.01, 10.1, 10.1])).state is State.UNDECIDED
 
 
@@ -146,7 +147,7 @@ def test_sync_stream_broken_or_absent_when_it_does_not_answer():
     assert rules.sync_stream(rules.SyncStreamObservation(NO_ASGI, None, PAUSE, [], [])).state is State.ABSENT
 
 
-def test_only_a_stream_that_noise_may_have_unsettled_asks_for_another_attempt():
+def test_only_a_stream_that_noise_or_a_late_client_may_have_unsettled_asks_for_another_attempt():
     chunk_list = made(WORKER, 10.0, 10.3, 10.6)
     assert sync_streamed(chunk_list, AS_MADE, noise_ms=75.001).retry  # the meter too noisy to tell
     assert sync_streamed(chunk_list, [10.01, 10.61, 10.62]).retry  # some chunks late: a slow moment
@@ -155,4 +156,5 @@ def test_only_a_stream_that_noise_may_have_unsettled_asks_for_another_attempt():
     assert not sync_streamed(chunk_list, AS_MADE).retry  # settled
     made_on_loop = made(LOOP, 10.0, 10.05, 10.1)
     assert rules.streaming(streamed(made_on_loop, arrivals=[10.01, 10.1, 10.1])).retry
-    assert not rules.streaming(streamed(made_on_loop, arrivals=[10.1, 10.1, 10.1])).retry
+    assert rules.streaming(streamed(made_on_loop, arrivals=[10.1, 10.1, 10.1])).retry  # read late looks buffered
+    assert not rules.streaming(streamed(made_on_loop, arrivals=[10.01, 10.06, 10.11])).retry  # streamed: settled
