@@ -6,7 +6,6 @@ import copy
 import datetime as dt
 import functools
 import io
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,9 +15,10 @@ from typing import Any
 import jsonschema
 import yaml
 
+from contract.schemas import errors
+
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_PATH = ROOT / "matrix.yaml"
-SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "matrix.schema.json"
 # The two installs of each release (matrix.yaml): the latest patch with today's pins, and X.Y.0 as it shipped.
 LATEST, SHIPPED = "latest", "shipped"
 # The as-shipped env of release djXY is djXY-shipped.
@@ -447,13 +447,10 @@ def display_path(path: Path) -> str:
 
 
 def _validate_schema(data: Any, root: yaml.Node | None, name: str) -> None:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    # The format checker makes `format: date` refuse 2019-02-30, which the pattern alone lets through.
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if not errors:
+    found = sorted(errors(data, "matrix.schema.json"), key=lambda e: list(map(str, e.absolute_path)))
+    if not found:
         return
-    error = errors[0]
+    error = found[0]
     path = list(error.absolute_path)
     raise MatrixError(f"{name}:{_line(root, path)}: {key_path(path) or '(top level)'}: {_problem(error)}")
 

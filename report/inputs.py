@@ -9,7 +9,6 @@ silent pick would hide that two machines disagree.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import re
@@ -18,15 +17,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import jsonschema
-
-from contract.matrix import ROOT, SHIPPED_SUFFIX, Matrix, display_path, key_path
+from contract.matrix import SHIPPED_SUFFIX, Matrix, display_path, key_path
 from contract.rows import SCHEMA_VERSION, row_of
-from contract.states import RECORDED, STATES
+from contract.schemas import errors
 from report.model import ReportData
 from report.reader import read_json
 
-SCHEMAS = ROOT / "contract" / "schemas"
 # A per-env file's name: djXY (the latest axis) or djXY-shipped (the as-shipped axis).
 ENV_NAME = re.compile(rf"^dj[0-9]+({SHIPPED_SUFFIX})?$")
 # How to settle two results for one env: the run that started later, or the source named later.
@@ -52,27 +48,12 @@ class Source:
         return str(self.data.get("started", "")) if isinstance(self.data, dict) else ""
 
 
-@functools.cache
-def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
-    """schemas/<schema_name>, read once per process however many files are checked against it.
-
-    The state enums come from contract/states.py's table, so a new state is valid everywhere at once.
-    """
-    schema = json.loads((SCHEMAS / schema_name).read_text(encoding="utf-8"))
-    enums = {"recorded_state": list(RECORDED), "state": list(STATES)}
-    for name, definition in schema.get("$defs", {}).items():
-        if name in enums:
-            definition["enum"] = enums[name]
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
 def schema_error(data: Any, schema_name: str) -> str | None:
     """`key.path: what is wrong` for the shallowest place `data` breaks schemas/<schema_name>, or None."""
-    validator = _validator(schema_name)
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if not errors:
+    found = sorted(errors(data, schema_name), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not found:
         return None
-    return f"{key_path(list(errors[0].absolute_path)) or '(top level)'}: {errors[0].message}"
+    return f"{key_path(list(found[0].absolute_path)) or '(top level)'}: {found[0].message}"
 
 
 def validate_merged(data: Any, name: str, fix: str) -> ReportData:

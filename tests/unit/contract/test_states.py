@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from contract.matrix import ROOT
-from contract.rows import SCHEMA_VERSION
 from contract.states import RECORDED, STATES, State, Verdict
-from report.inputs import SCHEMAS, _validator
 
 
 def test_every_row_is_complete_and_distinct():
@@ -40,19 +37,6 @@ def test_the_readme_lists_every_state_with_its_meaning_in_table_order():
     section = readme.split("## States", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([a-z-]+)` \| (.+) \|$", section, re.MULTILINE)
     assert rows == [(state.value, state.meaning) for state in State]
-
-
-def test_the_schemas_take_their_state_enums_from_the_table():
-    results = _validator("results.schema.json").schema
-    merged = _validator("merged.schema.json").schema
-    assert results["$defs"]["recorded_state"]["enum"] == list(RECORDED)
-    assert merged["$defs"]["recorded_state"]["enum"] == list(RECORDED)
-    assert merged["$defs"]["state"]["enum"] == list(STATES)
-    for name in ("results.schema.json", "merged.schema.json"):
-        on_disk = (SCHEMAS / name).read_text(encoding="utf-8")
-        # No state is spelled out in a schema file: a list there would go stale when a row is added.
-        assert '"enum": ["native"' not in on_disk
-        assert json.loads(on_disk)["properties"]["schema"] == {"const": SCHEMA_VERSION}
 
 
 def test_only_an_undecided_verdict_can_ask_for_another_attempt():

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from contract.evidence import ROOT
+from contract.schemas import errors
 from harness.recorder import ATTEMPTS, write_atomically
-from report.inputs import _validator
 
 PROBES = """
 import sysconfig
@@ -412,8 +412,8 @@ def test_an_env_without_a_noise_measurement_records_none_and_no_waits(run):
 
 def test_a_file_with_retried_probes_matches_the_results_schema(retried):
     data = copy.deepcopy(retried[0])  # the module's tests share the run: change a copy
-    assert list(_validator("results.schema.json").iter_errors(data)) == []
+    assert errors(data, "results.schema.json") == []
     data["timings"]["noise_ms"] = "loud"
-    assert [error.message for error in _validator("results.schema.json").iter_errors(data)] == [
+    assert [error.message for error in errors(data, "results.schema.json")] == [
         "'loud' is not of type 'number', 'null'"
     ]
