@@ -126,7 +126,7 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
 
     The iterator sleeps between chunks, so making them on the loop thread stalls it by the pause; the stall
     threshold is half the pause (never under 50 ms, harness/rules/timing.py::stall_threshold_ms).
-    - blocking: the loop stalled past the threshold (the chunks were made on it, or something else held it);
+    - blocking: the chunks were made on the loop thread and it stalled past the threshold;
     - threaded: the chunks were made on a worker thread and each reached the client as it was made; the loop
       stayed free;
     - buffered: the chunks were made on a worker thread and every one reached the client only after the last was
@@ -134,8 +134,9 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
       one; the reason says "by design" only when Django's own warning says it must consume the iterator (the 4.2
       notes document that it consumes a sync iterator in a thread under ASGI), and quotes it;
     - broken: the response failed or lost chunks;
-    - undecided: the meter could not tell, chunks made on the loop without a stall, or a delivery neither
-      streamed nor buffered.
+    - undecided: the meter could not tell, chunks made on the loop without a stall, a delivery neither
+      streamed nor buffered, or a stall while the chunks were made on a worker thread (something else held the
+      loop: measured again, as harness/rules/apis.py does for an API whose work ran off the loop).
     Never native: a sync iterator that sleeps cannot run on the loop without stalling it.
     """
     missing = entrypoint_missing(obs.entrypoint_error)
@@ -171,11 +172,13 @@ def sync_stream(obs: SyncStreamObservation) -> Verdict:
     loop = loop_state(obs.stall_ms, obs.noise_ms, threshold)
     if loop in UNTOLD:
         return Verdict(State.UNDECIDED, UNTOLD[loop], facts, measurements, retry=loop == NOISY)
-    where = "on the loop thread" if on_loop else "on a worker thread"
+    if loop == STALLED and not on_loop:
+        reason = f"the loop stalled longer than {threshold:g} ms while the chunks were made on a worker thread"
+        return Verdict(State.UNDECIDED, f"{reason}: not this stream's doing", facts, measurements, retry=True)
     if loop == STALLED:
         return Verdict(
             State.BLOCKING,
-            f"the chunks were made {where} and the event loop stalled longer than {threshold:g} ms; {how}",
+            f"the chunks were made on the loop thread and the event loop stalled longer than {threshold:g} ms; {how}",
             facts,
             measurements,
         )

@@ -123,9 +123,23 @@ def test_sync_stream_made_on_the_loop_that_stalled_is_blocking_streamed_or_not()
 
 
 def test_sync_stream_stall_threshold_is_half_the_pause():
-    chunk_list = made(WORKER, 10.0, 10.3, 10.6)
-    assert sync_streamed(chunk_list, AS_MADE, stall_ms=150.0).state is State.THREADED
-    assert sync_streamed(chunk_list, AS_MADE, stall_ms=150.001).state is State.BLOCKING
+    on_loop = made(LOOP, 10.0, 10.3, 10.6)
+    assert sync_streamed(on_loop, AS_MADE, stall_ms=150.0).state is State.UNDECIDED  # on the loop, yet free
+    assert sync_streamed(on_loop, AS_MADE, stall_ms=150.001).state is State.BLOCKING
+    off_loop = made(WORKER, 10.0, 10.3, 10.6)
+    assert sync_streamed(off_loop, AS_MADE, stall_ms=150.0).state is State.THREADED
+    assert sync_streamed(off_loop, AS_MADE, stall_ms=150.001).state is State.UNDECIDED
+
+
+def test_a_stall_while_the_chunks_were_made_off_the_loop_is_measured_again_not_blocking():
+    # Once at -p 8 (a benchmark run): a 4.2 stream made on a worker thread and buffered read blocking under daphne.
+    # Its own code did not hold the loop; whatever did is not this probe's to name, so it is measured again.
+    verdict = sync_streamed(made(WORKER, 10.0, 10.3, 10.6), AT_THE_END, warning=WARNING, stall_ms=STALLED)
+    assert verdict.state is State.UNDECIDED and verdict.retry
+    assert verdict.reason == (
+        "the loop stalled longer than 150 ms while the chunks were made on a worker thread: not this stream's doing"
+    )
+    assert verdict.facts["on_loop_thread"] is False and verdict.facts["delivery"] == rules.BUFFERED
 
 
 def test_sync_stream_undecided_when_it_cannot_tell():
