@@ -156,6 +156,14 @@ def verdicts(envs: list[str], results: dict[str, dict[str, Any]]) -> dict[str, d
     }
 
 
+def reasons(envs: list[str], results: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Per env that ran, every cell's reason, keyed as `verdicts` keys its states."""
+    return {
+        env: {f"{row['id']}@{row['server'] or '-'}": row["reason"] for row in results.get(env, {}).get("probes", [])}
+        for env in envs
+    }
+
+
 def undecided(snapshot: dict[str, dict[str, str]]) -> int:
     """How many cells of one run's verdicts are undecided."""
     return sum(state == "undecided" for cells in snapshot.values() for state in cells.values())
@@ -173,6 +181,16 @@ def flips(snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
             states = [run.get(cell, "missing") for run in runs]
             if len(set(states)) > 1:
                 found[f"{env} {cell}"] = states
+    return found
+
+
+def flip_reasons(flipped: dict[str, list[str]], snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
+    """What each flipped cell's reason said, in the order `flips` lists its states (`snapshots` from `reasons`):
+    the evidence of the run that read differently, which no results file keeps once the next run overwrites it."""
+    found = {}
+    for key in flipped:
+        env, cell = key.split(" ", 1)
+        found[key] = [snapshot[env].get(cell, "missing") for snapshot in snapshots if env in snapshot]
     return found
 
 
@@ -250,7 +268,7 @@ def one_repetition(
     work = scratch / "work"
     shutil.rmtree(work, ignore_errors=True)
     cores = os.cpu_count() or 1
-    run: dict[str, Any] = {"exit_codes": {}, "cpu_seconds": {}, "undecided": {}, "verdicts": []}
+    run: dict[str, Any] = {"exit_codes": {}, "cpu_seconds": {}, "undecided": {}, "verdicts": [], "reasons": []}
     durations: list[dict[str, float | None]] = []
 
     def timed(name: str, *args: str) -> None:
@@ -258,6 +276,7 @@ def one_repetition(
         ran = latest if name == "latest_only" or (name == "warm_sequential" and sequential == "latest") else envs
         results = load_results(ran)
         run["verdicts"].append(verdicts(ran, results))
+        run["reasons"].append(reasons(ran, results))
         run["undecided"][name] = undecided(run["verdicts"][-1])
         durations.append({env: data.get("duration") for env, data in results.items()})
 
@@ -313,6 +332,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     medians = {key: value for key in keys if (value := median(key)) is not None}
     cpu = [run["cpu_warm_parallel"] for run in runs if "cpu_warm_parallel" in run]
     snapshots = [snapshot for run in runs for snapshot in run["verdicts"]]
+    flipped = flips(snapshots)
     ratios = {
         "warm_parallel_over_floor": _ratio(medians.get("warm_parallel"), medians.get("floor")),
         "cold_over_warm": _ratio(medians.get("cold_parallel"), medians.get("warm_parallel")),
@@ -329,7 +349,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "stability": {
             "matrix_runs": len(snapshots),
-            "flips": flips(snapshots),
+            "flips": flipped,
+            "flip_reasons": flip_reasons(flipped, [snapshot for run in runs for snapshot in run.get("reasons", [])]),
             "undecided": [run.get("undecided", {}) for run in runs],
         },
         "medians": medians,
@@ -379,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: v for k, v in run.items() if k not in ("envs", "verdicts")}), flush=True)
     summary = summarize(runs)
     for run in runs:
-        del run["verdicts"]  # summarized as "stability"; thousands of cells per run would bury the timings
+        # summarized as "stability"; thousands of cells per run would bury the timings
+        del run["verdicts"], run["reasons"]
     data = {
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
@@ -397,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             "deliberate": "per env (runs.envs): what its probes waited on purpose, the delay they injected into I/O, "
             "and one start per server and service kind; overlapping sleeps make it no floor of a run",
             "flips": "cells whose state was not the same in every run of their env (the goal is none)",
+            "flip_reasons": "each flipped cell's reason, run by run, in the order of its states in flips",
             "undecided": "per repetition, the undecided cells of each run (the goal is none)",
         },
         **summary,

@@ -140,6 +140,7 @@ def test_main_command_is_the_tox_p_line_of_the_ci_script(tmp_path):
 
 def test_summarize_takes_medians_and_ratios_and_counts_every_matrix_run():
     one = [{"dj52": {"x@-": "native"}}] * 5
+    why = [{"dj52": {"x@-": "on the loop"}}] * 5
     none = {"undecided": dict.fromkeys(TIMES, 0)}
     runs = [
         {
@@ -169,6 +170,7 @@ def test_summarize_takes_medians_and_ratios_and_counts_every_matrix_run():
             "cpu_over_cores": 27.0,
             "longest_env": 21.0,
             "verdicts": [*one[:3], {"dj52": {"x@-": "blocking"}}, one[0]],
+            "reasons": [*why[:3], {"dj52": {"x@-": "stalled 120 ms"}}, why[0]],
             "cpu_warm_parallel": {"percent_of_machine": 80.0, "cores_busy": 1.6},
         },
     ]
@@ -189,6 +191,8 @@ def test_summarize_takes_medians_and_ratios_and_counts_every_matrix_run():
     assert summary["stability"] == {
         "matrix_runs": 15,
         "flips": {"dj52 x@-": ["native"] * 13 + ["blocking", "native"]},
+        # only the third repetition kept its reasons, as a file from before they were kept has none
+        "flip_reasons": {"dj52 x@-": ["on the loop"] * 3 + ["stalled 120 ms", "on the loop"]},
         "undecided": [none["undecided"], none["undecided"], runs[2]["undecided"]],  # per repetition, per run
     }
 
@@ -231,10 +235,10 @@ def test_one_repetition_records_each_runs_cpu_time_and_undecided_cells_and_the_f
     def results(ran):
         # dj52 is contended in the first run only; dj61 is undecided in the busy run (the fourth)
         slow = len(calls) == 1
-        state = "undecided" if len(calls) == 4 else "native"
+        state, reason = ("undecided", "gray") if len(calls) == 4 else ("native", "ran")
         rows = {
-            "dj52": [{"id": "a.b", "server": None, "state": "native", "duration": 1.0}],
-            "dj61": [{"id": "a.b", "server": None, "state": state, "duration": 1.0}],
+            "dj52": [{"id": "a.b", "server": None, "state": "native", "duration": 1.0, "reason": "ran"}],
+            "dj61": [{"id": "a.b", "server": None, "state": state, "duration": 1.0, "reason": reason}],
         }
         durations = {"dj52": 90.0 if slow else 40.0, "dj61": 60.0}
         return {env: {"duration": durations[env], "probes": rows[env]} for env in ran}
@@ -244,6 +248,8 @@ def test_one_repetition_records_each_runs_cpu_time_and_undecided_cells_and_the_f
     monkeypatch.setattr(bench, "busy_cores", lambda count: contextlib.nullcontext())
     monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
     run = bench.one_repetition(tmp_path, ["dj52", "dj61"], ["dj52"], ["-p", "4"])
+    # the latest axis alone (the third run) has no dj61
+    assert [each.get("dj61", {}).get("a.b@-") for each in run["reasons"]] == ["ran", "ran", None, "gray", "ran"]
     assert run["cpu_seconds"] == {name: 300.0 if name == "warm_parallel" else 50.0 for name in TIMES}
     assert run["undecided"] == {**dict.fromkeys(TIMES, 0), "busy_parallel": 1}
     assert (run["longest_env_name"], run["longest_env"]) == ("dj61", 60.0)
