@@ -275,21 +275,30 @@ class Matrix:
 # matrix.yaml shares pin blocks through anchors and aliases (about 250 values in all). Aliases of aliases multiply:
 # nine levels of nine ("billion laughs") stand for 387 million values, which took minutes and gigabytes to check.
 MAX_ALIASED_VALUES = 10_000
-# matrix.yaml is about 30 KB; PyYAML's scanner reads a runaway file (a 10 MB value) for tens of seconds.
+# matrix.yaml is about 30 KB; a runaway file (a 10 MB value) would take seconds to parse and check.
 MAX_BYTES = 1024 * 1024
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps `3.10` and `2019-04-01` as text, rejects duplicate keys and limits what aliases expand to."""
+class _Loader(yaml.composer.Composer, yaml._yaml.CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    """A safe loader that keeps `3.10` and `2019-04-01` as text, rejects duplicate keys and limits what aliases
+    expand to.
+
+    libyaml (CParser) scans and parses, ten times faster than PyYAML's pure-Python parser; PyYAML's Composer builds
+    the nodes from its events, so that every alias passes through `compose_node` below.
+    """
 
     def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
+        yaml._yaml.CParser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self.name: str = stream.name  # what PyYAML's own Reader would call the file, for the messages below
         self._open: set[str] = set()  # the anchors of the nodes being composed
         self._sizes: dict[int, int] = {}  # id(node): how many values it stands for, aliases expanded
         self._aliased = 0  # how many values the aliases so far stand for
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
+        event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             where = f"{self.name}:{event.start_mark.line + 1}" if event.start_mark else self.name
             if event.anchor in self._open:
@@ -352,7 +361,8 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any
     return loader.construct_mapping(node)
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# types-PyYAML bounds a loader to its own classes' combinations, which this one is not
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[type-var]
 
 
 def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
@@ -395,8 +405,8 @@ def load_matrix(path: Path = MATRIX_PATH) -> Matrix:
 
 @functools.lru_cache(maxsize=8)
 def _parse(text: str, name: str) -> tuple[Any, yaml.Node | None]:
-    """The values of `text` and its node tree (for line numbers), parsed once per text and name: PyYAML's
-    pure-Python parser is nine tenths of a load, and the self-tests load the same matrix.yaml about 180 times.
+    """The values of `text` and its node tree (for line numbers), parsed once per text and name: parsing is most
+    of a load, and the self-tests load the same matrix.yaml about 180 times.
 
     Callers get a deep copy of the values; the nodes are only read. A text that fails to parse is not cached.
     The text is scanned once. Building the values flattens merge keys (`<<:`) into their mappings in place; the
