@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contract.evidence import inert
+from contract.evidence import inert_json
 
 
 def read_json(path: Path) -> tuple[Any, str | None]:
     """The file's parsed JSON, unchecked, with every string made inert (nothing in results from another machine
     may drive a terminal); or None and why the file cannot be read."""
     try:
-        return inert(json.loads(path.read_text(encoding="utf-8"))), None
+        return inert_json(path.read_text(encoding="utf-8")), None
     except OSError as exc:
         return None, f"cannot read it ({exc.strerror})"
     except UnicodeDecodeError as exc:

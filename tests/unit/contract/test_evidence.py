@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
-from contract.evidence import ROOT, describe, excerpt, last_exception, scrub
+import pytest
+
+from contract.evidence import ROOT, describe, excerpt, inert, inert_json, last_exception, scrub
 
 
 def test_scrub_removes_machine_paths_pids_and_ports():
@@ -52,3 +55,18 @@ def test_excerpt_is_bounded_and_keeps_the_tail():
 
 def test_describe():
     assert describe(ValueError("x")) == "ValueError: x"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"env\\u001b[2J": ["a\\u0007b", 1]}', {"env": ["ab", 1]}),  # \u escapes, in a key too
+        ('["a\\u001Bb", "c\\u007Fd", "e\x7ff"]', ["ab", "cd", "ef"]),  # upper case hex; DEL escaped and raw
+        ('["a\\bb", "c\\fd", "e\\rf"]', ["ab", "cd", "ef"]),  # the short escapes of control characters
+        ('["a\\nb", "c\\td", "e\\u000af"]', ["a\nb", "c\td", "e\nf"]),  # newline and tab stay
+        ('["a\\\\u001bb", "c\\\\bd"]', ["a\\u001bb", "c\\bd"]),  # an escaped backslash: text, not an escape
+        ('{"reason": "served", "stall_ms": 1.5}', {"reason": "served", "stall_ms": 1.5}),
+    ],
+)
+def test_inert_json_parses_and_strips_what_a_terminal_would_obey(text, expected):
+    assert inert_json(text) == expected == inert(json.loads(text))
