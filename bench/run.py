@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.pip_vs_uv:
                 run.update(pip_vs_uv(Path(tmp)))
             runs.append(run)
-            print(json.dumps({k: v for k, v in run.items() if k not in ("envs", "verdicts")}), flush=True)
+            print(json.dumps({k: v for k, v in run.items() if k not in ("envs", "verdicts", "reasons")}), flush=True)
     summary = summarize(runs)
     for run in runs:
         # summarized as "stability"; thousands of cells per run would bury the timings
