@@ -44,6 +44,7 @@ from typing import Any
 INTERVAL = 0.002  # seconds between heartbeats
 IDLE_NOISE_WINDOW = 0.2  # seconds of idle loop over which `idle_noise` measures the meter's own lateness
 RETENTION = 600.0  # seconds of beats kept: a mark older than that sees only the newest RETENTION seconds
+MARKS = 1000  # marks whose run-queue wait is kept (a server's meter is marked once per measured request)
 SCHEDSTAT = "/proc/thread-self/schedstat"  # "<ns on a CPU> <ns waiting on a run queue> <timeslices>"
 
 
@@ -85,9 +86,11 @@ class StallMeter:
         self._task: asyncio.Task[None] | None = None
         self._expected = 0.0  # loop time at which the heartbeat should wake next
         self._waited_at_wake = 0.0  # the loop thread's run-queue wait when the heartbeat last woke
-        # (expected, woke, run-queue wait since the previous wake) per heartbeat, loop time and seconds, oldest first;
-        # bounded so a meter may run for a server's life
-        self._beats: deque[tuple[float, float, float]] = deque(maxlen=int(RETENTION / interval))
+        # (expected, woke, run-queue wait at the previous wake, at this wake) per heartbeat, loop time and seconds,
+        # oldest first; bounded so a meter may run for a server's life
+        self._beats: deque[tuple[float, float, float, float]] = deque(maxlen=int(RETENTION / interval))
+        # the run-queue wait at each mark, newest last: a wait before the mark is not taken off a stall after it
+        self._marks: dict[float, float] = {}
 
     def start(self) -> None:
         """Start the heartbeat on the running loop (call from a coroutine on that loop)."""
@@ -118,19 +121,24 @@ class StallMeter:
 
     def mark(self) -> float:
         """A point in loop time to measure from."""
-        return self._running_loop().time()
+        mark = self._running_loop().time()
+        self._marks[mark] = self._waited()
+        while len(self._marks) > MARKS:
+            del self._marks[next(iter(self._marks))]
+        return mark
 
     def since(self, mark: float) -> float:
         """The longest loop stall between `mark` and now, in ms (lateness before the mark does not count), each
-        lateness less the loop thread's wait for a CPU meanwhile."""
+        lateness less the loop thread's wait for a CPU meanwhile (since the mark, for the lateness the mark cuts)."""
         now = self._running_loop().time()
+        at_mark = self._marks.get(mark, 0.0)  # a mark this meter did not give (or long forgotten): its last wake's
         longest = 0.0
         if self._task is not None:
-            longest = now - max(self._expected, mark) - (self._waited() - self._waited_at_wake)
-        for expected, woke, waited in reversed(self._beats):
+            longest = now - max(self._expected, mark) - (self._waited() - max(self._waited_at_wake, at_mark))
+        for expected, woke, waited_before, waited_after in reversed(self._beats):
             if woke < mark:
                 break
-            longest = max(longest, woke - max(expected, mark) - waited)
+            longest = max(longest, woke - max(expected, mark) - (waited_after - max(waited_before, at_mark)))
         return round(max(longest, 0.0) * 1000, 3)
 
     async def idle_noise(self, window: float = IDLE_NOISE_WINDOW) -> float:
@@ -152,7 +160,7 @@ class StallMeter:
         while True:
             await asyncio.sleep(max(0.0, self._expected - loop.time()))
             woke, waited = loop.time(), self._waited()
-            self._beats.append((self._expected, woke, waited - self._waited_at_wake))
+            self._beats.append((self._expected, woke, self._waited_at_wake, waited))
             self._expected, self._waited_at_wake = woke + self.interval, waited
 
 

@@ -107,6 +107,27 @@ def test_the_wait_for_a_cpu_is_not_a_stall(heartbeat_wakes, queued):
     assert run_queue.released == 1
 
 
+@pytest.mark.parametrize("heartbeat_wakes", [True, False], ids=["recorded", "still-in-progress"])
+def test_a_wait_for_a_cpu_before_the_mark_is_not_taken_off_a_stall_after_it(heartbeat_wakes):
+    """Calls measured one after another with no await between them give the heartbeat no chance to wake: the wait
+    for a CPU during the earlier calls is not this one's. (On a loaded machine the thirteen session APIs, each
+    blocking the loop 100-800 ms, read less and less stall, the last ones 7 ms of 100.)"""
+    run_queue = RunQueue()
+
+    async def main():
+        async with StallMeter(clock=run_queue.clock) as meter:
+            await asyncio.sleep(0.01)
+            time.sleep(BLOCK)  # an earlier call: blocked, and the thread waited as long again for a CPU
+            run_queue.waited += BLOCK
+            mark = meter.mark()
+            time.sleep(BLOCK)  # this call: blocked, no wait for a CPU
+            if heartbeat_wakes:
+                await asyncio.sleep(0.01)
+            return meter.since(mark)
+
+    assert run(main) >= AT_LEAST
+
+
 def test_the_run_queue_clock_reads_the_threads_wait_in_seconds(tmp_path):
     schedstat = tmp_path / "schedstat"
     schedstat.write_text("123456 4500000000 7\n")
