@@ -50,14 +50,14 @@ COMMITTED_OUT = ROOT / "report" / "out"
 
 PIPELINE = {
     "exit": "0",
-    "report.md": "35a0711ce048050bac81816b29366ae92f4eced90c75e0073c90e0ee69eee989",
-    "results.json": "fc0ee6c7f98a71caebb19b67b8d51c7a82342536b7b3ecd315271192eff178d5",
-    "results.csv": "eaa76b239e8ea386b022fdd5d04a80043d0e940151de438d02a4a0808b234496",
-    "terminal": "3f19222c7fdf4c0fed27773d0799c8495e4b9b542e032ba520847d457504811e",
+    "report.md": "53be7553ff27ae489bda5bccb80ff18f942a635eb19c079a0e0448872b5d260d",
+    "results.json": "e4954dbde00b7b612635c349e130bcbdca3f85638c8165732c586eabd1e596fd",
+    "results.csv": "01e24c38f5dbb838c5d1712912298642b764033d6d44f71f61719a5d64c265dd",
+    "terminal": "851283584b132c1317d66bd3058024e4cd90254c773373e2a6e8c7401e83f601",
 }
 RENDERERS = {
-    "report.md": "b6cecd975c4fc2007f4836d19ea2922ddb6af79d59c7ef50ce8b20eb7fc60a28",
-    "results.csv": "8a5f652f5aaf979a1d5b0ebab6e1430e4796bc6529e01b7e7eab218d6adbc8c2",
+    "report.md": "b6d340d4e4557dcac0892bdd90f6b58d26c94513ac6fda23604d9b5a49f4cea8",
+    "results.csv": "204bf30f1ef0713ef3cc867173be7e30b9bc056aa6de9ae7c7a105648ada61cc",
     "terminal": "01ddefc58f0b3cc53c10af265ba9c4b228ad67d5bd538696da20d0aa67192e50",
 }
 
