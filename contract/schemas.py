@@ -1,7 +1,7 @@
 """The JSON schemas in contract/schemas/, compiled once per process, and the errors of a document against one.
 
 Two engines read the same schema file. jsonschema-rs answers "is this valid?", about a hundred times faster than
-jsonschema (2 ms for a merged results file of 2,304 cells, against 160 ms; the report checks every env file, each
+jsonschema (2 ms for the merged results file of 1,152 cells, against 160 ms; the report checks every env file, each
 merged file it reads and its own output). Only a document it rejects goes through jsonschema, whose errors carry
 the paths, validator names and messages that every error message of this project is made from. Both check
 `format:` (dates, date-times): a document jsonschema-rs accepts is valid.
