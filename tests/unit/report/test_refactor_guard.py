@@ -50,13 +50,13 @@ COMMITTED_OUT = ROOT / "report" / "out"
 
 PIPELINE = {
     "exit": "0",
-    "report.md": "53be7553ff27ae489bda5bccb80ff18f942a635eb19c079a0e0448872b5d260d",
+    "report.md": "f60c8f21402ecb2ee8e2fb7413774ed4efae0ae7b88491ab740486c485e484dd",
     "results.json": "e4954dbde00b7b612635c349e130bcbdca3f85638c8165732c586eabd1e596fd",
     "results.csv": "01e24c38f5dbb838c5d1712912298642b764033d6d44f71f61719a5d64c265dd",
     "terminal": "851283584b132c1317d66bd3058024e4cd90254c773373e2a6e8c7401e83f601",
 }
 RENDERERS = {
-    "report.md": "b6d340d4e4557dcac0892bdd90f6b58d26c94513ac6fda23604d9b5a49f4cea8",
+    "report.md": "71f4465049577068b375a98378c9ff0201d11e1c709ff43bc6bb5cd57c83533c",
     "results.csv": "204bf30f1ef0713ef3cc867173be7e30b9bc056aa6de9ae7c7a105648ada61cc",
     "terminal": "01ddefc58f0b3cc53c10af265ba9c4b228ad67d5bd538696da20d0aa67192e50",
 }
