@@ -53,7 +53,9 @@ def test_a_server_without_h2c_refuses_prior_knowledge(tmp_path, capsys):
     with run_server("uvicorn", tmp_path, app=APP) as server:
         seen = ask(capsys, server.url(READY_PATH), server.url("/"))
     assert seen["negotiated"] is None and seen["status"] is None
-    assert str(seen["refused"]).startswith("RemoteProtocolError: ")
+    # uvicorn answers the preface's "PRI * HTTP/2.0" line with a 400 and closes; if the rest of the preface is still
+    # unread then, the kernel resets the connection instead (seen under load): both are the refusal.
+    assert str(seen["refused"]).startswith(("RemoteProtocolError: ", "ReadError: "))
 
 
 HANGING_APP = """
