@@ -148,18 +148,11 @@ def load_results(envs: list[str], results: Path = RESULTS) -> dict[str, dict[str
     return found
 
 
-def verdicts(envs: list[str], results: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """Per env that ran, every cell's state, keyed `probe@server` (an env with no results has no cells)."""
+def verdicts(envs: list[str], results: dict[str, dict[str, Any]], field: str = "state") -> dict[str, dict[str, str]]:
+    """Per env that ran, every cell's state (or its `field`, e.g. "reason"), keyed `probe@server` (an env with no
+    results has no cells)."""
     return {
-        env: {f"{row['id']}@{row['server'] or '-'}": row["state"] for row in results.get(env, {}).get("probes", [])}
-        for env in envs
-    }
-
-
-def reasons(envs: list[str], results: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
-    """Per env that ran, every cell's reason, keyed as `verdicts` keys its states."""
-    return {
-        env: {f"{row['id']}@{row['server'] or '-'}": row["reason"] for row in results.get(env, {}).get("probes", [])}
+        env: {f"{row['id']}@{row['server'] or '-'}": row[field] for row in results.get(env, {}).get("probes", [])}
         for env in envs
     }
 
@@ -185,8 +178,9 @@ def flips(snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
 
 
 def flip_reasons(flipped: dict[str, list[str]], snapshots: list[dict[str, dict[str, str]]]) -> dict[str, list[str]]:
-    """What each flipped cell's reason said, in the order `flips` lists its states (`snapshots` from `reasons`):
-    the evidence of the run that read differently, which no results file keeps once the next run overwrites it."""
+    """What each flipped cell's reason said, in the order `flips` lists its states (`snapshots`: verdicts of
+    "reason"): the evidence of the run that read differently, which no results file keeps once the next run
+    overwrites it."""
     found = {}
     for key in flipped:
         env, cell = key.split(" ", 1)
@@ -276,7 +270,7 @@ def one_repetition(
         ran = latest if name == "latest_only" or (name == "warm_sequential" and sequential == "latest") else envs
         results = load_results(ran)
         run["verdicts"].append(verdicts(ran, results))
-        run["reasons"].append(reasons(ran, results))
+        run["reasons"].append(verdicts(ran, results, "reason"))
         run["undecided"][name] = undecided(run["verdicts"][-1])
         durations.append({env: data.get("duration") for env, data in results.items()})
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
 from contract.atomic import write_text_atomically
-from contract.evidence import inert
+from contract.evidence import inert_json
 from contract.states import STATES
 from report.baseline import Comparison
 from report.model import Host, ReportData, Side
@@ -132,12 +132,12 @@ def _lines(path: Path) -> list[bytes]:
 def _run(line: bytes) -> dict[str, Any] | str:
     """The run a line holds, or what keeps it from being read."""
     try:
-        run = json.loads(line.decode("utf-8"))
+        run = inert_json(line.decode("utf-8"))
     except UnicodeDecodeError:
         return "not valid UTF-8"
     except json.JSONDecodeError:
         return "not valid JSON"
-    return inert(run) if isinstance(run, dict) else "not a JSON object"
+    return run if isinstance(run, dict) else "not a JSON object"
 
 
 def read(path: Path) -> list[dict[str, Any]]:
