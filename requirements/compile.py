@@ -5,6 +5,9 @@
     python -m requirements.compile --matrix M --into D dj52    from another matrix.yaml, into another folder
                                                     (`upstream update` compiles there first, then swaps)
 
+Every lock file is compiled in a scratch folder first and written only once all of them compiled: a failed or
+interrupted compile changes none (and leaves no scratch folder).
+
 A latest env (djXY) locks the release's pins. An as-shipped env (djXY-shipped) is resolved in two steps so that
 only the observers may be newer than the release day: first the stack under test alone, with uv's resolver cut-off
 at the release date (`--exclude-newer`, per-package `--exclude-newer-package`); then the stack plus the observers,
@@ -25,9 +28,9 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from contract.atomic import write_text_atomically
+from contract.atomic import write_all_atomically
 from contract.matrix import MATRIX_PATH, Matrix, MatrixError, Release, Shipped, display_path, load_matrix
-from tools.scratch import run
+from tools.scratch import run, scratch_folder
 
 HERE = Path(__file__).resolve().parent
 # Extras that a pin needs to be useful: daphne serves TLS-less HTTP but imports twisted's TLS bits.
@@ -61,44 +64,64 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MatrixError as exc:
         print(f"compile.py: {exc}", file=sys.stderr)
         return 2
-    try:
-        return _compile_envs(uv, matrix, args.envs, args.newest, args.into)
-    except KeyboardInterrupt:
-        print(
-            "compile.py: interrupted; the lock files compiled before it are new. Fix: run it again.",
-            file=sys.stderr,
-        )
-        return 2
-    except MatrixError as exc:
-        print(f"compile.py: {exc}", file=sys.stderr)
-        return 2
-    except subprocess.CalledProcessError as exc:
-        print(
-            f"compile.py: uv could not lock {display_path(Path(exc.cmd[-1]))} (exit {exc.returncode}; its error is "
-            "above). Fix: check the network and the package index uv uses (UV_DEFAULT_INDEX, UV_INDEX_URL), "
-            "then run it again.",
-            file=sys.stderr,
-        )
-        return 2
-
-
-def _compile_envs(uv: str, matrix: Matrix, names: list[str], newest: Path | None, into: Path) -> int:
     known = envs(matrix)
-    unknown = [env for env in names if env not in known]
+    unknown = [env for env in args.envs if env not in known]
     if unknown:
         print(f"compile.py: unknown env {', '.join(unknown)}. Fix: use one of {', '.join(known)}.", file=sys.stderr)
         return 2
-    if newest:
-        newest.mkdir(parents=True, exist_ok=True)
-        for release in matrix.releases:
-            if not names or release.env in names:
-                output = newest / f"{release.env}.txt"
-                output.unlink(missing_ok=True)  # uv would keep the pins of an existing file
-                _compile(uv, output, release.python, newest_inputs(release), overrides=release.overrides)
-        return 0
-    for env in names or known:
-        compile_env(uv, matrix, env, into / f"{env}.txt")
+    if args.newest:  # latest mode locks the latest envs only
+        names = [release.env for release in matrix.releases if not args.envs or release.env in args.envs]
+    else:
+        names = args.envs or known
+    target = args.newest or args.into
+    try:
+        with scratch_folder("compile-") as staged:
+            _compile_envs(uv, matrix, names, args.newest is not None, target, staged)
+    except KeyboardInterrupt:
+        print("compile.py: interrupted; no lock file was changed. Fix: run it again.", file=sys.stderr)
+        return 2
+    except (MatrixError, LockFailed) as exc:
+        print(f"compile.py: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = display_path(Path(exc.filename)) if exc.filename else display_path(target)
+        print(f"compile.py: cannot write {where}: {exc.strerror or exc}; no lock file was changed.", file=sys.stderr)
+        return 2
     return 0
+
+
+class LockFailed(Exception):
+    """uv could not lock an env; the message names its lock file and the fix."""
+
+
+def _compile_envs(uv: str, matrix: Matrix, names: list[str], newest: bool, into: Path, staged: Path) -> None:
+    """Lock `names` in `staged`, then write them all into `into` at once: a failed or interrupted compile changes
+    no lock file, so the lock files never disagree with each other or with matrix.yaml."""
+    for env in names:
+        output = staged / f"{env}.txt"
+        try:
+            if newest:
+                release = next(r for r in matrix.releases if r.env == env)
+                _compile(uv, output, release.python, newest_inputs(release), overrides=release.overrides)
+                continue
+            seed = into / output.name
+            if seed.is_file():  # uv keeps the pins an existing lock file has beyond matrix.yaml's
+                shutil.copyfile(seed, output)
+            compile_env(uv, matrix, env, output)
+        except subprocess.CalledProcessError as exc:
+            raise LockFailed(
+                f"uv could not lock {display_path(into / output.name)} (exit {exc.returncode}; its error is above), "
+                "so no lock file was changed. Fix: check the network and the package index uv uses "
+                "(UV_DEFAULT_INDEX, UV_INDEX_URL), then run it again."
+            ) from exc
+    written = {into / path.name: path.read_text(encoding="utf-8") for path in sorted(staged.glob("*.txt"))}
+    write_all_atomically(written)
+    for env in names:  # a latest env left without overrides loses its overrides file (tox.ini then points at none)
+        gone = into / f"{env}.overrides.txt"
+        if not newest and gone not in written:
+            gone.unlink(missing_ok=True)
+    for path in written:
+        print(f"wrote {display_path(path)}")
 
 
 def newest_inputs(release: Release) -> list[str]:
@@ -183,9 +206,7 @@ def compile_shipped(uv: str, matrix: Matrix, release: Release, output: Path) -> 
 def _write_overrides(path: Path, overrides: Mapping[str, str]) -> None:
     """The overrides an env's install needs too (tox.ini points UV_OVERRIDE at it); no file when there are none."""
     if overrides:
-        write_text_atomically(path, "\n".join(requirement_lines(overrides)) + "\n")
-    else:
-        path.unlink(missing_ok=True)
+        path.write_text("\n".join(requirement_lines(overrides)) + "\n", encoding="utf-8")
 
 
 def shipped_inputs(matrix: Matrix, release: Release) -> tuple[list[str], list[str]]:
@@ -270,10 +291,8 @@ def _compile(
         ]
         # uv dies with us: an interrupted or killed compile leaves no resolver running.
         run(command, check=True, cwd=HERE.parent, input="\n".join(lines) + "\n", text=True)
-    if not hashes:
-        return
-    write_text_atomically(output, header(python, note) + output.read_text(encoding="utf-8"))
-    print(f"wrote {display_path(output)}")
+    if hashes:
+        output.write_text(header(python, note) + output.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def header(python: str, note: str = "") -> str:

@@ -6,7 +6,10 @@ import datetime as dt
 import importlib.util
 import subprocess
 from dataclasses import replace
+from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 from contract.matrix import ROOT, Shipped, load_matrix
 
@@ -121,7 +124,7 @@ def test_an_interrupted_compile_is_one_line_exit_2(monkeypatch, tmp_path, capsys
 
     assert COMPILE.main(_fake_uv(monkeypatch, tmp_path, interrupted)) == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith("compile.py: interrupted; ")
+    assert line == "compile.py: interrupted; no lock file was changed. Fix: run it again."
 
 
 def test_a_failing_uv_is_one_line_exit_2(monkeypatch, tmp_path, capsys):
@@ -130,12 +133,55 @@ def test_a_failing_uv_is_one_line_exit_2(monkeypatch, tmp_path, capsys):
 
     assert COMPILE.main(_fake_uv(monkeypatch, tmp_path, failing)) == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"compile.py: uv could not lock {tmp_path / 'dj52.txt'} (exit 2; its error is above).")
+    assert line.startswith(f"compile.py: uv could not lock {tmp_path / 'dj52.txt'} (exit 2; its error is above), ")
 
 
-def test_the_lock_file_gets_its_header_through_the_atomic_writer(monkeypatch, tmp_path):
+def _locks(folder):
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("fault", [KeyboardInterrupt, subprocess.CalledProcessError(1, ["uv"])])
+def test_a_compile_that_stops_at_the_second_env_changes_no_lock_file(monkeypatch, tmp_path, fault):
+    into = tmp_path / "requirements"
+    into.mkdir()
+    (into / "dj51.txt").write_text("django==5.1.1\n", encoding="utf-8")
+    (into / "dj52.txt").write_text("django==5.2.1\n", encoding="utf-8")
+    before = _locks(into)
+
+    def second_fails(command):
+        if Path(command[-1]).name == "dj52.txt":
+            raise fault
+        Path(command[-1]).write_text("django==5.1.9\n", encoding="utf-8")
+
+    monkeypatch.setattr(COMPILE.shutil, "which", lambda name: "/bin/uv")
+    monkeypatch.setattr(COMPILE, "run", lambda command, **options: second_fails(command))
+    assert COMPILE.main(["--into", str(into), "dj51", "dj52"]) == 2
+    assert _locks(into) == before
+
+
+def test_every_lock_file_is_written_once_all_compiled_with_its_header(monkeypatch, tmp_path, capsys):
+    into = tmp_path / "requirements"
+    into.mkdir()
+    (into / "dj52.txt").write_text("django==5.2.1\nasgiref==3.8.1\n", encoding="utf-8")
+    seen = []
+
+    def uv(command):
+        output = Path(command[-1])
+        seen.append(output.read_text(encoding="utf-8") if output.exists() else None)
+        output.write_text(f"django=={output.stem}\n", encoding="utf-8")
+
     written = []
-    monkeypatch.setattr(COMPILE, "write_text_atomically", lambda path, text: written.append((path, text)))
-    output = tmp_path / "dj52.txt"
-    COMPILE.main(_fake_uv(monkeypatch, tmp_path, lambda command: output.write_text("django==5.2.19\n")))
-    assert written == [(output, f"{COMPILE.header(load_matrix().release('5.2').python)}django==5.2.19\n")]
+    monkeypatch.setattr(COMPILE, "write_all_atomically", lambda files: written.append(dict(files)))
+    monkeypatch.setattr(COMPILE.shutil, "which", lambda name: "/bin/uv")
+    monkeypatch.setattr(COMPILE, "run", lambda command, **options: uv(command))
+    assert COMPILE.main(["--into", str(into), "dj52", "tools"]) == 0
+    # uv saw the committed lock file of dj52 (whose other pins it keeps) and none for tools
+    assert seen == ["django==5.2.1\nasgiref==3.8.1\n", None]
+    matrix = load_matrix()
+    assert written == [
+        {
+            into / "dj52.txt": f"{COMPILE.header(matrix.release('5.2').python)}django==dj52\n",
+            into / "tools.txt": f"{COMPILE.header(matrix.tools_python)}django==tools\n",
+        }
+    ]
+    assert capsys.readouterr().out.splitlines() == [f"wrote {into / 'dj52.txt'}", f"wrote {into / 'tools.txt'}"]
