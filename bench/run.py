@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the project, on the path
     sys.path.insert(0, str(ROOT))
 
+from contract.atomic import write_text_atomically  # noqa: E402  (stdlib only, as the reader below)
 from report.reader import read_json  # noqa: E402  (stdlib only: the Python that has tox can run bench)
 
 RESULTS = ROOT / "results"
@@ -358,6 +359,11 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def save(path: Path, data: dict[str, Any]) -> None:
+    """Write bench.json whole or not at all: a benchmark takes most of an hour, and a report reads the file."""
+    write_text_atomically(path, json.dumps(data, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__)
     parser.add_argument("--repeat", type=int, default=1, help="how many times to run everything (medians are quoted)")
@@ -419,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         **summary,
         "runs": runs,
     }
-    args.output.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    save(args.output, data)
     print(json.dumps({key: data[key] for key in ("medians", "ratios", "cpu_warm_parallel")}, indent=1))
     print(f"bench: {len(summary['stability']['flips'])} cell(s) flipped; wrote {args.output}")
     return 0

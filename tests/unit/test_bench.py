@@ -21,6 +21,7 @@ from bench.run import (
     longest_env,
     main_command,
     run_timed,
+    save,
     select_envs,
     summarize,
     undecided,
@@ -281,3 +282,12 @@ def test_bench_runs_as_a_script_without_the_reports_dependencies(tmp_path):
     done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_save_writes_bench_json_whole_through_the_atomic_writer(monkeypatch, tmp_path):
+    import bench.run
+
+    written = []
+    monkeypatch.setattr(bench.run, "write_text_atomically", lambda path, text: written.append((path, text)))
+    save(tmp_path / "bench.json", {"medians": {"warm_parallel": 451.0}})
+    assert written == [(tmp_path / "bench.json", '{\n "medians": {\n  "warm_parallel": 451.0\n }\n}\n')]

@@ -16,7 +16,8 @@ ALLOWED = {
     "report": {"contract"},
     "tools": {"contract", "report", "harness"},
     "requirements": {"contract", "tools"},
-    "bench": {"report"},  # bench/run.py reads results files with the report's one reader (report/inputs.py)
+    # bench/run.py reads results files with the report's one reader (report/reader.py), writes with the atomic writer
+    "bench": {"contract", "report"},
 }
 
 
