@@ -19,7 +19,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict, cast
 
 from contract.atomic import write_text_atomically
 from contract.evidence import inert_json
@@ -28,6 +28,8 @@ from report.baseline import Comparison
 from report.model import Host, ReportData, Side
 
 MAX_RUNS = 100
+# The keys of a history line that come from the comparison with the baseline, not from the run itself.
+COMPARISON = ("baseline", "changes", "changed_cells")
 # A run whose whole env went missing changes dozens of cells; the line keeps the first few, the report has all.
 MAX_CHANGES_PER_LINE = 20
 # The versions worth a column in the history: what decides a result most often.
@@ -161,25 +163,33 @@ def _problem(path: Path, number: int, what: str) -> str:
 def appended(path: Path, run: HistoryEntry, keep: int = MAX_RUNS) -> str:
     """The history's new text with `run` added and the newest `keep` runs kept (and every line of no known time).
 
-    Rendering the same results again against the same baseline is not a new run: its line replaces the last one
-    when the two differ only in `generated`. Hold `locked` from this read to the write of its text.
+    Rendering the same results again is not a new run: its line replaces the last one when the two differ only in
+    `generated` and the comparison (COMPARISON), and keeps the last one's comparison, made when the run was new
+    (after `--accept`, the run compared with the baseline it became would otherwise lose what it changed). Hold
+    `locked` from this read to the write of its text.
     """
     lines = _lines(path)
-    if lines and _same_run(lines[-1], run):
+    last = _same_run(lines[-1], run) if lines else None
+    if last is not None:
         lines.pop()
+        run = cast(HistoryEntry, {**run, **{key: last[key] for key in COMPARISON if key in last}})
     return _text(_newest([*lines, _dump(run).encode("utf-8")], keep))
 
 
-def _same_run(line: bytes, run: HistoryEntry) -> bool:
+def _same_run(line: bytes, run: HistoryEntry) -> dict[str, Any] | None:
+    """The last line's run if it is `run` rendered again, else None."""
     try:
         last = json.loads(line)
     except ValueError:  # not UTF-8, or not JSON
-        return False
-    return isinstance(last, dict) and _but_generated(last) == _but_generated(json.loads(_dump(run)))
+        return None
+    if isinstance(last, dict) and _the_run(last) == _the_run(json.loads(_dump(run))):
+        return last
+    return None
 
 
-def _but_generated(run: Mapping[str, object]) -> dict[str, object]:
-    return {key: value for key, value in run.items() if key != "generated"}
+def _the_run(run: Mapping[str, object]) -> dict[str, object]:
+    """What a history line says of the results themselves: all but when it was rendered and what it was compared to."""
+    return {key: value for key, value in run.items() if key != "generated" and key not in COMPARISON}
 
 
 def append(path: Path, run: HistoryEntry, keep: int = MAX_RUNS) -> None:

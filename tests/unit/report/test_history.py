@@ -87,6 +87,19 @@ def test_rendering_the_same_run_again_replaces_its_line_and_a_new_run_appends(tm
     assert [run["generated"] for run in history.read(path)] == ["10:05", "10:10", "11:00"]
 
 
+def test_a_render_after_accept_keeps_one_line_with_what_the_run_changed(tmp_path):
+    path = tmp_path / "history.jsonl"
+    run = {"started": "09:00", "counts": {"native": 3}}
+    changed = {"baseline": "baseline.json (generated 08:00)", "changes": {"regression": 1}, "changed_cells": ["a"]}
+    history.append(path, {"generated": "10:00", **run, **changed})  # the report of the run
+    history.append(path, {"generated": "10:05", **run, **changed})  # --accept: compared with the old baseline
+    # rendered again, compared with the baseline it became (which kept the cells this run did not run)
+    rerendered = {"baseline": "baseline.json (generated 10:05)", "changes": {"not-run": 2}, "changed_cells": ["b"]}
+    history.append(path, {"generated": "10:30", **run, **rerendered})
+    history.append(path, {"generated": "10:40", **run, "baseline": "baseline.json (generated 10:05)", "changes": {}})
+    assert history.read(path) == [{"generated": "10:40", **run, **changed}]
+
+
 def test_a_broken_last_line_is_kept_when_a_run_is_appended(tmp_path):
     path = tmp_path / "history.jsonl"
     path.write_text('{"generated": \n', encoding="utf-8")

@@ -65,10 +65,12 @@ def test_regression_workflow(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "out"), "history"]) == 0
     out = _printed(capsys)
     assert "Run history" in out and f"{anchor}: native → threaded (regression)" in out
-    assert main(["--out", str(tmp_path / "out"), "prune", "--keep", "2"]) == 0
-    # 6 renders, 4 lines: a render and the --accept of the same results after it are one run
-    assert "dropped 2 run(s)" in _printed(capsys)
+    # 6 renders of 2 runs, 2 lines: a render, the --accept of the same results and a render after it are one run
     assert len((tmp_path / "out" / "history.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    assert main(["--out", str(tmp_path / "out"), "prune", "--keep", "1"]) == 0
+    assert "dropped 1 run(s)" in _printed(capsys)
+    (line,) = (tmp_path / "out" / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    assert f"{anchor}: native → threaded (regression)" in line
 
 
 def test_compare_two_result_files(tmp_path, capsys):
