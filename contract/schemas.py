@@ -22,9 +22,10 @@ from contract.states import RECORDED, STATES
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
 
-@functools.cache
 def schema(name: str) -> dict[str, Any]:
-    """schemas/<name>, whose state enums come from contract/states.py's table: a new state is valid everywhere."""
+    """schemas/<name>, whose state enums come from contract/states.py's table: a new state is valid everywhere.
+
+    Read anew on each call (the validators below are what is cached), so a caller may change its copy."""
     loaded: dict[str, Any] = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
     enums = {"recorded_state": list(RECORDED), "state": list(STATES)}
     for key, definition in loaded.get("$defs", {}).items():

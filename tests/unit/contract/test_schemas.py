@@ -87,3 +87,12 @@ def test_the_schemas_take_their_state_enums_from_the_table():
         # No state is spelled out in a schema file: a list there would go stale when a row is added.
         assert '"enum": ["native"' not in on_disk
         assert json.loads(on_disk)["properties"]["schema"] == {"const": SCHEMA_VERSION}
+
+
+def test_a_caller_that_changes_its_schema_changes_no_one_elses():
+    mine = schema("results.schema.json")
+    mine["$defs"]["recorded_state"]["enum"].append("made-up")
+    assert "made-up" not in schema("results.schema.json")["$defs"]["recorded_state"]["enum"]
+    data = json.loads(json.dumps(VALID))
+    data["probes"][0]["state"] = "made-up"
+    assert errors(data, "results.schema.json")
