@@ -39,6 +39,8 @@ EXTRAS = {"twisted": "twisted[tls,http2]"}
 OBSERVER_ENV = "observer-h2"
 OBSERVER_PACKAGES = {"h2": "h2", "httpx": "httpx[http2]"}
 OBSERVER_NOTE = "The probes' HTTP/2 client (harness/observers/h2client.py) in its own venv: httpx and h2 as tools pins."
+# uv's "via" comments name the scratch files it was given (-c, --override) by their full, random path.
+_SCRATCH_INPUT = re.compile(r"(?<=[ \t])/\S+/((?:constraints|overrides)\.txt)$", re.M)
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 
@@ -292,7 +294,13 @@ def _compile(
         # uv dies with us: an interrupted or killed compile leaves no resolver running.
         run(command, check=True, cwd=HERE.parent, input="\n".join(lines) + "\n", text=True)
     if hashes:
-        output.write_text(header(python, note) + output.read_text(encoding="utf-8"), encoding="utf-8")
+        output.write_text(header(python, note) + scratch_free(output.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def scratch_free(lock: str) -> str:
+    """`lock` with the scratch files its comments name (`-c`, `--override`) named without their random folder: a
+    lock file carries no machine path, and compiling it again gives the same text."""
+    return _SCRATCH_INPUT.sub(r"\1", lock)
 
 
 def header(python: str, note: str = "") -> str:

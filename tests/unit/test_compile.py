@@ -72,6 +72,23 @@ def test_pinned_reads_a_lock_file():
     assert COMPILE.pinned(lock) == ["django==3.0", "asgiref==3.2.3"]
 
 
+def test_a_lock_file_names_the_scratch_files_uv_was_given_without_their_folder():
+    lock = (
+        "asgiref==3.8.1 \\\n    --hash=sha256:abc\n    # via\n    #   -c /tmp/tmpzogrct87/constraints.txt\n"
+        "    #   channels\nsqlparse==0.4.4\n    # via --override /tmp/compile-x1/tmp9/overrides.txt\n"
+    )
+    assert COMPILE.scratch_free(lock) == (
+        "asgiref==3.8.1 \\\n    --hash=sha256:abc\n    # via\n    #   -c constraints.txt\n"
+        "    #   channels\nsqlparse==0.4.4\n    # via --override overrides.txt\n"
+    )
+
+
+def test_no_committed_lock_file_names_a_machine_path():
+    for path in sorted((ROOT / "requirements").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert COMPILE.scratch_free(text) == text and "/tmp/" not in text, f"{path.name}: run `tox -e compile`"
+
+
 def test_every_release_has_both_envs():
     envs = COMPILE.envs(load_matrix())
     assert envs[:2] == ["dj22", "dj22-shipped"]
