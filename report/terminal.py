@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich import box
+from rich.columns import Columns
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -58,7 +59,8 @@ def summary(data: ReportData, out: Console) -> None:
             *[Text(SYMBOLS[item["states"][v]], style=STYLES[item["states"][v]]) for v in releases],
         )
     out.print(table)
-    out.print("  ".join(label(state) for state in SYMBOLS), style="dim")
+    # in columns: wider than the console, a line of them would wrap inside one (a "?" apart from its "undecided")
+    out.print(Columns([label(state) for state in SYMBOLS], padding=(0, 2)), style="dim")
     broken_envs = [f"{r['version']}: {r['problem']}" for r in data["releases"] if r["problem"]]
     for line in broken_envs:
         out.print(Text.assemble(("env not fully run", "yellow"), f" {line}"))

@@ -98,8 +98,9 @@ def test_summary_has_a_release_column_each_and_the_legend_of_every_state():
     text = _printed(terminal.summary, _data())
     header = next(line for line in _lines(text) if line.startswith("item"))
     assert header.split() == ["item", "plan", "shipped", "native", "5.2", "6.0"]
-    legend = " ".join(text.split())  # the legend is wider than 100 columns: rich wraps it
-    assert " ".join(label(state) for state in SYMBOLS) in legend
+    # wider than 100 columns, the legend is laid out in columns: no state's symbol is apart from its name
+    for state in SYMBOLS:
+        assert any(label(state) in line for line in _lines(text)), label(state)
 
 
 def test_summary_without_regressions_says_so():
