@@ -108,5 +108,6 @@ def excerpt(log: str, limit: int = MAX_EXCERPT) -> str:
 
 
 def describe(exc: BaseException) -> str:
-    """ "Type: message" of an exception, scrubbed, as evidence."""
-    return scrub(f"{type(exc).__name__}: {exc}".strip())
+    """ "Type: message" of an exception (only "Type" when it has no message), scrubbed, as evidence."""
+    message = str(exc).strip()
+    return scrub(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)

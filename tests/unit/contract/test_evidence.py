@@ -55,6 +55,8 @@ def test_excerpt_is_bounded_and_keeps_the_tail():
 
 def test_describe():
     assert describe(ValueError("x")) == "ValueError: x"
+    assert describe(KeyboardInterrupt()) == "KeyboardInterrupt"  # no message, no colon after the type
+    assert describe(TimeoutError("  ")) == "TimeoutError"
 
 
 @pytest.mark.parametrize(
