@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from report.apis import SAFE, VERDICTS, ApiCell, ApiView, ProbeApis, api_label
-from report.markdown_text import cell_text, code, plain, safe_url, table
+from report.markdown_text import cell_text, code, plain, release_notes, table
 from report.view import Report
 
 
@@ -59,11 +59,10 @@ def known_issues_section(report: Report) -> list[str]:
     if causes:
         lines += ["", "Where X.Y.0 as shipped and the latest patch differ, the bisected cause:", ""]
     for cause in causes:
-        link = cause["link"]
-        notes = f" ([release notes]({link}))" if isinstance(link, str) and safe_url(link) else ""
         lines.append(
             f"- {cause['release']} {code(cause['subject'])}: {cell_text(cause['shipped'])} as shipped, "
-            f"{cell_text(cause['latest'])} in the latest patch: {plain(cause['cause'] or '')}{notes}."
+            f"{cell_text(cause['latest'])} in the latest patch: {plain(cause['cause'] or '')}"
+            f"{release_notes(cause['link'])}."
         )
     return [*lines, ""]
 

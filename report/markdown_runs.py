@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from report import twoaxis
 from report.legend import label
-from report.markdown_text import cell_text, table
+from report.markdown_text import cell_text, release_notes, table
 from report.model import ComparisonData, ReportData, SideData
 from report.timings import milliseconds, ratios_text, seconds, stability_text
 from report.view import Report
@@ -45,7 +45,7 @@ def axes_section(report: Report) -> list[str]:
         cause = difference["cause"] or "not bisected yet (`tox -e bisect -- --all`)"
         lines.append(
             f"- {difference['release']} `{cell_text(difference['subject'])}`: {difference['shipped']} as shipped, "
-            f"{difference['latest']} today. Cause: {cell_text(cause)}. "
+            f"{difference['latest']} today. Cause: {cell_text(cause)}{release_notes(difference['link'])}. "
             f"Differs: {cell_text(twoaxis.moved(difference))}."
         )
     return [*lines, ""]

@@ -35,6 +35,11 @@ def safe_url(url: str) -> bool:
     return url.startswith("https://") and not any(char in url for char in ' ()<>[]`"\n')
 
 
+def release_notes(link: object) -> str:
+    """` ([release notes](link))` after a bisected cause, or nothing when there is no safe link."""
+    return f" ([release notes]({link}))" if isinstance(link, str) and safe_url(link) else ""
+
+
 def either(states: tuple[str, ...]) -> str:
     """`native, threaded or blocking`."""
     return f"{', '.join(states[:-1])} or {states[-1]}" if len(states) > 1 else "".join(states)

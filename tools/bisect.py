@@ -79,11 +79,13 @@ class Cause:
         return RELEASE_NOTES.format(version=self.first_after) if self.kind == "django" and self.first_after else None
 
     def sentence(self) -> str:
-        """`broken in 3.0.0-3.0.2, native from 3.0.3`, `changed with asgiref 3.3.0 (...)`, or why none was found."""
+        """`broken in 3.0.0-3.0.2, native from 3.0.3`, `changed with asgiref 3.3.0 (...)`, or why none was found.
+
+        The patch's release notes are `link`, which each renderer shows as a link of its own."""
         if self.kind == "django":
             first = f"{self.release}.0"
             span = first if self.last_before == first else f"{first}-{self.last_before}"
-            return f"{self.shipped} in {span}, {self.latest} from {self.first_after} ({self.link})"
+            return f"{self.shipped} in {span}, {self.latest} from {self.first_after}"
         if self.kind == "dependency":
             return f"changed with {self.package} {self.first_after} ({self.shipped} up to {self.last_before})"
         return f"no Django patch or single package explains it: {self.note}"

@@ -11,13 +11,14 @@ from tests.unit.report.test_twoaxis import SUBJECT, _data
 
 def test_markdown_marks_the_differing_cell_with_its_cause_and_what_differed():
     cause = {
-        "sentence": "broken in 3.0.0-3.0.2, native from 3.0.3 (https://docs.djangoproject.com/en/stable/releases/3.0.3/)",
+        "sentence": "broken in 3.0.0-3.0.2, native from 3.0.3",
         "link": "https://docs.djangoproject.com/en/stable/releases/3.0.3/",
     }
     text = "\n".join(axes_section(Report(_data(cause=cause))))
     assert "| Probe | 3.0.0, 2019-12 deps | 3.0.14, today |" in text
     assert f"| `{SUBJECT}` | **✗ broken ≠** | **● native ≠** |" in text
-    assert "Cause: broken in 3.0.0-3.0.2, native from 3.0.3" in text
+    notes = "([release notes](https://docs.djangoproject.com/en/stable/releases/3.0.3/))"
+    assert f"Cause: broken in 3.0.0-3.0.2, native from 3.0.3 {notes}. Differs" in text
     assert "Differs: django 3.0 → 3.0.14." in text
     assert markdown._first_shipped(_data()) == "First shipped (as shipped: X.Y.0 on its day's deps)"
 

@@ -96,9 +96,8 @@ def test_a_django_patch_explains_the_change():
         MATRIX.stack,
     )
     assert (cause.kind, cause.last_before, cause.first_after) == ("django", "3.0.2", "3.0.3")
-    assert cause.sentence() == (
-        "broken in 3.0.0-3.0.2, native from 3.0.3 (https://docs.djangoproject.com/en/stable/releases/3.0.3/)"
-    )
+    assert cause.sentence() == "broken in 3.0.0-3.0.2, native from 3.0.3"
+    assert cause.link == "https://docs.djangoproject.com/en/stable/releases/3.0.3/"
     # Django moved alone: the shipped asgiref stayed in every run.
     assert {run["asgiref"] for run in probe.runs} == {"3.2.3"}
 
