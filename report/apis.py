@@ -56,12 +56,15 @@ class AxisCell:
     missing: tuple[str, ...]  # APIs the probe looked for and did not find
 
     def api(self, name: str) -> ApiCell:
-        """This cell as seen from one API: its own state, absent where missing, else what the whole cell says."""
+        """This cell as seen from one API: its own state, absent where missing, else what the whole cell says.
+
+        The reason of a found or missing API is about that API (the cell's reason lists all of them)."""
         found = next((api for api in self.apis if api.name == name), None)
         if found is not None:
-            state, stall, reason = found.state, found.stall_ms, self.reason
+            state, stall = found.state, found.stall_ms
+            reason = f"{name}, one of the {len(self.apis)} APIs {self.subject} called on {self.release}"
         elif name in self.missing:
-            state, stall, reason = ABSENT, None, self.reason
+            state, stall, reason = ABSENT, None, f"{self.subject} found no {name} on {self.release}"
         elif not self.apis and not self.missing:  # nothing per API: not run, crashed, or absent as a whole
             state, stall, reason = self.state, None, self.reason
         else:
@@ -71,7 +74,7 @@ class AxisCell:
 
 @dataclass(frozen=True)
 class ApiCell:
-    """One API on one release: its state, the loop stall (ms) where measured, the probe's reason, the cell's anchor."""
+    """One API on one release: its state, the loop stall (ms) where measured, why, and the cell's anchor."""
 
     release: str
     state: str

@@ -75,7 +75,8 @@ def test_blocking_then_threaded_is_safe_from_the_first_threaded_release():
         ("5.2", "blocking", 197.0),
         ("6.0", "threaded", 6.0),
     ]
-    assert row.probe == "auth.password-check" and row.cells[2].reason == "measured"
+    assert row.probe == "auth.password-check"
+    assert row.cells[2].reason == "aauthenticate (known user), one of the 2 APIs auth.password-check called on 5.2"
     assert row.safe_from == "6.0"
     assert [row.api for row in area.rows] == ["acheck_password", "aauthenticate (known user)"]  # call order
 
@@ -99,6 +100,7 @@ def test_absent_releases_show_absent_and_are_not_safe():
     cells += [password(r, "native", 0.2) for r in RELEASES[2:]]
     row = view(*cells).areas[0].rows[0]
     assert [c.state for c in row.cells] == ["absent", "absent", "native", "native"]
+    assert row.cells[0].reason == "auth.password-check found no acheck_password on 5.0"
     assert row.safe_from == "5.2"
     assert view(*cells).areas[0].probes[0].verdict(0) == "not there"
 
