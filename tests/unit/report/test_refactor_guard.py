@@ -50,15 +50,15 @@ COMMITTED_OUT = ROOT / "report" / "out"
 
 PIPELINE = {
     "exit": "0",
-    "report.md": "f60c8f21402ecb2ee8e2fb7413774ed4efae0ae7b88491ab740486c485e484dd",
-    "results.json": "e4954dbde00b7b612635c349e130bcbdca3f85638c8165732c586eabd1e596fd",
-    "results.csv": "01e24c38f5dbb838c5d1712912298642b764033d6d44f71f61719a5d64c265dd",
-    "terminal": "851283584b132c1317d66bd3058024e4cd90254c773373e2a6e8c7401e83f601",
+    "report.md": "389f5c085f500e331634842fb6fa0e875f44d03d43ead86a1bc42684ac215198",
+    "results.json": "6f9cb894181683ae0ca831272a26b3d091fe7e217f87db1850f3a819c57dfb66",
+    "results.csv": "c5d93ee7c3217b1f2833f161f7528461ef486b0a076399570a05c000affaa299",
+    "terminal": "37b4cd9e9cb846ae25935ab8bd12a84a928237c9157586a8f4b5b00d433bfabc",
 }
 RENDERERS = {
-    "report.md": "71f4465049577068b375a98378c9ff0201d11e1c709ff43bc6bb5cd57c83533c",
-    "results.csv": "204bf30f1ef0713ef3cc867173be7e30b9bc056aa6de9ae7c7a105648ada61cc",
-    "terminal": "01ddefc58f0b3cc53c10af265ba9c4b228ad67d5bd538696da20d0aa67192e50",
+    "report.md": "165d04aeb6290b920ebc4a9beb048c527eceddf4737c8f2048b812dffb5f78a5",
+    "results.csv": "cd949d6549ec95145cdf0f7b10b7ffabc4bd695c0baf644ec30491efa1db40b9",
+    "terminal": "fb0fdeaab836ec06b2344783c1a7e05fa19e8cfbb78c2646cb88f3bae153d79f",
 }
 
 
