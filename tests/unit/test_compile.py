@@ -202,3 +202,18 @@ def test_every_lock_file_is_written_once_all_compiled_with_its_header(monkeypatc
         }
     ]
     assert capsys.readouterr().out.splitlines() == [f"wrote {into / 'dj52.txt'}", f"wrote {into / 'tools.txt'}"]
+
+
+def test_a_latest_env_writes_its_overrides_file_and_one_without_overrides_loses_it(monkeypatch, tmp_path):
+    into = tmp_path / "requirements"
+    into.mkdir()
+    (into / "dj52.overrides.txt").write_text("asgiref==3.8.1\n", encoding="utf-8")  # 5.2 no longer overrides
+    monkeypatch.setattr(COMPILE.shutil, "which", lambda name: "/bin/uv")
+    monkeypatch.setattr(COMPILE, "run", lambda command, **options: Path(command[-1]).write_text("django\n"))
+    assert COMPILE.main(["--into", str(into), "dj22", "dj52"]) == 0
+    overrides = load_matrix().release("2.2").overrides
+    assert overrides and not load_matrix().release("5.2").overrides
+    assert (into / "dj22.overrides.txt").read_text(encoding="utf-8") == "".join(
+        f"{line}\n" for line in COMPILE.requirement_lines(overrides)
+    )
+    assert not (into / "dj52.overrides.txt").exists()
