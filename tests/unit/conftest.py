@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -12,6 +13,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` starts two workers per core: the tests wait on real servers, PostgreSQL, subprocesses and Chromium
+    for about a third of their time, so one worker per core leaves the cores idle that long."""
+    return 2 * len(os.sched_getaffinity(0))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _children_run_as_the_matrix_runs_them() -> Iterator[None]:
+    """The processes the tests start (servers, the recorder's pytest, the tools) run without Python's development
+    mode, as `tox p` runs them. The mode (tox.ini) checks the code the tests run in this process; in every server and
+    inner pytest it only turned on asyncio's debug mode, which cost about ten of the suite's eighty CPU-seconds.
+    A fixture, not tox.ini: the xdist workers are children too, and they keep the mode."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("PYTHONDEVMODE", raising=False)
+        yield
+
 
 _LOOKING_UP = threading.Lock()
 _ANSWERS: dict[str, bool] = {}  # this process's copy of the session's answers
