@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 
+@pytest.hookimpl(optionalhook=True)  # a run with `-p no:xdist` does not know the hook
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` starts two workers per core: the tests wait on real servers, PostgreSQL, subprocesses and Chromium
     for about a third of their time, so one worker per core leaves the cores idle that long."""
