@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import functools
 import json
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -13,13 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-
-@pytest.hookimpl(optionalhook=True)  # a run with `-p no:xdist` does not know the hook
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto` starts two workers per core: the tests wait on real servers, PostgreSQL, subprocesses and Chromium
-    for about a third of their time, so one worker per core leaves the cores idle that long."""
-    return 2 * len(os.sched_getaffinity(0))
 
 
 @pytest.fixture(scope="session", autouse=True)
