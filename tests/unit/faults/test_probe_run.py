@@ -11,7 +11,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from contract.evidence import ROOT
 from contract.matrix import MATRIX_PATH, load_matrix
 from report.__main__ import main
+from tests.unit.harness import recorded
 
 # Four probes in one run: the second's server is killed under it, the third hangs, the fourth shows the run went on.
 FAULTY_SUITE = """
@@ -91,10 +91,8 @@ def run_suite(folder: Path, suite: str, *options: str, env: dict[str, str] | Non
     (folder / "test_suite.py").write_text(suite, encoding="utf-8")
     pids, results = folder / "pids", folder / "results" / "dj52.json"
     pids.mkdir()
-    command = [sys.executable, "-m", "pytest", "-p", "harness.recorder", "-p", "no:cacheprovider"]
-    command += ["-o", "markers=probe(id)", "-q", *options, str(folder / "test_suite.py")]
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), "PID_DIR": str(pids), "PROBE_RESULTS": str(results)}
-    environ.update(PROBE_ENV="dj52", **(env or {}))
+    command = recorded.command("-q", *options, str(folder / "test_suite.py"))
+    environ = recorded.environment(results, PID_DIR=str(pids), PROBE_ENV="dj52", **(env or {}))
     done = subprocess.run(command, cwd=folder, env=environ, capture_output=True, text=True, timeout=60)
     return {
         "returncode": done.returncode,

@@ -6,12 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from contract.evidence import ROOT
+from tests.unit.harness import recorded
 
 HANGING_SUITE = """
 import os, time
@@ -36,9 +35,8 @@ def test_second(probe, tmp_path):
 def test_interrupt_stops_server_and_keeps_rows(tmp_path, signum):
     (tmp_path / "test_hang.py").write_text(HANGING_SUITE)
     pid_file, results = tmp_path / "server.pid", tmp_path / "results.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SERVER_PID_FILE": str(pid_file), "PROBE_RESULTS": str(results)}
-    command = [sys.executable, "-m", "pytest", "-p", "harness.recorder", "-p", "no:cacheprovider"]
-    command += ["-o", "markers=probe(id)", "-q", str(tmp_path / "test_hang.py")]
+    env = recorded.environment(results, SERVER_PID_FILE=str(pid_file))
+    command = recorded.command("-q", str(tmp_path / "test_hang.py"))
     output = tmp_path / "pytest.log"
     with output.open("wb") as log, subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log) as run:
         deadline = time.monotonic() + 30

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 from contract.evidence import ROOT
 from contract.schemas import errors
 from harness.recorder import ATTEMPTS, write_atomically
+from tests.unit.harness import recorded
 
 PROBES = """
 import sysconfig
@@ -58,9 +57,8 @@ def _run_probes(folder: Path, *args: str, source: str = PROBES) -> tuple[pytest.
     `folder`/results/dj99.json beside what is there (a conftest, an earlier file); pytest's outcome and the data."""
     results = folder / "results" / "dj99.json"
     (folder / "test_probes.py").write_text(source.lstrip(), encoding="utf-8")
-    env = {**os.environ, "PROBE_RESULTS": str(results), "PROBE_ENV": "dj99", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "pytest", f"--basetemp={folder / 'basetemp'}", "-p", "harness.recorder"]
-    command += ["-p", "no:cacheprovider", "-o", "markers=probe(id)", *args]
+    env = recorded.environment(results, PROBE_ENV="dj99")
+    command = recorded.command(f"--basetemp={folder / 'basetemp'}", *args)
     started = time.monotonic()
     done = subprocess.run(
         command, cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
