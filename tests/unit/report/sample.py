@@ -7,7 +7,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from contract.matrix import ROOT, load_matrix
 
@@ -69,3 +70,15 @@ def sample() -> dict[str, Any]:
     """The committed run (report/out/results.json) with matrix.yaml's known issues, cut down to PROBES."""
     issues = [issue.to_data() for issue in load_matrix().known_issues]
     return cut({**_committed(), "known_issues": issues}, PROBES)
+
+
+def rendered(folder: Path, data: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+    """`data` (a results.json) in `folder` as `python -m report` leaves it, its results.json and its report.html: the
+    page, and `data`."""
+    from report import html
+    from report.model import ReportData
+
+    (folder / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    page = folder / "report.html"
+    page.write_text(html.render(cast(ReportData, data)), encoding="utf-8")
+    return page, data

@@ -10,14 +10,14 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from contract.matrix import ROOT
 from report.legend import label
 from report.upgrade import changes
-from tests.unit.report.sample import cut, sample
+from tests.unit.report.sample import cut, rendered, sample
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -103,16 +103,6 @@ def tabs(browser):
     yield at
     for page in made.values():
         page.close()
-
-
-def rendered(folder: Path, data: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
-    """`data` (a results.json) rendered as `folder`/report.html, and `data`."""
-    from report import html
-    from report.model import ReportData
-
-    page = folder / "report.html"
-    page.write_text(html.render(cast(ReportData, data)), encoding="utf-8")
-    return page, data
 
 
 # The probes of the report conftest.py builds that the tests below open or filter by.

@@ -16,6 +16,7 @@ import pytest
 
 from contract.matrix import ROOT
 from report.screenshots import OUT_DIR, SIZES, STAMP, main
+from tests.unit.report.sample import rendered, sample
 
 
 def size_of(png: Path) -> tuple[int, int]:
@@ -52,24 +53,23 @@ def test_committed_screenshots_are_not_older_than_the_results_they_show():
     check_fresh(OUT_DIR, committed)
 
 
-def copy_of_the_report(folder: Path) -> Path:
-    """`folder` holding a copy of the committed report's page and results (report/out), as the README's pictures show
-    them; a copy, so no test changes the committed files."""
-    for name in ("report.html", "results.json"):
-        shutil.copy(OUT_DIR / name, folder / name)
+def a_report(folder: Path) -> Path:
+    """`folder` holding a report (its page and results.json) of a slice of the committed run (tests/unit/report/
+    sample.py): the whole page is seven times as large, and Chromium's load of it was most of this module's time."""
+    rendered(folder, sample())
     return folder
 
 
 @pytest.fixture
 def report_dir(tmp_path) -> Path:
-    return copy_of_the_report(tmp_path)
+    return a_report(tmp_path)
 
 
 @pytest.fixture(scope="module")
 def shot(tmp_path_factory) -> tuple[Path, int, str]:
-    """`python -m report.screenshots` run once for the module (a Chromium start and two page loads) on a copy of
-    the committed report: the folder, the exit code and what it printed. Tests that change the folder change a copy."""
-    out = copy_of_the_report(tmp_path_factory.mktemp("shot"))
+    """`python -m report.screenshots` run once for the module (a Chromium start and two page loads) on a report:
+    the folder, the exit code and what it printed. Tests that change the folder change a copy."""
+    out = a_report(tmp_path_factory.mktemp("shot"))
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = main(["--out", str(out)])
