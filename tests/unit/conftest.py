@@ -14,6 +14,17 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(scope="session")
+def small_matrix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """matrix.yaml cut down to three probes (tests/unit/report/sample.py), for `python -m report --matrix` in the
+    tests of what the report does with its inputs; a report of it is built in a quarter of the time."""
+    from tests.unit.report.sample import small_matrix
+
+    path = tmp_path_factory.mktemp("small") / "matrix.yaml"
+    path.write_text(small_matrix(), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _children_run_as_the_matrix_runs_them() -> Iterator[None]:
     """The processes the tests start (servers, the recorder's pytest, the tools) run without Python's development

@@ -54,10 +54,18 @@ def results_file(folder: Path, version: str, axis: str = LATEST, **changes: Any)
     return path
 
 
-def _report(capsys, *args: str) -> tuple[int, str, str]:
-    code = entry.main(list(args))
-    captured = capsys.readouterr()
-    return code, " ".join(captured.out.split()), captured.err
+@pytest.fixture
+def report(capsys, small_matrix):
+    """`python -m report` with `args`, on the small matrix (conftest.py) unless they name one: its exit code, what it
+    printed on one line, and its errors."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        matrix = [] if "--matrix" in args else ["--matrix", str(small_matrix)]
+        code = entry.main([*matrix, *args])
+        captured = capsys.readouterr()
+        return code, " ".join(captured.out.split()), captured.err
+
+    return run
 
 
 def _matrix_with(tmp_path: Path, old: str, new: str) -> Path:
@@ -78,28 +86,28 @@ def _one_line(err: str) -> str:
 # 6. Crashes are exit 2 with one clear line; the outputs stay consistent.
 
 
-def test_an_impossible_date_in_matrix_yaml_names_line_key_and_value(tmp_path, capsys):
+def test_an_impossible_date_in_matrix_yaml_names_line_key_and_value(tmp_path, report):
     matrix = _matrix_with(tmp_path, "released: 2019-04-01", "released: 2019-02-30")
-    code, _, err = _report(capsys, "--matrix", str(matrix), "--out", str(tmp_path / "out"))
+    code, _, err = report("--matrix", str(matrix), "--out", str(tmp_path / "out"))
     assert code == 2
     line = _one_line(err)
     assert "matrix.yaml:" in line and "releases[0].released" in line and "2019-02-30" in line and "Fix:" in line
 
 
-def test_a_latin1_matrix_yaml_says_it_is_not_utf8(tmp_path, capsys):
+def test_a_latin1_matrix_yaml_says_it_is_not_utf8(tmp_path, report):
     matrix = tmp_path / "matrix.yaml"
     matrix.write_bytes(MATRIX_PATH.read_bytes() + "# café\n".encode("latin-1"))
-    code, _, err = _report(capsys, "--matrix", str(matrix), "--out", str(tmp_path / "out"))
+    code, _, err = report("--matrix", str(matrix), "--out", str(tmp_path / "out"))
     assert code == 2
     line = _one_line(err)
     assert "not UTF-8" in line and f":{MATRIX_PATH.read_text().count(chr(10)) + 1}:" in line and "Fix:" in line
 
 
 @pytest.mark.parametrize("started", ["2026-02-30T08:00:00+00:00", "yesterday", "2026-11-25 08:16"])
-def test_a_started_that_is_not_a_time_makes_that_env_invalid(tmp_path, capsys, started):
+def test_a_started_that_is_not_a_time_makes_that_env_invalid(tmp_path, started, report):
     results_file(tmp_path / "results", "5.2", started=started)
     results_file(tmp_path / "results", "6.1")
-    code, out, err = _report(capsys, "--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"))
+    code, out, err = report("--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"))
     assert code == 2
     assert "dj52.json: started:" in err and "Traceback" not in err
     data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
@@ -107,19 +115,19 @@ def test_a_started_that_is_not_a_time_makes_that_env_invalid(tmp_path, capsys, s
     assert states[("5.2", "uvicorn")] == "not-run" and states[("6.1", "uvicorn")] == "native"
 
 
-def test_an_unwritable_output_folder_is_one_line_and_exit_2(tmp_path, capsys):
+def test_an_unwritable_output_folder_is_one_line_and_exit_2(tmp_path, report):
     results_file(tmp_path / "results", "6.1")
     # As root no permission bit stops a write; sysfs refuses new folders to anyone.
-    code, _, err = _report(capsys, "--results", str(tmp_path / "results"), "--out", "/sys/probe-report-out")
+    code, _, err = report("--results", str(tmp_path / "results"), "--out", "/sys/probe-report-out")
     assert code == 2
     assert "cannot write" in _one_line(err)
 
 
-def test_report_html_being_a_folder_writes_nothing_at_all(tmp_path, capsys):
+def test_report_html_being_a_folder_writes_nothing_at_all(tmp_path, report):
     results_file(tmp_path / "results", "6.1")
     out = tmp_path / "out"
     (out / "report.html").mkdir(parents=True)
-    code, _, err = _report(capsys, "--results", str(tmp_path / "results"), "--out", str(out))
+    code, _, err = report("--results", str(tmp_path / "results"), "--out", str(out))
     assert code == 2
     assert "report.html" in _one_line(err) and "folder" in err
     assert sorted(path.name for path in out.iterdir()) == ["report.html"]  # no results.json without its report
@@ -158,46 +166,46 @@ def test_a_row_kept_from_an_earlier_run_on_another_django_is_mismatched_alone(tm
     assert kept["state"] == "not-run" and "5.2.1" in kept["reason"] and release.django in kept["reason"]
 
 
-def test_a_local_file_whose_python_is_not_installed_is_stale(tmp_path, capsys, monkeypatch):
+def test_a_local_file_whose_python_is_not_installed_is_stale(tmp_path, monkeypatch, report):
     # tox skipped dj52 for its missing interpreter, so results/dj52.json is left from an earlier run.
     results_file(tmp_path / "results", "5.2")
     monkeypatch.setattr(entry, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setattr("report.results.python_available", lambda version: version != "3.13")
-    code, out, err = _report(capsys, "--out", str(tmp_path / "out"))
+    code, out, err = report("--out", str(tmp_path / "out"))
     assert code == 2
     assert "stale" in err and "Python 3.13" in err and "dj52" in err
     data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert {c["state"] for c in data["cells"] if c["release"] == "5.2"} == {"not-run"}
 
 
-def test_a_truncated_results_file_fails_the_report_and_compare(tmp_path, capsys):
+def test_a_truncated_results_file_fails_the_report_and_compare(tmp_path, report):
     good = results_file(tmp_path / "old", "6.1")
     truncated = tmp_path / "new" / "dj61.json"
     truncated.parent.mkdir()
     truncated.write_text(good.read_text(encoding="utf-8")[:50], encoding="utf-8")
-    code, _, err = _report(capsys, "--results", str(tmp_path / "new"), "--out", str(tmp_path / "out"))
+    code, _, err = report("--results", str(tmp_path / "new"), "--out", str(tmp_path / "out"))
     assert code == 2 and "dj61.json: not valid JSON" in err
-    code, _, err = _report(capsys, "compare", str(good), str(truncated))
+    code, _, err = report("compare", str(good), str(truncated))
     assert code == 2 and "dj61.json: not valid JSON" in err
 
 
-def test_require_all_fails_when_an_expected_env_has_no_results(tmp_path, capsys):
+def test_require_all_fails_when_an_expected_env_has_no_results(tmp_path, report):
     results_file(tmp_path / "results", "6.1")
     common = ["--results", str(tmp_path / "results"), "--out", str(tmp_path / "out")]
-    assert _report(capsys, *common)[0] == 0
-    code, _, err = _report(capsys, *common, "--require-all")
+    assert report(*common)[0] == 0
+    code, _, err = report(*common, "--require-all")
     assert code == 2
     missing = _one_line(err).split("no results for ")[1].removesuffix(" (--require-all)").split(", ")
     assert "dj22" in missing and "dj61" not in missing and "dj61-shipped" in missing
 
 
-def test_require_all_names_a_missing_as_shipped_env_too(tmp_path, capsys):
+def test_require_all_names_a_missing_as_shipped_env_too(tmp_path, report):
     for release in MATRIX.releases:
         results_file(tmp_path / "results", release.version)
         if release.version != "3.1":
             results_file(tmp_path / "results", release.version, SHIPPED)
     common = ["--results", str(tmp_path / "results"), "--out", str(tmp_path / "out")]
-    code, _, err = _report(capsys, *common, "--require-all")
+    code, _, err = report(*common, "--require-all")
     assert code == 2
     assert _one_line(err).endswith("no results for dj31-shipped (--require-all)")
 
@@ -222,13 +230,13 @@ BAD_FILES = {
 
 @pytest.mark.parametrize("axis", [LATEST, SHIPPED])
 @pytest.mark.parametrize("bad", BAD_FILES)
-def test_a_bad_file_fails_the_report_on_either_axis(tmp_path, capsys, axis, bad):
+def test_a_bad_file_fails_the_report_on_either_axis(tmp_path, axis, bad, report):
     spoil, problem = BAD_FILES[bad]
     for each in (LATEST, SHIPPED):
         results_file(tmp_path / "results", "3.1", each)
     env = MATRIX.on_axis(axis).release("3.1").env
     spoil(tmp_path / "results" / f"{env}.json")
-    code, _, err = _report(capsys, "--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"))
+    code, _, err = report("--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"))
     assert code == 2, err
     line = _one_line(err)
     assert f"{env}.json: {problem}" in line and line.endswith("; its cells count as not-run")
@@ -251,18 +259,15 @@ def test_the_ci_workflow_requires_every_env():
 # 8. Nothing from a results file drives the terminal or breaks the Markdown.
 
 
-def test_escapes_in_recorded_versions_reach_neither_terminal_nor_markdown(tmp_path, capsys):
+def test_escapes_in_recorded_versions_reach_neither_terminal_nor_markdown(tmp_path, report):
     hostile = f"5.2.19{ESC}[2J{ESC}]0;owned\x07\n## Injected heading"
     results_file(tmp_path / "results", "6.1")
-    code = entry.main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"), "--accept"])
-    assert code == 0
-    capsys.readouterr()
+    assert report("--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"), "--accept")[0] == 0
     release = MATRIX.release("6.1")
     versions = {"python": f"{release.python}.1", "django": release.django, "asgiref": hostile}
     results_file(tmp_path / "results", "6.1", versions=versions, probes=[_row("dj61", state="threaded")])
-    entry.main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "out")])
-    printed = capsys.readouterr()
-    assert ESC not in printed.out + printed.err and "\x07" not in printed.out + printed.err
+    _, out, err = report("--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"))
+    assert ESC not in out + err and "\x07" not in out + err
     markdown = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert ESC not in markdown
     assert not [line for line in markdown.splitlines() if line.startswith("## Injected")]
@@ -307,18 +312,18 @@ def test_a_results_file_of_a_newer_schema_says_so(tmp_path):
     assert "written by a newer version" in cell["reason"] and "schema 2" in cell["reason"]
 
 
-def test_no_results_folder_reports_every_env_not_run(tmp_path, capsys, monkeypatch):
+def test_no_results_folder_reports_every_env_not_run(tmp_path, monkeypatch, report):
     monkeypatch.setattr(entry, "RESULTS_DIR", tmp_path / "results")
-    code, _, err = _report(capsys, "--out", str(tmp_path / "out"))
+    code, _, err = report("--out", str(tmp_path / "out"))
     assert code == 0, err
     data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert {cell["state"] for cell in data["cells"]} == {"not-run"}
 
 
-def test_a_broken_history_line_is_reported_and_kept(tmp_path, capsys):
+def test_a_broken_history_line_is_reported_and_kept(tmp_path, report):
     path = tmp_path / "history.jsonl"
     path.write_text('{"generated": "a"}\n{"generated": "b", truncated\n{"generated": "c"}\n', encoding="utf-8")
-    code, _, err = _report(capsys, "--history", str(path), "history")
+    code, _, err = report("--history", str(path), "history")
     assert code == 0
     assert "history.jsonl:2: not valid JSON" in err
     history.append(path, {"generated": "d"})

@@ -1,6 +1,8 @@
 """Small slices of a run for tests that render or open the page: every release and both axes, but only a few probes
 (a page a tenth the size, which a browser loads in a fraction of the time; tests/unit/report/test_page.py still opens
-the whole page once, for what depends on everything it holds)."""
+the whole page once, for what depends on everything it holds). And matrix.yaml cut down alike, for the tests that run
+the whole report on a few envs' files: `python -m report` renders every probe on every release, so on the whole
+matrix each of their runs cost a fifth of a CPU-second, most of it cells that did not run."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
-from contract.matrix import ROOT, load_matrix
+import yaml
+
+from contract.matrix import MATRIX_PATH, ROOT, load_matrix
 
 COMMITTED = ROOT / "report" / "out" / "results.json"
 # The roadmap items async-auth and orm-models-and-relations whole (an item is kept only with all its probes), and
@@ -27,6 +31,30 @@ PROBES = frozenset(
         "streaming.sync-iterator",
     }
 )
+
+
+# The probes of the small matrix: a probe served by each server, a roadmap item of one probe, a WebSocket.
+SMALL = frozenset({"asgi.entrypoint", "asgi.request-stack", "websocket.django"})
+
+
+def small_matrix(probes: frozenset[str] = SMALL) -> str:
+    """matrix.yaml's text cut down to `probes`: every release, pin and tool, the roadmap items made only of them and
+    the patch fixes that name only them."""
+    matrix = yaml.safe_load(MATRIX_PATH.read_text(encoding="utf-8"))
+
+    def kept(refs: list[str]) -> bool:
+        return all(ref.split("@")[0] in probes for ref in refs)
+
+    matrix["probes"] = [probe for probe in matrix["probes"] if probe["id"] in probes]
+    matrix["roadmap"] = [item for item in matrix["roadmap"] if kept(item["probes"])]
+    matrix["patch_fixes"] = [fix for fix in matrix["patch_fixes"] if kept(fix.get("probes", []))]
+    text: str = yaml.safe_dump(matrix, sort_keys=False, allow_unicode=True)
+    return text
+
+
+def cut_env(data: dict[str, Any], probes: frozenset[str] = SMALL) -> dict[str, Any]:
+    """An env's results file (results/<env>.json) with only the rows of `probes`."""
+    return {**data, "probes": [row for row in data["probes"] if row["id"] in probes]}
 
 
 def cut(data: dict[str, Any], probes: frozenset[str]) -> dict[str, Any]:
