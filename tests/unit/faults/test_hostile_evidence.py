@@ -49,9 +49,9 @@ def _results(tmp_path):
     return results
 
 
-def test_report_keeps_hostile_reasons_as_inert_text(tmp_path, capsys):
+def test_report_keeps_hostile_reasons_as_inert_text(tmp_path, capsys, small_matrix):
     out = tmp_path / "out"
-    assert main(["--results", str(_results(tmp_path)), "--out", str(out)]) == 0
+    assert main(["--matrix", str(small_matrix), "--results", str(_results(tmp_path)), "--out", str(out)]) == 0
     terminal = capsys.readouterr().out
     assert ESC not in terminal and "\x07" not in terminal
 

@@ -33,8 +33,18 @@ PROBES = frozenset(
 )
 
 
-# The probes of the small matrix: a probe served by each server, a roadmap item of one probe, a WebSocket.
-SMALL = frozenset({"asgi.entrypoint", "asgi.request-stack", "websocket.django"})
+# The probes of the small matrix: a probe served by each server, a WebSocket, a roadmap item of one probe
+# (async-request-stack) and one of three (async-views).
+SMALL = frozenset(
+    {
+        "asgi.entrypoint",
+        "asgi.request-stack",
+        "websocket.django",
+        "views.async-function",
+        "views.async-class-based",
+        "views.async-concurrency",
+    }
+)
 
 
 def small_matrix(probes: frozenset[str] = SMALL) -> str:

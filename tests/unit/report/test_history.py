@@ -166,7 +166,7 @@ def _slow_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "_lines", slow)
 
 
-def test_reports_at_the_same_time_lose_no_history_line(tmp_path, monkeypatch):
+def test_reports_at_the_same_time_lose_no_history_line(tmp_path, monkeypatch, small_matrix):
     _write(tmp_path / "results", "dj52")
     path = tmp_path / "history.jsonl"
     numbers = itertools.count()
@@ -178,7 +178,8 @@ def test_reports_at_the_same_time_lose_no_history_line(tmp_path, monkeypatch):
 
     def report(n: int) -> None:
         out = str(tmp_path / f"out{n}")
-        codes.append(entry.main(["--results", str(tmp_path / "results"), "--out", out, "--history", str(path)]))
+        args = ["--matrix", str(small_matrix), "--results", str(tmp_path / "results"), "--out", out]
+        codes.append(entry.main([*args, "--history", str(path)]))
 
     threads = [threading.Thread(target=report, args=(n,)) for n in range(4)]
     for thread in threads:

@@ -11,10 +11,17 @@ import pytest
 from contract.matrix import ROOT, load_matrix
 from report.__main__ import main
 from report.inputs import IncompatibleResults, env_results, gather, matrix_hash
+from tests.unit.report.sample import cut_env
 
 MATRIX = load_matrix()
-# Two envs' results as two CI jobs would upload them, taken from the committed report's real run.
-REAL: dict[str, Any] = env_results(json.loads((ROOT / "report" / "out" / "results.json").read_text(encoding="utf-8")))
+# Two envs' results as two CI jobs would upload them, taken from the committed report's real run: the rows of the
+# small matrix's probes (conftest.py), which the reports below are built on.
+REAL: dict[str, Any] = {
+    env: cut_env(data)
+    for env, data in env_results(
+        json.loads((ROOT / "report" / "out" / "results.json").read_text(encoding="utf-8"))
+    ).items()
+}
 
 
 def _write(folder: Path, env: str, **changes: Any) -> Path:
@@ -24,39 +31,39 @@ def _write(folder: Path, env: str, **changes: Any) -> Path:
     return path
 
 
-def _build(tmp_path: Path, name: str, *sources: Path) -> dict[str, Any]:
+def _build(tmp_path: Path, name: str, matrix: Path, *sources: Path) -> dict[str, Any]:
     out = tmp_path / name
     args = [arg for source in sources for arg in ("--results", str(source))]
-    assert main([*args, "--out", str(out)]) == 0
+    assert main(["--matrix", str(matrix), *args, "--out", str(out)]) == 0
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     del data["generated"]  # the only field that depends on when the report ran
     return data
 
 
 @pytest.fixture(scope="module")
-def one(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def one(tmp_path_factory: pytest.TempPathFactory, small_matrix: Path) -> dict[str, Any]:
     """The report of dj52 and dj61 from one machine's results folder, built once for the module's comparisons."""
     folder = tmp_path_factory.mktemp("one-machine")
     for env in ("dj52", "dj61"):
         _write(folder / "results", env)
-    return _build(folder, "out-one", folder / "results")
+    return _build(folder, "out-one", small_matrix, folder / "results")
 
 
-def test_two_jobs_folders_merge_to_the_same_report_as_one_folder(tmp_path, one):
+def test_two_jobs_folders_merge_to_the_same_report_as_one_folder(tmp_path, one, small_matrix):
     for env in ("dj52", "dj61"):
         _write(tmp_path / f"job-{env}", env)
-    jobs = _build(tmp_path, "out-jobs", tmp_path / "job-dj52", tmp_path / "job-dj61" / "dj61.json")
+    jobs = _build(tmp_path, "out-jobs", small_matrix, tmp_path / "job-dj52", tmp_path / "job-dj61" / "dj61.json")
     assert jobs == one
     statuses = {r["env"]: r["status"] for r in one["releases"]}
     assert statuses["dj52"] == statuses["dj61"] == "complete" and statuses["dj22"] == "missing"
 
 
-def test_a_merged_file_from_another_machine_is_an_input_too(tmp_path, one):
+def test_a_merged_file_from_another_machine_is_an_input_too(tmp_path, one, small_matrix):
     _write(tmp_path / "a", "dj52")
     _write(tmp_path / "b", "dj61")
     # Machine A ran dj52 and built its report; machine B only uploaded dj61.json.
-    _build(tmp_path, "machine-a", tmp_path / "a")
-    both = _build(tmp_path, "out-both", tmp_path / "machine-a" / "results.json", tmp_path / "b")
+    _build(tmp_path, "machine-a", small_matrix, tmp_path / "a")
+    both = _build(tmp_path, "out-both", small_matrix, tmp_path / "machine-a" / "results.json", tmp_path / "b")
     assert both == one
 
 
@@ -118,9 +125,11 @@ def test_matrix_hash_follows_releases_and_probes_only():
     assert matrix_hash(no_roadmap) == matrix_hash(MATRIX)
 
 
-def test_one_folder_named_twice_is_one_source(tmp_path, monkeypatch):
+def test_one_folder_named_twice_is_one_source(tmp_path, monkeypatch, small_matrix):
     _write(tmp_path / "a", "dj52")
     monkeypatch.chdir(tmp_path)
     same = [Path("a"), tmp_path / "a", Path("a/../a/"), Path("a/dj52.json")]
     assert gather(MATRIX, same)["dj52"].path.resolve() == tmp_path / "a" / "dj52.json"
-    assert main(["--results", "a", "--results", "a", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(["--matrix", str(small_matrix), "--results", "a", "--results", "a", "--out", str(tmp_path / "out")]) == 0
+    )

@@ -14,8 +14,11 @@ def _printed(capsys) -> str:
     return " ".join(capsys.readouterr().out.split())
 
 
-def _run(tmp_path: Path, *extra: str) -> int:
-    return main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"), *extra])
+def _run(tmp_path: Path, matrix: Path, *extra: str) -> int:
+    """The report of `tmp_path`/results on `matrix` (the small one, conftest.py) into `tmp_path`/out."""
+    return main(
+        ["--matrix", str(matrix), "--results", str(tmp_path / "results"), "--out", str(tmp_path / "out"), *extra]
+    )
 
 
 def _regress_dj52(tmp_path: Path) -> str:
@@ -27,25 +30,25 @@ def _regress_dj52(tmp_path: Path) -> str:
     return f"5.2/{first['id']}@{first['server']}" if first["server"] else f"5.2/{first['id']}"
 
 
-def test_regression_workflow(tmp_path, capsys):
+def test_regression_workflow(tmp_path, capsys, small_matrix):
     _write(tmp_path / "results", "dj52")
     _write(tmp_path / "results", "dj61")
 
-    assert _run(tmp_path) == 0  # the first run: nothing to compare with, never a failure
+    assert _run(tmp_path, small_matrix) == 0  # the first run: nothing to compare with, never a failure
     assert "No baseline yet" in _printed(capsys)
     assert "No baseline yet" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
 
-    assert _run(tmp_path, "--accept") == 0
+    assert _run(tmp_path, small_matrix, "--accept") == 0
     assert "is the first baseline" in _printed(capsys)
     baseline = json.loads((tmp_path / "out" / "baseline.json").read_text(encoding="utf-8"))
     assert baseline["cells"] == json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["cells"]
 
-    assert _run(tmp_path) == 0  # an unchanged tree stays green
+    assert _run(tmp_path, small_matrix) == 0  # an unchanged tree stays green
     assert "No cell changed." in _printed(capsys)
 
     anchor = _regress_dj52(tmp_path)
     (tmp_path / "results" / "dj61.json").unlink()  # and an env that crashed: loud, but not a regression
-    assert _run(tmp_path) == 1
+    assert _run(tmp_path, small_matrix) == 1
     out = _printed(capsys)
     assert f"REGRESSION {anchor}: ● native → ◐ threaded" in out
     assert "asgiref 3.13.0 → 9.9.9" in out and "exit status 1" in out
@@ -57,10 +60,10 @@ def test_regression_workflow(tmp_path, capsys):
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert 'changed k-regression" id="' + anchor + '"' in page and 'id="baseline-table"' in page
 
-    assert _run(tmp_path, "--accept") == 0
+    assert _run(tmp_path, small_matrix, "--accept") == 0
     out = _printed(capsys)
     assert "now holds this run" in out and f"{anchor}: ● native → ◐ threaded (regression)" in out
-    assert _run(tmp_path) == 0
+    assert _run(tmp_path, small_matrix) == 0
 
     assert main(["--out", str(tmp_path / "out"), "history"]) == 0
     out = _printed(capsys)
@@ -82,13 +85,13 @@ def test_compare_two_result_files(tmp_path, capsys):
     assert "No cell changed." in _printed(capsys)
 
 
-def test_an_unreadable_baseline_is_an_error_unless_accepting(tmp_path, capsys):
+def test_an_unreadable_baseline_is_an_error_unless_accepting(tmp_path, capsys, small_matrix):
     _write(tmp_path / "results", "dj52")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "baseline.json").write_text('{"schema": 0, "cells": []}', encoding="utf-8")
-    assert _run(tmp_path) == 2
+    assert _run(tmp_path, small_matrix) == 2
     assert "schema 0, but this report reads schema 1" in capsys.readouterr().err
-    assert _run(tmp_path, "--accept") == 0
+    assert _run(tmp_path, small_matrix, "--accept") == 0
     assert json.loads((tmp_path / "out" / "baseline.json").read_text(encoding="utf-8"))["schema"] == 1
 
 
