@@ -28,8 +28,9 @@ def _row(probe: str, server: str | None, state: str, reason: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def built_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run `python -m report` on dj52 (with injected markup) and dj61; every other env is missing."""
+def built_report(tmp_path_factory: pytest.TempPathFactory, small_matrix: Path) -> Path:
+    """Run `python -m report` on dj52 (with injected markup) and dj61 on the small matrix (tests/unit/conftest.py);
+    every other env is missing."""
     root = tmp_path_factory.mktemp("report")
     results = root / "results"
     results.mkdir()
@@ -52,5 +53,5 @@ def built_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         }
         (results / f"{env}.json").write_text(json.dumps(data), encoding="utf-8")
     out = root / "out"
-    assert main(["--results", str(results), "--out", str(out)]) == 0
+    assert main(["--matrix", str(small_matrix), "--results", str(results), "--out", str(out)]) == 0
     return out
