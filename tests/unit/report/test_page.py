@@ -255,10 +255,17 @@ def test_the_committed_page_has_no_console_errors_fits_1400_px_and_a_phone(brows
         page.close()
 
 
+# The sample's probes the tests below open, search or filter by: the roadmap item async-auth whole, #34139 on
+# orm.related-managers (a known issue and a bisected cause of an axes' difference), sessions.file's workaround. Each
+# probe left out makes every load of the page cheaper (Chromium's time per load grows with the page).
+PAGE_PROBES = frozenset({"auth.async-api", "auth.password-check", "orm.related-managers", "sessions.file"})
+
+
 @pytest.fixture(scope="module")
 def sample_report(tmp_path_factory) -> tuple[Path, dict]:
-    """The page rendered from tests/unit/report/sample.py's slice of the committed run, and that slice."""
-    return rendered(tmp_path_factory.mktemp("sample"), sample())
+    """The page rendered from tests/unit/report/sample.py's slice of the committed run cut down to PAGE_PROBES, and
+    that slice."""
+    return rendered(tmp_path_factory.mktemp("sample"), cut(sample(), PAGE_PROBES))
 
 
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["1400x900", "390x844"])
