@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from contract.evidence import ROOT
 from contract.schemas import errors
 from harness.recorder import ATTEMPTS, write_atomically
 from tests.unit.harness import recorded
@@ -91,8 +90,8 @@ def _after_full_run(full_run, folder: Path) -> dict:
 
 def test_a_session_that_breaks_down_is_incomplete(pytester, monkeypatch):
     results = pytester.path / "results" / "dj99.json"
-    monkeypatch.setenv("PROBE_RESULTS", str(results))
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    for name, value in recorded.environment(results).items():
+        monkeypatch.setenv(name, value)
     pytester.makepyfile(test_probes=PROBES)
     # A hook that fails after the first report stands in for pytest losing its output when tox is killed.
     pytester.makeconftest("def pytest_runtest_logfinish(nodeid, location):\n    raise OSError('broken pipe')\n")
@@ -280,8 +279,8 @@ def test_an_unwritable_results_folder_found_at_the_end_is_one_line_too(pytester,
     results = pytester.path / "results" / "dj99.json"
     results.parent.mkdir()
     results.write_text("{}")
-    monkeypatch.setenv("PROBE_RESULTS", str(results))
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    for name, value in recorded.environment(results).items():
+        monkeypatch.setenv(name, value)
     pytester.makepyfile(test_probes="def test_not_a_probe():\n    pass\n")
     outcome = pytester.runpytest_subprocess("-p", "harness.recorder", "-p", "no:cacheprovider")
     assert outcome.ret == pytest.ExitCode.INTERRUPTED
