@@ -11,7 +11,8 @@ self-tests run (as CI does). Twice:
 - the renderers on the committed results.json as it is (both axes, every difference and cause).
 
 The outputs are too large to keep as golden files, so the test keeps the sha256 of each, normalised: the run's own
-`generated` time becomes `<generated>`, and the host (OS, architecture, CPUs, Python) is fixed.
+`generated` time becomes `<generated>`, and the host (OS, architecture, CPUs, Python) and today's date (the shipped
+axis, with nothing run, counts its open delays to today) are fixed: the date is the committed run's `as_of`.
 
 When a change of output is intended (a new committed run, new probes in matrix.yaml, a new report section),
 regenerate the hashes:
@@ -24,6 +25,7 @@ also writes the normalised outputs there, to diff a render before a change with 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -31,13 +33,14 @@ import os
 import platform
 import shutil
 import subprocess
+import types
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from contract.matrix import load_matrix
-from report import csvout, markdown, terminal
+from report import csvout, markdown, results, terminal
 from report.__main__ import main
 from report.baseline import load
 from report.inputs import matrix_hash
@@ -101,6 +104,16 @@ def test_the_committed_run_goes_through_the_pipeline_as_before(tmp_path, monkeyp
     monkeypatch.setattr(platform, "machine", lambda: "x86_64")
     monkeypatch.setattr(platform, "python_version", lambda: "3.13.0")
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    as_of = dt.date.fromisoformat(json.loads(committed_results.read_text(encoding="utf-8"))["run"]["as_of"])
+
+    class OnTheRunsDay(dt.date):
+        @classmethod
+        def today(cls) -> dt.date:
+            return as_of
+
+    clock = types.ModuleType("datetime")
+    clock.__dict__.update(vars(dt), date=OnTheRunsDay)
+    monkeypatch.setattr(results, "dt", clock)
     status = main(["--results", str(committed_results), "--out", "out"])
     printed = capsys.readouterr()
     generated = json.loads((out / "results.json").read_text(encoding="utf-8"))["generated"]
