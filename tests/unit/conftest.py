@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import fcntl
-import functools
-import json
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,68 +56,25 @@ def _children_run_as_the_matrix_runs_them() -> Iterator[None]:
         yield
 
 
-_LOOKING_UP = threading.Lock()
-_ANSWERS: dict[str, bool] = {}  # this process's copy of the session's answers
-
-
-@functools.cache
-def _matrix_pythons() -> frozenset[str]:
-    from contract.matrix import LATEST, SHIPPED, load_matrix
-
-    matrix = load_matrix()
-    return frozenset(release.python for axis in (LATEST, SHIPPED) for release in matrix.on_axis(axis).releases)
-
-
-def _look_up(lookup: Callable[[str], bool]) -> dict[str, bool]:
-    """`lookup` of every matrix.yaml Python, in parallel."""
-    versions = sorted(_matrix_pythons())
-    with ThreadPoolExecutor(len(versions)) as pool:
-        return dict(zip(versions, map(bool, pool.map(lookup, versions)), strict=True))
-
-
-def _session_answers(shared: Path | None, lookup: Callable[[str], bool]) -> dict[str, bool]:
-    """matrix.yaml's Pythons looked up once per session: the first xdist worker to ask writes them to `shared` (a
-    file the session's workers share, under a lock), the others read them; without xdist, once per process."""
-    if shared is None:
-        return _look_up(lookup)
-    with (shared.parent / (shared.name + ".lock")).open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if shared.exists():
-            answers: dict[str, bool] = json.loads(shared.read_text(encoding="utf-8"))
-            return answers
-        answers = _look_up(lookup)
-        shared.write_text(json.dumps(answers), encoding="utf-8")
-        return answers
-
-
 @pytest.fixture(scope="session", autouse=True)
-def _pythons_looked_up_together(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A render's first question whether a Python starts here asks it of all of matrix.yaml's Pythons, once a session.
+def _matrix_pythons_installed() -> Iterator[None]:
+    """Renders see matrix.yaml's Pythons as installed, as the README's set-up installs them; any other version is
+    looked up as the report does (`report.results.python_available`).
 
-    `report.results.python_available` is cached per process, and each look-up starts a pyenv shim (0.6 CPU-s, a
-    second or more of wall). Left alone, each xdist worker's first render runs the six one after another, again after a
-    test clears the cache, and renders in threads (the history's concurrency test) each run all six. Here the first
-    look-up of the session runs them in parallel, once, and every worker reuses those answers (a lock holds the other
-    threads until they are there); a Python outside matrix.yaml is looked up as before. The answers are the same
-    function's. Session-wide, so module fixtures that render (they are set up before a test's own fixtures) get it.
-    """
+    Whether a Python is installed is a fact of this machine, not of the code under test, and each look-up starts a
+    pyenv shim (0.5 CPU-s): the six took 3 CPU-s and 2.5-5 s of wall at the start of every run, on the worker that
+    rendered first. The look-up itself is tested in test_results.py; a missing Python's reason with a version no
+    machine has (3.99, test_probe_run.py) or with the test's own answer (test_report_inputs.py). Session-wide, so
+    module fixtures that render (they are set up before a test's own fixtures) get it."""
     results = sys.modules.get("report.results")  # imported by then if a collected module imports it
     if results is None:
         yield
         return
-    cached = results.python_available
-    workerinput = getattr(request.config, "workerinput", None)
-    shared = None
-    if workerinput is not None:  # the basetemp's parent is this session's, shared by its workers
-        factory = request.getfixturevalue("tmp_path_factory")
-        shared = factory.getbasetemp().parent / f"pythons-{workerinput['testrunuid']}.json"
+    from contract.matrix import LATEST, SHIPPED, load_matrix
 
-    def available(version: str) -> bool:
-        with _LOOKING_UP:
-            if not _ANSWERS:
-                _ANSWERS.update(_session_answers(shared, cached))
-        return _ANSWERS[version] if version in _ANSWERS else bool(cached(version))
-
+    matrix = load_matrix()
+    installed = frozenset(release.python for axis in (LATEST, SHIPPED) for release in matrix.on_axis(axis).releases)
+    look_up = results.python_available
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(results, "python_available", available)
+        patch.setattr(results, "python_available", lambda version: version in installed or look_up(version))
         yield
