@@ -104,12 +104,12 @@ def test_the_committed_run_goes_through_the_pipeline_as_before(tmp_path, monkeyp
     monkeypatch.setattr(platform, "machine", lambda: "x86_64")
     monkeypatch.setattr(platform, "python_version", lambda: "3.13.0")
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    as_of = dt.date.fromisoformat(json.loads(committed_results.read_text(encoding="utf-8"))["run"]["as_of"])
+    as_of = json.loads(committed_results.read_text(encoding="utf-8"))["run"]["as_of"]
 
     class OnTheRunsDay(dt.date):
         @classmethod
-        def today(cls) -> dt.date:
-            return as_of
+        def today(cls) -> OnTheRunsDay:
+            return cls.fromisoformat(as_of)
 
     clock = types.ModuleType("datetime")
     clock.__dict__.update(vars(dt), date=OnTheRunsDay)
