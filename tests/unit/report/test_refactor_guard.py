@@ -53,14 +53,14 @@ COMMITTED_OUT = ROOT / "report" / "out"
 
 PIPELINE = {
     "exit": "0",
-    "report.md": "389f5c085f500e331634842fb6fa0e875f44d03d43ead86a1bc42684ac215198",
-    "results.json": "6f9cb894181683ae0ca831272a26b3d091fe7e217f87db1850f3a819c57dfb66",
-    "results.csv": "c5d93ee7c3217b1f2833f161f7528461ef486b0a076399570a05c000affaa299",
-    "terminal": "37b4cd9e9cb846ae25935ab8bd12a84a928237c9157586a8f4b5b00d433bfabc",
+    "report.md": "7891351d9f969eddf383bf074ac06f872ed5c87c7fd83f3df8553baf108b7f83",
+    "results.json": "9f4723a8da29803645572250398b13f36d790dcfc76abdc39043fb9fa7db41f4",
+    "results.csv": "d0753597fcf3a4b7516df7827ce9953bf54273c67dfc43269e02afc96add3ad2",
+    "terminal": "4192bc5557de27e592814609e0e0d0bf061f0d16c8579f276d9f5ad72cdc8158",
 }
 RENDERERS = {
-    "report.md": "165d04aeb6290b920ebc4a9beb048c527eceddf4737c8f2048b812dffb5f78a5",
-    "results.csv": "cd949d6549ec95145cdf0f7b10b7ffabc4bd695c0baf644ec30491efa1db40b9",
+    "report.md": "f896158331dc5786db049cc2ed3cdd511339740e4886a74d7285aafbf511adf8",
+    "results.csv": "07a03da450a91fb57f7acd325f70d76e16f0f1e6d233b308963ffd737c911041",
     "terminal": "fb0fdeaab836ec06b2344783c1a7e05fa19e8cfbb78c2646cb88f3bae153d79f",
 }
 
