@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,8 +27,25 @@ OUT_DIR = Path(__file__).resolve().parent / "out"
 STAMP = "screenshots.json"
 # Name -> viewport (width, height): a laptop and a phone.
 SIZES = {"screenshot-desktop.png": (1400, 900), "screenshot-phone.png": (390, 844)}
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+# Debian's chromium-headless-shell is Chromium's headless-only build (the one Playwright itself runs headless): the
+# same Blink as the full browser at about two thirds of its CPU per page load. The full `chromium` serves where it is
+# the only one installed.
+BROWSERS = ("chromium-headless-shell", "chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL = "`apt-get install -y chromium-headless-shell`"
+
+
+def default_chromium() -> str:
+    """$CHROMIUM, else the first of BROWSERS on PATH, else the first's name (whose start then fails with the fix)."""
+    return os.environ.get("CHROMIUM") or next(filter(None, map(shutil.which, BROWSERS)), BROWSERS[0])
 
 
 class ScreenshotError(Exception):
@@ -67,7 +85,7 @@ def shoot(page: Path, chromium: str) -> dict[str, bytes]:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScreenshotError(
             f"Chromium ({chromium}) could not render {display_path(page)}: {first}. Fix: install it "
-            "(`apt-get install -y chromium`) or point CHROMIUM at a Chromium binary"
+            f"({INSTALL}) or point CHROMIUM at a Chromium binary"
         ) from None
     return pictures
 
@@ -84,7 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m report.screenshots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="folder with report.html and results.json")
-    parser.add_argument("--chromium", default=CHROMIUM, help="the Chromium binary (default: $CHROMIUM or %(default)s)")
+    parser.add_argument(
+        "--chromium",
+        default=default_chromium(),
+        help=f"the Chromium binary (default: $CHROMIUM, else the first of {', '.join(BROWSERS)} on PATH)",
+    )
     args = parser.parse_args(argv)
     page = args.out / "report.html"
     try:

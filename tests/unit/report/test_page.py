@@ -16,19 +16,11 @@ import pytest
 
 from contract.matrix import ROOT
 from report.legend import label
+from report.screenshots import ARGS, INSTALL, default_chromium
 from report.upgrade import changes
 from tests.unit.report.sample import cut, rendered, sample
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = default_chromium()
 DESKTOP, PHONE = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
 
 
@@ -37,7 +29,7 @@ def browser(tmp_path_factory):
     """One headless Chromium for the module: starting it takes about a second, a fresh page far less."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         pytest.fail(
-            f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` (Debian) "
+            f"Chromium not found at {CHROMIUM}: install it with {INSTALL} (Debian) "
             "or point CHROMIUM at a Chromium binary"
         )
     try:

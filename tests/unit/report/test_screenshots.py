@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from contract.matrix import ROOT
-from report.screenshots import OUT_DIR, SIZES, STAMP, main
+from report.screenshots import BROWSERS, OUT_DIR, SIZES, STAMP, default_chromium, main
 from tests.unit.report.sample import cut, rendered, sample
 
 
@@ -124,3 +124,21 @@ def test_no_browser_exits_2_with_one_line_and_writes_nothing(report_dir, capsys)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "could not render" in err and "CHROMIUM" in err
     assert not (report_dir / STAMP).exists() and not (report_dir / "screenshot-phone.png").exists()
+
+
+def _on_path(folder: Path, *names: str) -> None:
+    for name in names:
+        (folder / name).write_text("#!/bin/sh\n")
+        (folder / name).chmod(0o755)
+
+
+def test_the_browser_is_chromium_env_else_the_headless_shell_else_chromium(tmp_path, monkeypatch):
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert default_chromium() == "chromium-headless-shell"  # none installed: its start fails naming the fix
+    _on_path(tmp_path, "chromium")
+    assert default_chromium() == str(tmp_path / "chromium")
+    _on_path(tmp_path, *BROWSERS)
+    assert default_chromium() == str(tmp_path / "chromium-headless-shell")
+    monkeypatch.setenv("CHROMIUM", "/opt/my-chromium")
+    assert default_chromium() == "/opt/my-chromium"
