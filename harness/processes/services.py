@@ -6,7 +6,8 @@ need no teardown at all, because a SIGKILLed pytest (tox escalating, the OOM kil
 - the kernel sends the service `stop_signal` when the process that started it dies (PR_SET_PDEATHSIG, armed
   after any switch to another user, which would clear it);
 - a small watchdog, holding the read end of a pipe only the starter writes to, sees the pipe close when the
-  starter ends or dies, then kills what is left of the service's process group and removes its folder.
+  starter ends or dies, then kills what is left of the service's process group and removes its folder as soon as
+  no member runs (zombies waiting for init to reap them do not count).
 
 `Service.stop()` is the ordinary teardown. Every call is made from one thread (pytest's main thread): the
 parent-death signal fires when the thread that started the service ends.
@@ -47,11 +48,17 @@ signal.signal(signal.SIGINT, signal.SIG_IGN)
 sys.stdin.buffer.read()  # returns when the starter closes the pipe or dies
 
 def group_alive():
-    try:
-        os.killpg(pid, 0)
-    except OSError:
-        return False
-    return True
+    # A member that has exited but waits for its reaper runs no more: with the starter gone, the service's zombies
+    # are init's to reap, when it gets to them (seconds, in some containers).
+    for entry in os.scandir("/proc"):
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                state, _parent, group = stat.read().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(group) == pid and state not in "ZX":
+            return True
+    return False
 
 deadline = time.monotonic() + grace
 if group_alive():
