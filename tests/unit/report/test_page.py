@@ -64,7 +64,8 @@ def tab(browser, viewport: dict[str, int]):
 def reopen(page, url: str) -> None:
     """Load `url` as a fresh visit (a link someone sent: a new document, never a same-document jump to a fragment)
     and wait until the page's script has run."""
-    page.goto("about:blank")
+    if "#" in url and page.url.split("#")[0] == url.split("#")[0]:
+        page.goto("about:blank")  # going to `url` from its own document would only jump to the fragment
     page.goto(url)
     # The page's script draws the chart last: once it is there, every click handler is in place. (Circles, as a line
     # between releases that did not run may be a single point, which has no size to be visible.)
@@ -128,13 +129,39 @@ def test_page_loads_without_console_errors(tabs, built_report):
     assert page.locator("#roadmap-table tbody tr").count() > 0
 
 
-def test_cell_opens_its_evidence_with_reproduce_command(page):
+@pytest.fixture(scope="class")
+def opened(tabs, built_page):
+    """The built report with the cell 5.2/asgi.entrypoint@uvicorn clicked open, once for the class using it."""
+    page = visit(tabs(DESKTOP), built_page[0].as_uri())
     page.click('[id="5.2/asgi.entrypoint@uvicorn"] a')
     shows(page, "#evidence-title", "asgi.entrypoint@uvicorn on Django 5.2")
-    panel = page.locator("#evidence")
-    assert panel.is_visible()
-    assert 'tox -e dj52 -- -k "test_x and uvicorn"' in panel.inner_text()
-    assert page.evaluate("location.hash") == "#5.2/asgi.entrypoint@uvicorn"
+    shows(page, "#evidence-body", "server_exception")
+    return page
+
+
+class TestAnOpenedCell:
+    """What a click on a cell shows, each test reading the one opening (none of them changes the page)."""
+
+    def test_opens_its_evidence_with_reproduce_command(self, opened):
+        panel = opened.locator("#evidence")
+        assert panel.is_visible()
+        assert 'tox -e dj52 -- -k "test_x and uvicorn"' in panel.inner_text()
+        assert opened.evaluate("location.hash") == "#5.2/asgi.entrypoint@uvicorn"
+
+    def test_injected_markup_stays_text(self, opened):
+        assert "<script>window.injected = true</script>" in opened.inner_text("#evidence-body")
+        assert opened.evaluate("window.injected") is None
+        assert opened.locator("#evidence img").count() == 0
+
+    def test_facts_read_as_a_list_and_the_json_folds_out(self, opened):
+        facts = opened.locator("#evidence dl.facts").first
+        assert facts.locator("dt").first.inner_text() == "server_exception"
+        assert "<script>window.injected = true</script>" in facts.locator("dd").first.inner_text()
+        fold = opened.locator("#evidence details").first
+        assert not fold.evaluate("(d) => d.open")
+        assert '"server_exception"' in fold.evaluate("(d) => d.textContent")
+        assert opened.evaluate("window.injected") is None
+        assert opened.errors == []
 
 
 def test_permalink_opens_the_cell(page, built_page):
@@ -162,13 +189,6 @@ def test_filters_hide_rows(page):
         "websocket" in row.get_attribute("data-area")
         for row in page.locator("#probe-table tbody tr:not(.hidden)").all()
     )
-
-
-def test_injected_markup_stays_text(page):
-    page.click('[id="5.2/asgi.entrypoint@uvicorn"] a')
-    shows(page, "#evidence-body", "<script>window.injected = true</script>")
-    assert page.evaluate("window.injected") is None
-    assert page.locator("#evidence img").count() == 0
 
 
 def test_upgrade_view_shows_only_changes(page):
@@ -209,18 +229,26 @@ def test_upgrade_view_shows_what_upgrade_py_computes_for_every_pair(page, built_
     assert any(shown.values())
 
 
-def test_screenshot(page, tmp_path):
-    target = Path(os.environ.get("REPORT_SCREENSHOT", tmp_path / "report.png"))
-    page.screenshot(path=str(target), full_page=False)
-    assert target.stat().st_size > 10_000
-    assert page.errors == []
+@pytest.fixture(scope="class")
+def fresh(tabs, built_page):
+    """The built report freshly loaded, once for the class using it."""
+    return visit(tabs(DESKTOP), built_page[0].as_uri())
 
 
-def test_chart_leaves_releases_that_did_not_run_as_gaps(page):
-    # Only 5.2 and 6.1 ran: every other release is a gap in both lines, never a "0% works" point.
-    tips = page.locator("#score-chart circle title").all_text_contents()
-    assert sorted({tip.split(" ")[0] for tip in tips}) == ["5.2", "6.1"]
-    assert len(tips) == 4  # two releases, two lines
+class TestAFreshPage:
+    """The page as it opens, each test reading the one load (none of them changes the page)."""
+
+    def test_screenshot(self, fresh, tmp_path):
+        target = Path(os.environ.get("REPORT_SCREENSHOT", tmp_path / "report.png"))
+        fresh.screenshot(path=str(target), full_page=False)
+        assert target.stat().st_size > 10_000
+        assert fresh.errors == []
+
+    def test_chart_leaves_releases_that_did_not_run_as_gaps(self, fresh):
+        # Only 5.2 and 6.1 ran: every other release is a gap in both lines, never a "0% works" point.
+        tips = fresh.locator("#score-chart circle title").all_text_contents()
+        assert sorted({tip.split(" ")[0] for tip in tips}) == ["5.2", "6.1"]
+        assert len(tips) == 4  # two releases, two lines
 
 
 # --- The answer at a glance (issue 21): the real page on a laptop and on a phone, the rest on the sample page. ---
@@ -272,6 +300,13 @@ def full_page(sized, sample_report):
     return visit(sized, sample_report[0].as_uri())
 
 
+@pytest.fixture
+def sample_page(tabs, sample_report):
+    """The sample page on a laptop, freshly loaded: for controls whose behaviour does not depend on the width (the
+    layout is CSS alone). test_filters_order_open_cell_and_upgrade_pair_survive_a_reload works them on a phone."""
+    return visit(tabs(DESKTOP), sample_report[0].as_uri())
+
+
 def in_viewport(page, selector: str) -> bool:
     """Whether the element is wholly inside the viewport (not clipped at any edge)."""
     return page.evaluate(
@@ -281,42 +316,41 @@ def in_viewport(page, selector: str) -> bool:
     )
 
 
-def test_evidence_panel_and_close_button_are_in_the_viewport(full_page):
-    full_page.click('[id="5.2/auth.password-check"] a')
-    shows(full_page, "#evidence-title", "auth.password-check on Django 5.2")
-    assert in_viewport(full_page, "#evidence")
-    assert in_viewport(full_page, "#evidence-close")
-    full_page.click("#evidence-close")
-    assert not full_page.locator("#evidence").is_visible()
-
-
-def test_evidence_panel_and_close_button_are_in_the_viewport_from_a_permalink(sized, sample_report):
-    full_page = visit(sized, sample_report[0].as_uri() + "#5.2/auth.password-check")
-    shows(full_page, "#evidence-title", "auth.password-check on Django 5.2")
-    assert in_viewport(full_page, "#evidence")
-    assert in_viewport(full_page, "#evidence-close")
-    assert full_page.evaluate("document.documentElement.scrollWidth") <= full_page.viewport_size["width"]
+def test_evidence_panel_and_close_button_are_in_the_viewport_from_a_permalink_and_a_click(sized, sample_report):
+    page = visit(sized, sample_report[0].as_uri() + "#5.2/auth.password-check")
+    shows(page, "#evidence-title", "auth.password-check on Django 5.2")
+    assert in_viewport(page, "#evidence")
+    assert in_viewport(page, "#evidence-close")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    page.click("#evidence-close")
+    assert not page.locator("#evidence").is_visible()
+    page.click('[id="6.1/auth.password-check"] a')
+    shows(page, "#evidence-title", "auth.password-check on Django 6.1")
+    assert in_viewport(page, "#evidence")
+    assert in_viewport(page, "#evidence-close")
+    page.click("#evidence-close")
+    assert not page.locator("#evidence").is_visible()
 
 
 SHOWN_ROWS = """() => [...document.querySelectorAll("table.searchable tbody tr")]
   .filter((tr) => getComputedStyle(tr).display !== "none").map((tr) => tr.id || tr.dataset.search)"""
 
 
-def test_search_shows_only_the_rows_of_what_was_typed_and_the_url_reopens_it(full_page):
-    total = full_page.locator("table.searchable tbody tr").count()
-    full_page.fill("#search", "aauthenticate")
-    shown = full_page.evaluate(SHOWN_ROWS)
+def test_search_shows_only_the_rows_of_what_was_typed_and_the_url_reopens_it(sample_page):
+    total = sample_page.locator("table.searchable tbody tr").count()
+    sample_page.fill("#search", "aauthenticate")
+    shown = sample_page.evaluate(SHOWN_ROWS)
     assert 0 < len(shown) < total
-    apis = full_page.locator("#api-table tbody tr:not(.hidden) th").all_inner_texts()
+    apis = sample_page.locator("#api-table tbody tr:not(.hidden) th").all_inner_texts()
     assert apis and all("aauthenticate" in name for name in apis), apis
     assert all(
         "aauthenticate" in row.get_attribute("data-search").lower()
-        for row in full_page.locator("table.searchable tbody tr:not(.hidden)").all()
+        for row in sample_page.locator("table.searchable tbody tr:not(.hidden)").all()
     )
-    assert "q=aauthenticate" in full_page.url
-    reopen(full_page, full_page.url)
-    assert full_page.input_value("#search") == "aauthenticate"
-    assert full_page.evaluate(SHOWN_ROWS) == shown
+    assert "q=aauthenticate" in sample_page.url
+    reopen(sample_page, sample_page.url)
+    assert sample_page.input_value("#search") == "aauthenticate"
+    assert sample_page.evaluate(SHOWN_ROWS) == shown
 
 
 def test_filters_order_open_cell_and_upgrade_pair_survive_a_reload(full_page):
@@ -356,18 +390,6 @@ def test_as_shipped_cells_open_their_evidence(page):
     assert "tox -e dj52-shipped" in page.inner_text("#evidence-body")
 
 
-def test_evidence_facts_read_as_a_list_and_the_json_folds_out(page):
-    page.click('[id="5.2/asgi.entrypoint@uvicorn"] a')
-    shows(page, "#evidence-body", "server_exception")
-    facts = page.locator("#evidence dl.facts").first
-    assert facts.locator("dt").first.inner_text() == "server_exception"
-    assert "<script>window.injected = true</script>" in facts.locator("dd").first.inner_text()
-    fold = page.locator("#evidence details").first
-    assert not fold.evaluate("(d) => d.open")
-    assert '"server_exception"' in fold.evaluate("(d) => d.textContent")
-    assert page.evaluate("window.injected") is None
-
-
 # --- Known issues per cell (issue 21, item 3) and the upgrade view's X.Y.0 -> latest patch pair (item 4). ---
 
 
@@ -387,12 +409,12 @@ def test_the_panel_of_a_cell_with_a_known_issue_links_its_ticket_and_fix(tabs, s
     assert "use the db or cache session backend" in body
 
 
-def test_upgrade_view_compares_a_release_as_shipped_with_its_latest_patch(full_page, sample_report):
+def test_upgrade_view_compares_a_release_as_shipped_with_its_latest_patch(sample_page, sample_report):
     from report.upgrade import shipped_changes
 
     data = sample_report[1]
-    full_page.select_option("#upgrade-shipped", "4.1")
-    rows = full_page.eval_on_selector_all(
+    sample_page.select_option("#upgrade-shipped", "4.1")
+    rows = sample_page.eval_on_selector_all(
         "#upgrade-table tbody tr",
         "(trs) => trs.map((tr) => [tr.querySelector('a').getAttribute('href'), ...[...tr.children].map((c) => c.textContent)])",
     )
@@ -401,11 +423,11 @@ def test_upgrade_view_compares_a_release_as_shipped_with_its_latest_patch(full_p
         for c in shipped_changes(data, "4.1")
     ]
     assert rows == expected and any(row[1] == "orm.related-managers" for row in rows)
-    assert "4.1.0 → 4.1.13" in full_page.inner_text("#upgrade-caption")
-    assert "shipped=4.1" in full_page.url
-    reopen(full_page, full_page.url)
-    assert full_page.input_value("#upgrade-shipped") == "4.1"
-    assert full_page.eval_on_selector_all("#upgrade-table tbody tr", "(trs) => trs.length") == len(expected)
-    full_page.select_option("#upgrade-shipped", "")
-    assert "shipped=" not in full_page.url
-    assert "4.1.0" not in full_page.inner_text("#upgrade-caption")
+    assert "4.1.0 → 4.1.13" in sample_page.inner_text("#upgrade-caption")
+    assert "shipped=4.1" in sample_page.url
+    reopen(sample_page, sample_page.url)
+    assert sample_page.input_value("#upgrade-shipped") == "4.1"
+    assert sample_page.eval_on_selector_all("#upgrade-table tbody tr", "(trs) => trs.length") == len(expected)
+    sample_page.select_option("#upgrade-shipped", "")
+    assert "shipped=" not in sample_page.url
+    assert "4.1.0" not in sample_page.inner_text("#upgrade-caption")
