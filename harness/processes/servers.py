@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from contract.evidence import ROOT, excerpt
 from harness.observers.versions import installed
 from harness.processes import asgi2
@@ -223,6 +221,10 @@ def _endpoint_quote(value: str) -> str:
 
 
 def _wait_until_ready(server: Server, started: float, timeout: float) -> None:
+    # Imported here: httpx imports its command line (click, rich, pygments) where they are installed, 80 ms that every
+    # process importing this module for its records (the recorder in each probe env) paid without starting a server.
+    import httpx
+
     deadline = started + timeout
     verify = server.verify()
     while time.monotonic() < deadline:
