@@ -28,7 +28,9 @@ def get(server: Server, path: str, timeout: float = 10.0, method: str = "GET") -
     mark = server.log_mark()
     status, body, headers, client_error = None, None, {}, None
     try:
-        response = httpx.request(method, server.url(path), headers=server.headers, timeout=timeout)
+        response = httpx.request(
+            method, server.url(path), headers=server.headers, timeout=timeout, verify=server.verify()
+        )
         status, headers = response.status_code, dict(response.headers)
         if response.headers.get("content-type", "").startswith("application/json"):
             body = response.json()
