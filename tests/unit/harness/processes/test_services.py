@@ -82,3 +82,30 @@ def test_user_switch_keeps_the_parent_death_signal():
         check=True,
     )
     assert done.stdout.split() == [str(pwd.getpwnam("nobody").pw_uid), str(int(signal.SIGINT))]
+
+
+def test_a_scratch_folder_is_in_memory_when_it_has_room_and_tmpdir_is_not_set(tmp_path, monkeypatch):
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(services, "MEMORY", memory)
+    made = []
+
+    def parent() -> Path:
+        made.append(services.scratch_dir("probe-scratch-test-"))
+        return made[-1].parent
+
+    try:
+        monkeypatch.delenv("TMPDIR", raising=False)
+        monkeypatch.setattr(services, "MEMORY_ROOM", 0)
+        assert parent() == memory
+        monkeypatch.setattr(services, "MEMORY_ROOM", 1 << 60)  # more than any machine has free
+        assert parent() != memory
+        monkeypatch.setattr(services, "MEMORY_ROOM", 0)
+        monkeypatch.setenv("TMPDIR", str(tmp_path))
+        assert parent() != memory
+        monkeypatch.delenv("TMPDIR")
+        monkeypatch.setattr(services, "MEMORY", tmp_path / "missing")
+        assert parent() != tmp_path / "missing"
+    finally:
+        for folder in made:
+            folder.rmdir()
