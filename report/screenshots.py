@@ -41,6 +41,7 @@ ARGS = [
     "--disable-sync",
 ]
 INSTALL = "`apt-get install -y chromium-headless-shell`"
+FIX = f"Fix: install it ({INSTALL}) or point CHROMIUM at a Chromium binary"
 
 
 def default_chromium() -> str:
@@ -66,6 +67,8 @@ def generated(results: Path) -> str:
 
 def shoot(page: Path, chromium: str) -> dict[str, bytes]:
     """Each size's PNG of the page, opened from disk, once its script has drawn the chart (the last thing it does)."""
+    if not (Path(chromium).is_file() or shutil.which(chromium)):  # before Playwright's driver starts (a second)
+        raise ScreenshotError(f"Chromium ({chromium}) could not render {display_path(page)}: no such program. {FIX}")
     from playwright.sync_api import Error, sync_playwright
 
     pictures = {}
@@ -83,10 +86,7 @@ def shoot(page: Path, chromium: str) -> dict[str, bytes]:
                 browser.close()
     except Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ScreenshotError(
-            f"Chromium ({chromium}) could not render {display_path(page)}: {first}. Fix: install it "
-            f"({INSTALL}) or point CHROMIUM at a Chromium binary"
-        ) from None
+        raise ScreenshotError(f"Chromium ({chromium}) could not render {display_path(page)}: {first}. {FIX}") from None
     return pictures
 
 

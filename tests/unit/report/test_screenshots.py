@@ -122,6 +122,16 @@ def test_unreadable_results_exit_2_with_one_line(report_dir, capsys):
 def test_no_browser_exits_2_with_one_line_and_writes_nothing(report_dir, capsys):
     assert main(["--out", str(report_dir), "--chromium", str(report_dir / "no-chromium")]) == 2
     err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such program" in err and "CHROMIUM" in err
+    assert not (report_dir / STAMP).exists() and not (report_dir / "screenshot-phone.png").exists()
+
+
+def test_a_browser_that_fails_to_start_exits_2_with_one_line_and_writes_nothing(report_dir, capsys):
+    broken = report_dir / "chromium"
+    broken.write_text("#!/bin/sh\necho 'no display here' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    assert main(["--out", str(report_dir), "--chromium", str(broken)]) == 2
+    err = capsys.readouterr().err
     assert err.count("\n") == 1 and "could not render" in err and "CHROMIUM" in err
     assert not (report_dir / STAMP).exists() and not (report_dir / "screenshot-phone.png").exists()
 
