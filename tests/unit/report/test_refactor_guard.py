@@ -53,14 +53,14 @@ COMMITTED_OUT = ROOT / "report" / "out"
 
 PIPELINE = {
     "exit": "0",
-    "report.md": "7891351d9f969eddf383bf074ac06f872ed5c87c7fd83f3df8553baf108b7f83",
-    "results.json": "9f4723a8da29803645572250398b13f36d790dcfc76abdc39043fb9fa7db41f4",
-    "results.csv": "d0753597fcf3a4b7516df7827ce9953bf54273c67dfc43269e02afc96add3ad2",
-    "terminal": "4192bc5557de27e592814609e0e0d0bf061f0d16c8579f276d9f5ad72cdc8158",
+    "report.md": "7c2b87b6a40055045ec171d042740991951125868a8a165585edfd0f48e93889",
+    "results.json": "2abb429b3ca3cd0dedbe1a8e4fb429e5190318340ea57ce11042d71060c464cb",
+    "results.csv": "d64c8f4946cf9e77a5309eb8e3d94b54369dd958b53e859564230fc046705d42",
+    "terminal": "a4df68f13f12258e9fb742a736fdd2e3f59ea930bdc52eb115fa51456a502fe6",
 }
 RENDERERS = {
-    "report.md": "f896158331dc5786db049cc2ed3cdd511339740e4886a74d7285aafbf511adf8",
-    "results.csv": "07a03da450a91fb57f7acd325f70d76e16f0f1e6d233b308963ffd737c911041",
+    "report.md": "47d93f4c820bbdb615560ff276d56e49f29f253869f4d071bb527ada748b2915",
+    "results.csv": "01d902845061eef5ffd6e78cced0cde95670e962fa5587ee81f779c0b35fc336",
     "terminal": "fb0fdeaab836ec06b2344783c1a7e05fa19e8cfbb78c2646cb88f3bae153d79f",
 }
 
